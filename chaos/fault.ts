@@ -1,0 +1,30 @@
+/**
+ * One small interface per fault, in the spirit of Toxiproxy's Toxic: inject returns a handle
+ * whose heal() is idempotent and always safe to call. Contract: chaos/CREATING_FAULTS.md.
+ */
+import type { ZodType } from 'zod';
+import type { StartedStack } from '../core/stack/types';
+
+export interface FaultTarget {
+  stack: StartedStack;
+  log: (line: string) => void;
+}
+
+export interface FaultHandle {
+  /** Undo the fault completely; idempotent; never throws for "already healed". */
+  heal(): Promise<void>;
+  /** Measured facts about the fault (downtime ms, bytes retained, ...), merged into the run summary. */
+  readonly observations?: Record<string, number | string>;
+}
+
+export interface Fault<P = Record<string, unknown>> {
+  /** Registry key used in scenarios, e.g. 'latency', 'packet-loss', 'backend-crash', 'checkpoint-storm'. */
+  readonly type: string;
+  readonly family: 'toxiproxy' | 'kernel' | 'process' | 'wal';
+  readonly description: string;
+  /** Strict params schema with defaults; scenario validation reports its errors with their path. */
+  readonly params: ZodType<P>;
+  /** Faults needing root (nft, loop mounts, cgroups) say so; the runner checks before starting. */
+  readonly requiresRoot?: boolean;
+  inject(target: FaultTarget, params: P, signal: AbortSignal): Promise<FaultHandle>;
+}

@@ -1,0 +1,152 @@
+/**
+ * The scenario format: typed data, validated strictly (unknown fields are errors) with every
+ * problem reported at once, each with its path and a hint. Durations accept '500ms', '10s', '2m'.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../duration';
+import { CHECK_NAMES } from '../verdict/types';
+import { parseSloExpression, SLO_HINT } from '../verdict/slo-expression';
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'must be longer than 0; write e.g. "10s"' });
+
+const sloExpression = z.string().superRefine((value, ctx) => {
+  try {
+    parseSloExpression(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+const phasedSlo = z.union([
+  sloExpression,
+  z.strictObject({ baseline: sloExpression.optional(), fault: sloExpression.optional(), recovery: sloExpression.optional(), run: sloExpression.optional() }),
+]);
+
+const stage = z.strictObject({ duration: positiveDuration, target: z.number().min(0) });
+
+const botGroup = z
+  .strictObject({
+    profile: z.string().min(1),
+    /** Connect over IPv6 loopback ([::1]) instead of 127.0.0.1. */
+    ipv6: z.boolean().default(false),
+    /** Closed model: this many bots, each one player, started over `ramp`. */
+    count: z.number().int().positive().max(20_000).optional(),
+    ramp: duration.optional(),
+    /** Closed model with stages: the number of online bots moves linearly to each target. */
+    stages: z.array(stage).min(1).optional(),
+    /** Open model: new sessions arrive at `rate` per `per`, up to `maxBots` concurrent. */
+    arrival: z
+      .strictObject({
+        rate: z.number().positive(),
+        per: positiveDuration.default(1000),
+        maxBots: z.number().int().positive().max(20_000),
+        stages: z.array(stage).min(1).optional(),
+      })
+      .optional(),
+    /** Optional cap on actions per bot (the run's length is always bounded by `duration`). */
+    maxActions: z.number().int().positive().optional(),
+  })
+  .superRefine((group, ctx) => {
+    const models = [group.count !== undefined, group.arrival !== undefined].filter(Boolean).length;
+    if (models !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of `count` (closed model: N bots) or `arrival` (open model: sessions per second)' });
+    }
+    if (group.arrival && (group.ramp !== undefined || group.stages)) {
+      ctx.addIssue({ code: 'custom', message: '`ramp` and `stages` belong to the closed model; use `arrival.stages` with `arrival`' });
+    }
+  });
+
+const timelineStep = z.strictObject({
+  at: duration,
+  duration: positiveDuration,
+  fault: z.string().min(1),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+const randomMixEntry = z.strictObject({
+  fault: z.string().min(1),
+  weight: z.number().positive().default(1),
+  duration: positiveDuration,
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes, e.g. "login-storm"'),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    runtime: z.enum(['process', 'containers']).default('process'),
+    /** How long bots play; faults happen inside this window, recovery follows it. */
+    duration: positiveDuration,
+    recovery: z
+      .strictObject({
+        /** Load continues this long after the last fault heals; the recovery phase. */
+        window: positiveDuration.default(10_000),
+        /** Every bot must reconnect and complete an action this soon after the last heal. */
+        reconnectWithin: positiveDuration.default(10_000),
+      })
+      .default({ window: 10_000, reconnectWithin: 10_000 }),
+    backend: z
+      .strictObject({
+        defect: z.string().default('none'),
+        env: z.record(z.string(), z.string()).default({}),
+        args: z.array(z.string()).default([]),
+      })
+      .default({ defect: 'none', env: {}, args: [] }),
+    bots: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'name bot groups in kebab-case'), botGroup).refine((groups) => Object.keys(groups).length > 0, {
+      message: 'declare at least one bot group, e.g. bots: { players: { profile: "casual", count: 20 } }',
+    }),
+    faults: z
+      .strictObject({
+        timeline: z.array(timelineStep).default([]),
+        random: z
+          .strictObject({
+            seed: z.number().int().min(0).optional(),
+            mix: z.array(randomMixEntry).min(1),
+            meanInterval: positiveDuration,
+            maxConcurrent: z.number().int().positive().default(1),
+            start: duration.optional(),
+            end: duration.optional(),
+          })
+          .optional(),
+      })
+      .default({ timeline: [] }),
+    slos: z
+      .strictObject({
+        action_rtt: phasedSlo.optional(),
+        session_resume: phasedSlo.optional(),
+        error_rate: phasedSlo.optional(),
+        time_to_recover: sloExpression.optional(),
+      })
+      .default({}),
+    checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
+  })
+  .superRefine((scenario, ctx) => {
+    scenario.faults.timeline.forEach((step, i) => {
+      if (step.at + step.duration > scenario.duration) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', 'timeline', i, 'duration'],
+          message: `the fault ends at ${step.at + step.duration}ms, after the scenario's duration (${scenario.duration}ms); shorten it or lengthen \`duration\``,
+        });
+      }
+    });
+  });
+
+export { SLO_HINT };
+/** What a scenario file declares (durations as strings or ms). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario: defaults filled, durations in ms. */
+export type Scenario = z.output<typeof scenarioSchema>;
+export type BotGroup = Scenario['bots'][string];
+export type TimelineStep = Scenario['faults']['timeline'][number];
+export type RandomSchedule = NonNullable<Scenario['faults']['random']>;
+/** A scenario as run: seed chosen. Saved as scenario.json; `lagstorm replay` runs it again. */
+export type ResolvedScenario = Scenario & { seed: number };

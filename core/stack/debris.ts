@@ -1,0 +1,21 @@
+/**
+ * What a run leaves on the machine while it runs. Each item is written to runs/<id>/state.json
+ * before it exists and forgotten after it is removed, so `lagstorm cleanup` can undo a killed run.
+ */
+export type DebrisItem =
+  | { kind: 'process'; name: string; pid: number; /** /proc/<pid>/stat starttime, so a reused pid is never killed */ startTime?: string }
+  | { kind: 'dir'; path: string }
+  | { kind: 'nft-table'; family: 'inet' | 'ip' | 'ip6'; table: string }
+  | { kind: 'mount'; path: string }
+  | { kind: 'loop-device'; device: string; backingFile: string }
+  | { kind: 'cgroup'; path: string }
+  | { kind: 'toxiproxy-reset'; apiUrl: string }
+  | { kind: 'pg-setting'; superuserUrl: string; setting: string }
+  | { kind: 'pg-slot'; superuserUrl: string; slot: string };
+
+export interface DebrisRecorder {
+  /** Records an item; returns its id for `forget`. */
+  record(item: DebrisItem): string;
+  forget(id: string): void;
+  list(): ReadonlyArray<{ id: string; item: DebrisItem }>;
+}

@@ -1,0 +1,64 @@
+/** Three-valued verdicts over a history (Jepsen): valid, invalid, or unknown when undecidable. */
+import type { HistoryEntry } from '../history';
+import type { Action, ActionResult, PlayerState } from '../../backend/shared/model';
+
+export type Validity = true | false | 'unknown';
+
+export interface CheckResult {
+  name: string;
+  valid: Validity;
+  /** One line a person reads first. */
+  summary: string;
+  /** The first and the worst offending operations (or rows), when invalid. */
+  first?: unknown;
+  worst?: unknown;
+  offendingCount?: number;
+  /** Error text when the checker threw (valid = 'unknown'). */
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Final persisted state, read through the backend's admin API in one database snapshot. */
+export interface FinalSnapshot {
+  takenAt: string;
+  players: Array<{ state: PlayerState; checksum: string }>;
+  /** Every applied (or rejected) client action, unique on (player, seq). */
+  actions: Array<{ player: string; seq: number; action: Action; result: ActionResult; version: number; checksum: string }>;
+  /** Gifts credited to recipients, with the recipient's version after the credit. */
+  gifts: Array<{ from: string; to: string; amount: number; senderSeq: number; recipientVersion: number }>;
+  ledger: { sources: number; sinks: number; byReason: Record<string, number> };
+  totalGold: number;
+}
+
+export interface CheckInput {
+  history: ReadonlyArray<HistoryEntry>;
+  final: FinalSnapshot | undefined;
+  /** Scenario limits the checkers need (e.g. recovery.reconnectWithin in ms). */
+  limits: { reconnectWithinMs: number };
+  /** ms since run start when the last fault healed (undefined: no faults). */
+  lastHealAt?: number;
+  runEndAt: number;
+}
+
+export interface Checker {
+  readonly name: CheckName;
+  readonly description: string;
+  check(input: CheckInput): CheckResult | Promise<CheckResult>;
+}
+
+export const CHECK_NAMES = ['acked-durable', 'exactly-once', 'conservation', 'no-desync', 'monotonic', 'recovery'] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+export type Phase = 'baseline' | 'fault' | 'recovery';
+export const PHASES: Phase[] = ['baseline', 'fault', 'recovery'];
+
+export interface SloResult {
+  metric: string;
+  phase: Phase | 'run';
+  /** The scenario's expression, e.g. 'p(99)<50ms'. */
+  limit: string;
+  observed: number | null;
+  unit: 'ms' | 'ratio' | 'count';
+  ok: Validity;
+  samples: number;
+}
