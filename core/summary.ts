@@ -1,0 +1,61 @@
+/** The single record of a run (Chaos Toolkit's journal): summary.json and every reporter's input. */
+import type { CheckResult, SloResult } from './verdict/types';
+
+export type Verdict = 'pass' | 'fail' | 'error';
+
+export interface FaultRecord {
+  id: string;
+  fault: string;
+  params: Record<string, unknown>;
+  /** ms since run start */
+  startedAt: number;
+  stoppedAt?: number;
+  healed: boolean;
+  error?: string;
+  observations?: Record<string, number | string>;
+}
+
+export interface LatencyStats {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface RunStats {
+  bots: number;
+  actions: { invoked: number; ok: number; fail: number; info: number };
+  actionsPerSecond: number;
+  /** ms, from the intended send time; keyed by action kind, then 'all'. */
+  latency: Record<string, LatencyStats>;
+  /** The same, split by phase. */
+  latencyByPhase: Partial<Record<'baseline' | 'fault' | 'recovery', Record<string, LatencyStats>>>;
+  reconnects: number;
+  desyncs: number;
+  gaveUp: number;
+  loadGenerator: { cpuPeakRatio: number; eventLoopLagP99Ms: number; saturated: boolean };
+  /** No-toxic Toxiproxy round trip measured at the start of the run (ms). */
+  proxyBaselineMs?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  scenario: string;
+  seed: number;
+  verdict: Verdict;
+  exitCode: 0 | 1 | 2 | 3;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  runDir: string;
+  checks: CheckResult[];
+  slos: SloResult[];
+  faults: FaultRecord[];
+  stats: RunStats;
+  /** Harness or infrastructure errors (verdict 'error'). */
+  errors: string[];
+  /** Files the reporters wrote, relative to runDir. */
+  artifacts: Record<string, string>;
+}
