@@ -14,3 +14,6 @@ declare module '@grafana/grafana-foundation-sdk/prometheus' {
 declare module '@grafana/grafana-foundation-sdk/common' {
   export * from '@grafana/grafana-foundation-sdk/dist/common/index';
 }
+declare module '@grafana/grafana-foundation-sdk/cog' {
+  export * from '@grafana/grafana-foundation-sdk/dist/cog/index';
+}

@@ -1,0 +1,107 @@
+/**
+ * Strict scenario validation: the schema first, then the names only the registries know (bot
+ * profiles, faults and their params, backend defects). Every problem is reported at once, each
+ * with its path and a hint; nothing starts on invalid input.
+ */
+import type { z } from 'zod';
+import { InvalidInputError } from '../exit-codes';
+import { scenarioSchema, type Scenario } from './schema';
+
+export interface ParamIssue {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+}
+
+/** What the registries contribute to validation; core knows only this shape, never a fault. */
+export interface ScenarioCatalog {
+  profiles: readonly string[];
+  defects: readonly string[];
+  faultTypes: readonly string[];
+  validateFaultParams(type: string, params: unknown): { ok: true; params: Record<string, unknown> } | { ok: false; issues: ParamIssue[] };
+}
+
+export interface ScenarioProblem {
+  path: string;
+  message: string;
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    const name = String(key);
+    return /^[A-Za-z_$][\w$]*$/.test(name) ? (text ? `${text}.${name}` : name) : `${text}["${name}"]`;
+  }, '') || '(scenario)';
+}
+
+function hintFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove it or check the spelling (see the scenario format in README.md)`;
+    case 'invalid_type':
+      if (issue.input === undefined) return `required: add it (expected ${issue.expected})`;
+      return `expected ${issue.expected}, got ${describe(issue.input)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `${issue.message.replace(/^Too small: /, '')}`;
+    case 'too_big':
+      return `${issue.message.replace(/^Too big: /, '')}`;
+    case 'invalid_union':
+      return 'does not match any accepted form: for a duration write e.g. "10s" or a number of ms; for an SLO e.g. "p(99)<50ms" or { baseline: ..., fault: ..., recovery: ... }';
+    default:
+      return issue.message;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  return `${typeof value} ${typeof value === 'object' ? '' : JSON.stringify(value)}`.trim();
+}
+
+function closest(name: string, known: readonly string[]): string {
+  return known.length ? `known: ${known.join(', ')}` : 'none are registered';
+}
+
+/** Returns the validated scenario or throws InvalidInputError listing every problem. */
+export function validateScenario(input: unknown, catalog: ScenarioCatalog, source = 'scenario'): Scenario {
+  const problems: ScenarioProblem[] = [];
+  const parsed = scenarioSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push({ path: formatPath(issue.path), message: hintFor(issue) });
+  }
+  // Registry checks run on the raw input too, so one pass reports schema and name problems together.
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const bots = raw.bots && typeof raw.bots === 'object' ? (raw.bots as Record<string, { profile?: unknown }>) : {};
+  for (const [group, spec] of Object.entries(bots)) {
+    const profile = spec && typeof spec === 'object' ? spec.profile : undefined;
+    if (typeof profile === 'string' && !catalog.profiles.includes(profile)) {
+      problems.push({ path: `bots.${group}.profile`, message: `unknown profile "${profile}"; ${closest(profile, catalog.profiles)}` });
+    }
+  }
+  const backend = raw.backend as { defect?: unknown } | undefined;
+  if (backend && typeof backend.defect === 'string' && backend.defect !== 'none' && !catalog.defects.includes(backend.defect)) {
+    problems.push({ path: 'backend.defect', message: `unknown defect "${backend.defect}"; use "none" or one of: ${catalog.defects.join(', ')}` });
+  }
+  const faults = (raw.faults ?? {}) as { timeline?: unknown; random?: { mix?: unknown } };
+  const checkFault = (entry: unknown, path: string) => {
+    if (!entry || typeof entry !== 'object') return;
+    const { fault, params } = entry as { fault?: unknown; params?: unknown };
+    if (typeof fault !== 'string') return;
+    if (!catalog.faultTypes.includes(fault)) {
+      problems.push({ path: `${path}.fault`, message: `unknown fault "${fault}"; ${closest(fault, catalog.faultTypes)}` });
+      return;
+    }
+    const result = catalog.validateFaultParams(fault, params ?? {});
+    if (!result.ok) for (const issue of result.issues) problems.push({ path: `${path}.params${issue.path.length ? '.' + formatPath(issue.path) : ''}`, message: issue.message });
+  };
+  if (Array.isArray(faults.timeline)) faults.timeline.forEach((step, i) => checkFault(step, `faults.timeline[${i}]`));
+  if (faults.random && Array.isArray(faults.random.mix)) faults.random.mix.forEach((entry, i) => checkFault(entry, `faults.random.mix[${i}]`));
+
+  if (problems.length > 0 || !parsed.success) {
+    const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
+    throw new InvalidInputError(`${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, lines);
+  }
+  return parsed.data;
+}
