@@ -26,5 +26,7 @@ export interface Fault<P = Record<string, unknown>> {
   readonly params: ZodType<P>;
   /** Faults needing root (nft, loop mounts, cgroups) say so; the runner checks before starting. */
   readonly requiresRoot?: boolean;
+  /** What the fault hits, for the history ('bots-backend', 'postgres', ...); defaults to the family. */
+  targetOf?(params: P): string;
   inject(target: FaultTarget, params: P, signal: AbortSignal): Promise<FaultHandle>;
 }

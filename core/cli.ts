@@ -4,6 +4,14 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildDashboards } from '../dashboards/grafana';
+import { REPORTER_NAMES, type ReporterName } from '../reports';
+import { defaultRunsDir } from './run-dir';
+import { loadScenario, runScenario, type RunOptions } from './runner';
+import { formatSelfTestTable, runSelfTest } from './selftest';
+import { cleanupDebris } from './stack/state-file';
 import { doctor, formatDoctor, setup } from './tools/provision';
 
 function integer(name: string) {
@@ -50,7 +58,122 @@ export function buildProgram(): Command {
       console.log(`setup: ready in ${((Date.now() - started) / 1000).toFixed(1)}s${result.installed.length ? ` (installed ${result.installed.join(', ')})` : ' (nothing to install)'}`);
     });
 
+  program
+    .command('run')
+    .description('Run a scenario: start the stack, drive bots through the faults, check, report. Exit 0 pass, 1 fail, 2 error, 3 invalid input')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .option('--seed <n>', 'seed for bots and random faults (default: the scenario\'s, else random)', integer('--seed'))
+    .option('--out <dir>', 'where runs/<id> goes', defaultRunsDir())
+    .option('--runtime <name>', 'process (local processes) or containers', undefined)
+    .option('--defect <name>', 'switch on a planted defect in the reference backend (overrides the scenario)')
+    .option('--reporters <list>', `comma-separated subset of ${REPORTER_NAMES.join(',')}`)
+    .action(async (scenarioFile: string, options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string }) => {
+      process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters) });
+    });
+
+  program
+    .command('replay')
+    .description('Run a past run again: its resolved scenario.json with the same seed')
+    .argument('<run>', 'a run folder (runs/<id>, runs/latest) or its scenario.json')
+    .option('--out <dir>', 'where the new runs/<id> goes', defaultRunsDir())
+    .action(async (run: string, options: { out: string }) => {
+      const file = run.endsWith('.json') ? run : path.join(run, 'scenario.json');
+      if (!fs.existsSync(file)) throw new InvalidInputError(`${file} not found: pass a run folder such as runs/latest`);
+      const { source: _source, ...saved } = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      process.exitCode = await runFromCli({ scenarioInput: saved, seed: saved.seed as number, outDir: options.out });
+    });
+
+  program
+    .command('validate')
+    .description('Check a scenario file and print it resolved (durations in ms, defaults filled); starts nothing')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .action((scenarioFile: string) => {
+      const { scenario } = loadScenario({ scenarioFile });
+      console.log(JSON.stringify(scenario, null, 2));
+    });
+
+  program
+    .command('cleanup')
+    .description('Remove the debris of killed runs: processes, proxies, nft tables, mounts, loop devices, temp dirs')
+    .option('--runs <dir>', 'the runs folder', defaultRunsDir())
+    .option('--force', 'also clean runs whose lagstorm process still lives')
+    .action(async (options: { runs: string; force?: boolean }) => {
+      const report = await cleanupDebris(options.runs, { force: options.force, log: (line) => console.log(line) });
+      const actions = report.runs.flatMap((run) => run.actions);
+      console.log(`cleanup: ${report.runs.length} run(s) inspected, ${actions.filter((a) => a.outcome === 'undone').length} item(s) removed, ${report.failed} failed`);
+      if (report.failed) process.exitCode = ExitCode.harnessError;
+    });
+
+  program
+    .command('dashboards')
+    .description('Write the Grafana dashboard JSON (current schema) and a Prometheus scrape config for your own setup')
+    .requiredOption('--out <dir>', 'output folder')
+    .action((options: { out: string }) => {
+      const { files } = buildDashboards(options.out);
+      for (const file of files) console.log(file);
+    });
+
+  program
+    .command('selftest')
+    .description('Prove the checkers: each planted backend defect must be caught by its intended checker/SLO, and the correct backend must pass the same scenarios')
+    .option('--json <file>', 'also write the table as JSON')
+    .option('--seeds <list>', 'seeds for the correct-backend control runs', '1,2')
+    .option('--only <defects>', 'comma-separated defects to test')
+    .option('--out <dir>', 'where the runs go', path.join(defaultRunsDir(), 'selftest'))
+    .action(async (options: { json?: string; seeds: string; only?: string; out: string }) => {
+      const controlSeeds = options.seeds.split(',').filter(Boolean).map((seed) => integer('--seeds')(seed.trim()));
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const rows = await runSelfTest({ controlSeeds, outDir: options.out, only: options.only?.split(','), signal: controller.signal, onRow: (row) => console.log(`selftest: ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) });
+      console.log(`\n${formatSelfTestTable(rows)}`);
+      if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
+      const bad = rows.filter((row) => !row.ok);
+      console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
+      process.exitCode = controller.signal.aborted ? 130 : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
+    });
+
   return program;
+}
+
+function runtimeOption(value: string | undefined): RunOptions['runtime'] {
+  if (value === undefined) return undefined;
+  if (value !== 'process' && value !== 'containers') throw new InvalidInputError(`--runtime must be "process" or "containers", not "${value}"`);
+  return value;
+}
+
+function reporterOption(value: string | undefined): ReporterName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(REPORTER_NAMES as string[]).includes(name));
+  if (unknown.length) throw new InvalidInputError(`--reporters: unknown ${unknown.join(', ')}; use any of ${REPORTER_NAMES.join(',')}`);
+  return names as ReporterName[];
+}
+
+/** Runs with SIGINT/SIGTERM wired to an orderly abort: faults heal, the stack stops, then exit. */
+async function runFromCli(options: RunOptions): Promise<number> {
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      console.error(`lagstorm: ${signal} again; still tearing down, please wait (\`lagstorm cleanup\` removes leftovers)`);
+      return;
+    }
+    signalled = signal;
+    console.error(`lagstorm: ${signal}: stopping bots, healing faults, tearing down the stack`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runScenario({ ...options, signal: controller.signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined });
+    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -97,7 +97,9 @@ async function queryPanel(baseUrl: string, panel: CataloguePanel, options: Requi
     }));
     return { ...base, lines: lines.filter((line) => line.points.length > 0) };
   } catch (error) {
-    const reason = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') ? `timed out after ${options.timeoutMs} ms` : String(error instanceof Error ? error.message : error);
+    // Duck-typed: the DOMException fetch throws is not an Error of this realm under jest.
+    const { name, message, cause } = (error ?? {}) as { name?: string; message?: string; cause?: { code?: string } };
+    const reason = name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${options.timeoutMs} ms` : `${message ?? String(error)}${cause?.code ? ` (${cause.code})` : ''}`;
     return { ...base, error: `query to ${url.origin} failed: ${reason}` };
   }
 }

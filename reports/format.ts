@@ -15,7 +15,7 @@ export function sloWord(ok: Validity): 'ok' | 'broken' | 'unknown' {
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
-  if (Math.abs(ms) >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (Math.abs(ms) >= 120_000) return `${(ms / 60_000).toFixed(1)} min`;
   if (Math.abs(ms) >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (Math.abs(ms) >= 10) return `${ms.toFixed(0)} ms`;
   return `${ms.toFixed(2)} ms`;

@@ -64,9 +64,12 @@ export class ReporterMultiplexer implements Reporter {
   /** Files reported by onRunEnd, merged across reporters. */
   readonly artifacts: Record<string, string> = {};
   private readonly reporters: Reporter[];
+  private readonly hookTimeoutMs: number;
 
-  constructor(reporters: Reporter[]) {
+  /** hookTimeoutMs bounds each reporter's hook call (default 60 s): a hung reporter must not hang the run. */
+  constructor(reporters: Reporter[], options: { hookTimeoutMs?: number } = {}) {
     this.reporters = [...reporters];
+    this.hookTimeoutMs = options.hookTimeoutMs ?? 60_000;
   }
 
   add(reporter: Reporter): void {
@@ -74,16 +77,22 @@ export class ReporterMultiplexer implements Reporter {
   }
 
   private async guard<R>(reporter: Reporter, index: number, hook: Hook, call: () => R | Promise<R>, onResult?: (result: Awaited<R>) => void): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
       // Inside an async function a synchronous throw becomes a rejection we catch.
-      const result = await (async () => call())();
-      if (result !== undefined && onResult) onResult(result);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${hook} did not finish within ${this.hookTimeoutMs} ms`)), this.hookTimeoutMs);
+      });
+      const result = await Promise.race([(async () => call())(), timeout]);
+      if (result !== undefined && onResult) onResult(result as Awaited<R>);
     } catch (error) {
       this.reporterErrors.push({
         reporter: reporter.name ?? reporter.constructor?.name ?? `reporter #${index}`,
         hook,
         message: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

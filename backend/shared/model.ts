@@ -65,11 +65,22 @@ export function xpToNextLevel(level: number): number {
   return 100 * level;
 }
 
+/** Facts only the server knows; a client learns them from the ack (see `factsFromResult`). */
+export interface WorldFacts {
+  /** Does the gift's recipient exist? (default true) */
+  recipientExists?: boolean;
+}
+
+/** What an authoritative result tells a client about the world, so its prediction can match. */
+export function factsFromResult(result: ActionResult): WorldFacts {
+  return { recipientExists: !(result.outcome === 'rejected' && result.reason === 'invalid-target') };
+}
+
 /**
  * Applies one client action with sequence `seq` to `state` (the sender's side of a gift).
  * A rejected action still consumes its seq and bumps the version, so acks stay in version order.
  */
-export function applyAction(state: PlayerState, action: Action, seq: number): Applied {
+export function applyAction(state: PlayerState, action: Action, seq: number, facts: WorldFacts = {}): Applied {
   const next: PlayerState = { ...state, inventory: { ...state.inventory }, lastSeq: seq, version: state.version + 1 };
   const reject = (reason: Extract<ActionResult, { outcome: 'rejected' }>['reason']): Applied => ({
     state: next,
@@ -104,7 +115,7 @@ export function applyAction(state: PlayerState, action: Action, seq: number): Ap
     }
     case 'gift-send': {
       if (!Number.isInteger(action.amount) || action.amount <= 0) return reject('invalid-amount');
-      if (typeof action.to !== 'string' || action.to === '' || action.to === state.id) return reject('invalid-target');
+      if (typeof action.to !== 'string' || action.to === '' || action.to === state.id || facts.recipientExists === false) return reject('invalid-target');
       if (next.gold < action.amount) return reject('insufficient-gold');
       next.gold -= action.amount;
       // A gift moves gold between players: no ledger entry, the total is unchanged.

@@ -4,7 +4,7 @@
  * No Node APIs here.
  */
 import { canonicalJson, checksum } from '../../backend/shared/checksum';
-import { applyAction, applyGiftReceived, type Action, type ActionResult, type PlayerState } from '../../backend/shared/model';
+import { applyAction, applyGiftReceived, factsFromResult, type Action, type ActionResult, type PlayerState } from '../../backend/shared/model';
 
 export type ShadowChange =
   | { source: 'ack'; version: number; checksum: string; seq: number; action: Action; result: ActionResult; duplicate: boolean }
@@ -108,7 +108,7 @@ export class ShadowModel {
     let next: PlayerState;
     let expectedResult: ActionResult | undefined;
     if (change.source === 'ack') {
-      const applied = applyAction(before, change.action, change.seq);
+      const applied = applyAction(before, change.action, change.seq, factsFromResult(change.result));
       next = applied.state;
       expectedResult = applied.result;
     } else {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration';
 import { CHECK_NAMES } from '../verdict/types';
 import { parseSloExpression, SLO_HINT } from '../verdict/slo-expression';
+import { sloStatProblem, type SloMetric } from '../verdict/slo';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
@@ -129,6 +130,19 @@ export const scenarioSchema = z
     checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
   })
   .superRefine((scenario, ctx) => {
+    for (const [metric, spec] of Object.entries(scenario.slos)) {
+      const byPhase: Array<[string | undefined, string | undefined]> = typeof spec === 'string' ? [[undefined, spec]] : Object.entries(spec ?? {});
+      for (const [phase, source] of byPhase) {
+        let expression;
+        try {
+          expression = parseSloExpression(source ?? '');
+        } catch {
+          continue; // already reported by the field's own check
+        }
+        const problem = sloStatProblem(metric as SloMetric, expression);
+        if (problem) ctx.addIssue({ code: 'custom', path: ['slos', metric, ...(phase ? [phase] : [])], message: problem });
+      }
+    }
     scenario.faults.timeline.forEach((step, i) => {
       if (step.at + step.duration > scenario.duration) {
         ctx.addIssue({

@@ -47,6 +47,7 @@ function hintFor(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `${issue.message.replace(/^Too big: /, '')}`;
     case 'invalid_union':
+      if (issue.input === undefined) return 'required: add it';
       return 'does not match any accepted form: for a duration write e.g. "10s" or a number of ms; for an SLO e.g. "p(99)<50ms" or { baseline: ..., fault: ..., recovery: ... }';
     default:
       return issue.message;
@@ -67,7 +68,7 @@ function closest(name: string, known: readonly string[]): string {
 /** Returns the validated scenario or throws InvalidInputError listing every problem. */
 export function validateScenario(input: unknown, catalog: ScenarioCatalog, source = 'scenario'): Scenario {
   const problems: ScenarioProblem[] = [];
-  const parsed = scenarioSchema.safeParse(input);
+  const parsed = scenarioSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push({ path: formatPath(issue.path), message: hintFor(issue) });
   }

@@ -11,7 +11,9 @@ export type DebrisItem =
   | { kind: 'cgroup'; path: string }
   | { kind: 'toxiproxy-reset'; apiUrl: string }
   | { kind: 'pg-setting'; superuserUrl: string; setting: string }
-  | { kind: 'pg-slot'; superuserUrl: string; slot: string };
+  | { kind: 'pg-slot'; superuserUrl: string; slot: string }
+  /** A blkio throttle (cgroup v1) on a device 'major:minor'; it outlives the loop device, so reset it to 0. */
+  | { kind: 'blkio-throttle'; cgroupDir: string; device: string };
 
 export interface DebrisRecorder {
   /** Records an item; returns its id for `forget`. */

@@ -112,7 +112,18 @@ export async function canConnect(url: string, timeoutMs = 1000): Promise<boolean
   }
 }
 
-export async function startPostgres(options: StartPostgresOptions): Promise<PostgresCluster> {
+/** A cluster after initdb, not yet running: createPostgresCluster gives it a port (retried if taken). */
+export interface PreparedPostgres {
+  binDir: string;
+  dataDir: string;
+  walDir: string;
+  socketDir: string;
+  owner?: { uid: number; gid: number };
+  options: StartPostgresOptions;
+}
+
+/** initdb into options.baseDir (as the postgres user when running as root). */
+export async function preparePostgres(options: StartPostgresOptions): Promise<PreparedPostgres> {
   const binDir = findPostgresBinDir();
   if (!binDir) throw new HarnessError('PostgreSQL server binaries not found in /usr/lib/postgresql/<15|16|17>/bin; run `lagstorm setup` (installs the Debian package postgresql-15)');
   const owner = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
@@ -137,14 +148,18 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     const detail = (error as { stderr?: string }).stderr ?? (error as Error).message;
     throw new HarnessError(`PostgreSQL initdb failed in ${dataDir}: ${detail.trim()}`);
   }
+  return { binDir, dataDir, walDir, socketDir, owner, options };
+}
 
-  const port = options.port ?? (await freePort());
+/** The server process of a prepared cluster on one port; call start() to run it. */
+export function createPostgresCluster(prepared: PreparedPostgres, port: number): PostgresCluster {
+  const { binDir, dataDir, walDir, socketDir, owner, options } = prepared;
   const settings = { ...DEFAULT_SETTINGS, ...options.settings, port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
   const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
   fs.writeFileSync(options.logFile, '');
   if (owner) fs.chownSync(options.logFile, owner.uid, owner.gid);
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
-  const cluster = new PostgresCluster(port, dataDir, walDir, {
+  return new PostgresCluster(port, dataDir, walDir, {
     name: 'postgresql',
     command: path.join(binDir, 'postgres'),
     args,
@@ -156,6 +171,11 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     debris: options.debris,
     env: { ...process.env, LC_ALL: 'C' },
   });
+}
+
+export async function startPostgres(options: StartPostgresOptions): Promise<PostgresCluster> {
+  const prepared = await preparePostgres(options);
+  const cluster = createPostgresCluster(prepared, options.port ?? (await freePort()));
   await cluster.start();
   return cluster;
 }

@@ -44,6 +44,8 @@ export interface BackendHandle extends ServiceHandle {
 export interface ToxiproxyHandle extends ServiceHandle {
   readonly apiUrl: string;
   readonly version: string;
+  /** Stop + start; start() (re)creates the stack's proxies on their old listen ports. */
+  restart?(): Promise<void>;
 }
 
 export interface PrometheusHandle extends ServiceHandle {
@@ -73,13 +75,21 @@ export interface StackOptions {
     defect?: string;
     env?: Record<string, string>;
     extraArgs?: string[];
+    /** Entry point run with bin/run-ts.js instead of backend/main.ts (same flags). */
+    entry?: string;
   };
+  /** Extra PostgreSQL server settings (-c name=value). */
+  postgres?: { settings?: Record<string, string> };
+  /** Fixed ports instead of free ones; a fixed port that is taken is an error, never retried. */
+  ports?: Partial<Record<StackPortName, number>>;
   /** Extra Prometheus scrape targets (the bot fleet, the PostgreSQL collector). */
   scrapeTargets?: ScrapeTarget[];
   /** Aborting stops startup and tears down what was started. */
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
+
+export type StackPortName = 'postgres' | 'toxiproxy' | 'backendWs' | 'backendAdmin' | 'prometheus';
 
 export interface StartedStack {
   readonly runtime: RuntimeName;
@@ -93,7 +103,10 @@ export interface StartedStack {
     botsWsUrl: string;
     botsWsUrlV6: string;
     backendAdminUrl: string;
+    /** Superuser URL straight to PostgreSQL (no proxy). */
     postgresUrl: string;
+    /** What the backend uses: through the backend-db proxy. */
+    backendDatabaseUrl?: string;
     toxiproxyApiUrl: string;
     prometheusUrl: string;
   };

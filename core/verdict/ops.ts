@@ -1,5 +1,5 @@
 /**
- * Small shared pieces of the checkers: which ops are actions, keys for (player, seq), pairing
+ * Small shared pieces of the checkers: which ops are actions, a (player, seq) table, pairing
  * invokes with completions, and a collector that keeps the first and the worst offence in O(1).
  */
 import type { ClientOp, HistoryEntry } from '../history';
@@ -12,17 +12,36 @@ export function isActionOp(entry: HistoryEntry): entry is ClientOp {
   return entry.type !== 'event' && entry.process !== 'nemesis' && ACTION_OPS.has(entry.f);
 }
 
-export function isCompletion(entry: HistoryEntry): entry is ClientOp {
-  return (entry.type === 'ok' || entry.type === 'fail' || entry.type === 'info') && entry.process !== 'nemesis';
-}
+/**
+ * A (player, seq) → value table: one array per player indexed by seq. Seqs are small, dense
+ * integers, so this avoids building a million string keys (V8 falls back to a dictionary for
+ * sparse or odd indices, so any seq still works).
+ */
+export class PlayerSeqTable<T> {
+  private readonly byPlayer = new Map<string, T[]>();
+  private lastPlayer: string | undefined;
+  private lastRow: T[] | undefined;
 
-/** One key per (player, seq); the NUL byte cannot occur in a player id that came through JSON text we wrote. */
-export function seqKey(player: string, seq: number): string {
-  return `${player}\u0000${seq}`;
-}
+  get(player: string, seq: number): T | undefined {
+    return this.row(player, false)?.[seq];
+  }
 
-function pairKey(op: ClientOp): string {
-  return `${op.process}\u0000${op.player}\u0000${op.f}\u0000${op.seq ?? ''}`;
+  set(player: string, seq: number, value: T): void {
+    this.row(player, true)![seq] = value;
+  }
+
+  /** Consecutive lookups are mostly for the same player: remember the last row. */
+  private row(player: string, create: boolean): T[] | undefined {
+    if (player === this.lastPlayer) return this.lastRow;
+    let row = this.byPlayer.get(player);
+    if (!row) {
+      if (!create) return undefined;
+      this.byPlayer.set(player, (row = []));
+    }
+    this.lastPlayer = player;
+    this.lastRow = row;
+    return row;
+  }
 }
 
 export interface PairedOp {
@@ -32,29 +51,52 @@ export interface PairedOp {
 
 /**
  * Pairs every completion with its invoke (same process+player+f+seq) in one pass. Invokes left
- * without a completion are `open`: Jepsen treats them as info (outcome unknown).
+ * without a completion are `open`: Jepsen treats them as info (outcome unknown). A bot has only a
+ * few ops in flight, so a short per-process list beats building a string key per op.
  */
 export function pairOps(history: ReadonlyArray<HistoryEntry>): { pairs: PairedOp[]; open: ClientOp[]; orphanCompletions: number } {
-  const pending = new Map<string, ClientOp>();
+  const pending = new Map<string, ClientOp[]>();
   const pairs: PairedOp[] = [];
+  const open: ClientOp[] = [];
   let orphanCompletions = 0;
+  let lastProcess: string | undefined;
+  let lastList: ClientOp[] | undefined;
   for (const entry of history) {
     if (entry.type === 'event' || entry.process === 'nemesis') continue;
     const op = entry as ClientOp;
-    const key = pairKey(op);
+    let list: ClientOp[] | undefined;
+    if (op.process === lastProcess) list = lastList;
+    else {
+      list = pending.get(op.process);
+      if (!list) pending.set(op.process, (list = []));
+      lastProcess = op.process;
+      lastList = list;
+    }
+    const at = findPending(list!, op);
     if (op.type === 'invoke') {
-      pending.set(key, op);
-      continue;
-    }
-    const invoke = pending.get(key);
-    if (!invoke) {
-      orphanCompletions++;
-      continue;
-    }
-    pending.delete(key);
-    pairs.push({ invoke, completion: op });
+      // Re-invoked before completing: the older invoke can never be completed now.
+      if (at >= 0) open.push(takeAt(list!, at));
+      list!.push(op);
+    } else if (at < 0) orphanCompletions++;
+    else pairs.push({ invoke: takeAt(list!, at), completion: op });
   }
-  return { pairs, open: [...pending.values()], orphanCompletions };
+  for (const list of pending.values()) open.push(...list);
+  return { pairs, open, orphanCompletions };
+}
+
+function findPending(list: ClientOp[], op: ClientOp): number {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const candidate = list[i];
+    if (candidate.f === op.f && candidate.seq === op.seq && candidate.player === op.player) return i;
+  }
+  return -1;
+}
+
+function takeAt(list: ClientOp[], i: number): ClientOp {
+  const op = list[i];
+  list[i] = list[list.length - 1];
+  list.pop();
+  return op;
 }
 
 /** Structural equality of two action results (cheaper than canonical JSON on a million rows). */

@@ -3,7 +3,7 @@
  * (applyAction) and gift credits (applyGiftReceived) in version order, each exactly once.
  */
 import type { FinalSnapshot } from './types';
-import { applyAction, applyGiftReceived, newPlayer, type ActionResult, type PlayerState } from '../../backend/shared/model';
+import { applyAction, applyGiftReceived, factsFromResult, newPlayer, type ActionResult, type PlayerState } from '../../backend/shared/model';
 import { checksum } from '../../backend/shared/checksum';
 import { sameResult } from './ops';
 
@@ -68,7 +68,7 @@ export function replayPlayer(id: string, refs: ReadonlyArray<number>, final: Fin
     const loggedVersion = row ? row.version : gift!.recipientVersion;
     let replayedResult: ActionResult | undefined;
     if (row) {
-      const applied = applyAction(state, row.action, row.seq);
+      const applied = applyAction(state, row.action, row.seq, factsFromResult(row.result));
       state = applied.state;
       replayedResult = applied.result;
     } else {

@@ -4,7 +4,8 @@
  * checksums. Planted defects model the bugs the checkers exist to catch.
  */
 import type { BotEvent, ClientOp, HistoryEntry, NemesisOp } from '../history';
-import type { FinalSnapshot } from './types';
+import type { CheckInput, FinalSnapshot } from './types';
+import { faultWindows } from './phases';
 import { applyAction, applyGiftReceived, newPlayer, STARTING_GOLD, type Action, type ActionResult, type PlayerState } from '../../backend/shared/model';
 import { checksum } from '../../backend/shared/checksum';
 
@@ -18,7 +19,7 @@ export type PlantedDefect =
 
 export interface ActOptions {
   outcome?: 'ok' | 'fail' | 'info';
-  /** For info: did the action reach the database anyway? (default false) */
+  /** For info (or a buggy fail): did the action reach the database anyway? (default false) */
   applied?: boolean;
   /** Invoke time; default: the builder's clock. */
   at?: number;
@@ -61,7 +62,7 @@ export class HistoryBuilder {
     const at = options.at ?? this.now;
     const invoke: ClientOp = { index: -1, type: 'invoke', process, player, f: action.kind, seq, value: action, intendedAt: at - sendLag, time: at };
     const completion: ClientOp = { index: -1, type: outcome, process, player, f: action.kind, seq, intendedAt: at - sendLag, time: at + latency };
-    const applies = outcome === 'ok' || (outcome === 'info' && options.applied === true);
+    const applies = outcome === 'ok' || options.applied === true;
     if (applies) {
       const { result, version, sum } = this.serverApply(player, action, seq, defect);
       if (outcome === 'ok') Object.assign(completion, { value: result, version, checksum: sum });
@@ -127,8 +128,16 @@ export class HistoryBuilder {
   /** Sorts by time (stable: an invoke stays before its completion), numbers the entries, takes the snapshot. */
   build(): { history: HistoryEntry[]; final: FinalSnapshot } {
     const sorted = [...this.entries].sort((a, b) => a.entry.time - b.entry.time || a.order - b.order);
-    const history = sorted.map(({ entry }, index) => ({ ...entry, index }) as HistoryEntry);
+    // Numbered in place, so the ops act() returned carry their history index.
+    const history = sorted.map(({ entry }, index) => Object.assign(entry, { index }) as HistoryEntry);
     return { history, final: this.snapshot() };
+  }
+
+  /** A CheckInput over this history; lastHealAt comes from the nemesis entries. */
+  input(options: Partial<Omit<CheckInput, 'history'>> = {}): CheckInput {
+    const { history, final } = this.build();
+    const lastHealAt = faultWindows(history).lastHealAt;
+    return { history, final, limits: { reconnectWithinMs: 10_000 }, lastHealAt, runEndAt: this.now, ...options };
   }
 
   snapshot(): FinalSnapshot {
@@ -156,8 +165,13 @@ export class HistoryBuilder {
   }
 
   private serverApply(player: string, action: Action, seq: number, defect: PlantedDefect | undefined): { result: ActionResult; version: number; sum: string } {
+    // Idempotent seqs, like the real backend: a resend gets the stored original result.
+    const stored = this.rows.find((row) => row.player === player && row.seq === seq);
+    if (stored && !defect) return { result: stored.result, version: stored.version, sum: stored.checksum };
     const before = this.state(player);
-    let { state, result } = applyAction(before, action, seq);
+    const first = applyAction(before, action, seq);
+    const result = first.result;
+    let state = first.state;
     if (defect === 'ack-before-commit') return { result, version: state.version, sum: checksum(state) };
     if (defect === 'apply-twice') state = applyAction(state, action, seq).state;
     this.states.set(player, state);

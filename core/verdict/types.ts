@@ -61,4 +61,6 @@ export interface SloResult {
   unit: 'ms' | 'ratio' | 'count';
   ok: Validity;
   samples: number;
+  /** Why the result is 'unknown' or how `observed` was derived (e.g. a lower bound). */
+  note?: string;
 }

@@ -5,7 +5,7 @@
  */
 import type { ClientOp } from '../../history';
 import type { Checker, CheckInput, CheckResult, FinalSnapshot } from '../types';
-import { isActionOp, Offences, invalidResult, plural, sameResult, seqKey } from '../ops';
+import { isActionOp, Offences, PlayerSeqTable, invalidResult, plural, sameResult } from '../ops';
 
 type LogRow = FinalSnapshot['actions'][number];
 type Problem = 'lost' | 'result-differs' | 'version-regressed' | 'failed-but-applied' | 'player-missing';
@@ -21,12 +21,6 @@ export interface AckedDurableOffence {
 // How bad each problem is, for picking the "worst" offence.
 const SEVERITY: Record<Problem, number> = { 'player-missing': 5, lost: 4, 'result-differs': 3, 'version-regressed': 2, 'failed-but-applied': 1 };
 
-interface SeqOutcome {
-  ok?: ClientOp;
-  fail?: ClientOp;
-  info: boolean;
-}
-
 export const ackedDurable: Checker = {
   name: 'acked-durable',
   description: 'every acknowledged action is in the final state with its acked result; failed actions are absent',
@@ -34,42 +28,45 @@ export const ackedDurable: Checker = {
     const { final } = input;
     if (!final) return { name: 'acked-durable', valid: 'unknown', summary: 'no final snapshot of the database: cannot tell which acked actions survived' };
 
-    const rows = new Map<string, LogRow>();
-    for (const row of final.actions) rows.set(seqKey(row.player, row.seq), row);
+    const rows = new PlayerSeqTable<LogRow>();
+    for (const row of final.actions) rows.set(row.player, row.seq, row);
     const finalVersion = new Map<string, number>();
     for (const p of final.players) finalVersion.set(p.state.id, p.state.version);
 
-    // One outcome record per (player, seq): a seq retried after a fail is the same logical action.
-    const outcomes = new Map<string, SeqOutcome>();
+    // Outcomes per (player, seq): a seq retried after a fail is the same logical action.
+    const okOps = new PlayerSeqTable<ClientOp>();
+    const failOps = new PlayerSeqTable<ClientOp>();
+    const infoSeen = new PlayerSeqTable<true>();
+    const distinct: ClientOp[] = [];
     const maxAcked = new Map<string, ClientOp>();
     let okCount = 0;
     for (const entry of input.history) {
       if (!isActionOp(entry) || entry.type === 'invoke' || entry.seq === undefined) continue;
-      const key = seqKey(entry.player, entry.seq);
-      let outcome = outcomes.get(key);
-      if (!outcome) outcomes.set(key, (outcome = { info: false }));
+      const { player, seq } = entry;
+      if (!okOps.get(player, seq) && !failOps.get(player, seq) && !infoSeen.get(player, seq)) distinct.push(entry);
       if (entry.type === 'ok') {
         okCount++;
-        outcome.ok ??= entry;
-        const best = maxAcked.get(entry.player);
-        if (entry.version !== undefined && (!best || (best.version ?? -1) < entry.version)) maxAcked.set(entry.player, entry);
-      } else if (entry.type === 'fail') outcome.fail ??= entry;
-      else outcome.info = true;
+        if (!okOps.get(player, seq)) okOps.set(player, seq, entry);
+        const best = maxAcked.get(player);
+        if (entry.version !== undefined && (!best || (best.version ?? -1) < entry.version)) maxAcked.set(player, entry);
+      } else if (entry.type === 'fail') {
+        if (!failOps.get(player, seq)) failOps.set(player, seq, entry);
+      } else infoSeen.set(player, seq, true);
     }
 
     const offences = new Offences<AckedDurableOffence>();
     let failedChecked = 0;
-    for (const [key, outcome] of outcomes) {
-      const row = rows.get(key);
+    for (const { player, seq } of distinct) {
+      const row = rows.get(player, seq!);
       const shownRow = row && { seq: row.seq, version: row.version, result: row.result };
-      if (outcome.ok) {
-        const op = outcome.ok;
-        if (!row) offences.add({ problem: 'lost', op }, op.index, SEVERITY.lost * 1e9 - op.time);
-        else if (!sameResult(op.value, row.result)) offences.add({ problem: 'result-differs', op, row: shownRow }, op.index, SEVERITY['result-differs'] * 1e9);
-      } else if (outcome.fail && !outcome.info) {
+      const ok = okOps.get(player, seq!);
+      const failed = failOps.get(player, seq!);
+      if (ok) {
+        if (!row) offences.add({ problem: 'lost', op: ok }, ok.index, SEVERITY.lost * 1e9 - ok.time);
+        else if (!sameResult(ok.value, row.result)) offences.add({ problem: 'result-differs', op: ok, row: shownRow }, ok.index, SEVERITY['result-differs'] * 1e9);
+      } else if (failed && !infoSeen.get(player, seq!)) {
         failedChecked++;
-        const op = outcome.fail;
-        if (row) offences.add({ problem: 'failed-but-applied', op, row: shownRow }, op.index, SEVERITY['failed-but-applied'] * 1e9);
+        if (row) offences.add({ problem: 'failed-but-applied', op: failed, row: shownRow }, failed.index, SEVERITY['failed-but-applied'] * 1e9);
       }
     }
     let playersMissing = 0;
@@ -83,7 +80,7 @@ export const ackedDurable: Checker = {
       }
     }
 
-    const details = { okActions: okCount, distinctActions: outcomes.size, onlyFailed: failedChecked, logRows: final.actions.length, playersMissing };
+    const details = { okActions: okCount, distinctActions: distinct.length, onlyFailed: failedChecked, logRows: final.actions.length, playersMissing };
     if (offences.count === 0) {
       return { name: 'acked-durable', valid: true, summary: `all ${plural(okCount, 'acked action')} are durable with their acked results`, details };
     }

@@ -5,7 +5,7 @@
  * ends in a state no replay produces.
  */
 import type { Checker, CheckInput, CheckResult } from '../types';
-import { Offences, invalidResult, plural, seqKey } from '../ops';
+import { Offences, PlayerSeqTable, invalidResult, plural } from '../ops';
 import { changesByPlayer, replayPlayer, type Divergence, type GiftRow, type LogRow } from '../replay';
 import { checksum } from '../../../backend/shared/checksum';
 
@@ -31,30 +31,30 @@ export const exactlyOnce: Checker = {
     const giftBase = final.actions.length;
 
     // Duplicate (player, seq) rows, and the applied gift-sends by (sender, seq).
-    const seen = new Map<string, number>();
-    const sends = new Map<string, number>();
+    const seen = new PlayerSeqTable<true>();
+    const sends = new PlayerSeqTable<number>();
+    const sendList: number[] = [];
     final.actions.forEach((row, i) => {
-      const key = seqKey(row.player, row.seq);
-      if (seen.has(key)) offences.add({ problem: 'duplicate-seq', player: row.player, row }, i, 3e9);
-      else seen.set(key, i);
-      if (row.action.kind === 'gift-send' && row.result.outcome === 'applied') sends.set(key, i);
+      if (seen.get(row.player, row.seq)) offences.add({ problem: 'duplicate-seq', player: row.player, row }, i, 3e9);
+      else seen.set(row.player, row.seq, true);
+      if (row.action.kind === 'gift-send' && row.result.outcome === 'applied') {
+        sends.set(row.player, row.seq, i);
+        sendList.push(i);
+      }
     });
-    const credited = new Set<string>();
+    const credited = new PlayerSeqTable<true>();
     final.gifts.forEach((gift, i) => {
-      const key = seqKey(gift.from, gift.senderSeq);
-      if (credited.has(key)) offences.add({ problem: 'gift-credited-twice', player: gift.to, gift }, giftBase + i, 2e9 + gift.amount);
-      credited.add(key);
-      const sendIndex = sends.get(key);
+      if (credited.get(gift.from, gift.senderSeq)) offences.add({ problem: 'gift-credited-twice', player: gift.to, gift }, giftBase + i, 2e9 + gift.amount);
+      credited.set(gift.from, gift.senderSeq, true);
+      const sendIndex = sends.get(gift.from, gift.senderSeq);
       const send = sendIndex === undefined ? undefined : final.actions[sendIndex];
       if (!send || send.action.kind !== 'gift-send' || send.action.to !== gift.to || send.action.amount !== gift.amount) {
         offences.add({ problem: 'gift-without-send', player: gift.to, gift, row: send }, giftBase + i, 2e9 + gift.amount);
       }
     });
-    for (const [key, i] of sends) {
-      if (!credited.has(key)) {
-        const row = final.actions[i];
-        offences.add({ problem: 'gift-never-credited', player: row.player, row }, i, 1e9);
-      }
+    for (const i of sendList) {
+      const row = final.actions[i];
+      if (!credited.get(row.player, row.seq)) offences.add({ problem: 'gift-never-credited', player: row.player, row }, i, 1e9);
     }
 
     // Replay every player that has a final state or any log rows.

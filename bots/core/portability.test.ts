@@ -1,0 +1,35 @@
+/** The bot core and behaviours must stay free of Node APIs so they can be bundled for k6 / browsers. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const ROOTS = ['bots/core', 'bots/behaviours'].map((dir) => path.join(__dirname, '..', '..', dir));
+const NODE_ONLY = /(?:from\s+|require\(\s*|import\(\s*)['"](node:[^'"]+|fs|path|os|net|http|https|worker_threads|perf_hooks|child_process|crypto|ws|prom-client|hdr-histogram-js)['"]/;
+const NODE_GLOBALS = /\b(process\.|Buffer\.|__dirname|setImmediate\()/;
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [full] : [];
+  });
+}
+
+test('bots/core and bots/behaviours import no Node modules and use no Node globals', () => {
+  const files = ROOTS.flatMap(sourceFiles);
+  expect(files.length).toBeGreaterThanOrEqual(8);
+  const offenders = files.flatMap((file) =>
+    fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line, i) => ({ line, at: `${path.relative(process.cwd(), file)}:${i + 1}` }))
+      .filter(({ line }) => !line.trim().startsWith('*') && !line.trim().startsWith('//') && (NODE_ONLY.test(line) || NODE_GLOBALS.test(line)))
+      .map(({ at, line }) => `${at}: ${line.trim()}`),
+  );
+  expect(offenders).toEqual([]);
+});
+
+test('the scan itself catches a Node import', () => {
+  expect(NODE_ONLY.test(`import * as fs from 'node:fs';`)).toBe(true);
+  expect(NODE_ONLY.test(`import { Worker } from 'worker_threads';`)).toBe(true);
+  expect(NODE_ONLY.test(`import { applyAction } from '../../backend/shared/model';`)).toBe(false);
+});

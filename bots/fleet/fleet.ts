@@ -1,0 +1,299 @@
+/**
+ * The bot fleet: thousands of bots in one process, spread over worker threads (one per core by
+ * default). The main thread merges the workers' history entries into the recorder, keeps the
+ * latency histograms and Prometheus metrics, and watches its own saturation (k6's rule: CPU above
+ * 80 % or event-loop lag p99 above 50 ms, sustained, means the figures are the generator's, not
+ * the server's).
+ */
+import * as os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { ResolvedScenario } from '../../core/scenario/schema';
+import type { LatencyStats } from '../../core/summary';
+import type { HistoryDraft, SessionTiming } from '../core/types';
+import { LatencyBook } from '../metrics/latency';
+import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
+import { buildFleetPlan, type BotPlan } from './workload';
+
+export interface HistorySink {
+  append(entry: HistoryDraft): void;
+}
+
+export interface FleetOptions {
+  scenario: ResolvedScenario;
+  /** ws://127.0.0.1:<port> the bots connect to (through the bots-backend proxy). */
+  wsUrl: string;
+  /** ws://[::1]:<port> for groups with ipv6: true (falls back to wsUrl). */
+  wsUrlV6?: string;
+  /** Epoch ms of time 0 of the run's timeline (the nemesis uses the same). */
+  runStartEpochMs: number;
+  /** Usually a HistoryRecorder; the fleet appends, the caller closes. */
+  recorder: HistorySink;
+  /** Loopback port for /metrics (0 or absent: any free port). */
+  metricsPort?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Worker threads (default: one per core, fewer for small fleets). */
+  workers?: number;
+  timing?: Partial<SessionTiming>;
+  /** Saturation thresholds (defaults: k6's 80 % CPU, 50 ms lag p99, 3 samples of 1 s in a row). */
+  saturation?: { cpuRatio?: number; lagP99Ms?: number; sustainedSamples?: number; sampleMs?: number };
+}
+
+export interface FleetProgress {
+  botsOnline: number;
+  /** Completed operations per second over the last ~5 s. */
+  actionsPerSecond: number;
+  /** p99 latency (ms, from the intended send time) of everything completed so far. */
+  p99Ms: number;
+  /** fail + info completions so far. */
+  errors: number;
+}
+
+export interface LoadGeneratorHealth {
+  cpuPeakRatio: number;
+  eventLoopLagP99Ms: number;
+  saturated: boolean;
+}
+
+export interface FleetResult {
+  /** Distinct bots (players) planned. */
+  bots: number;
+  /** Session windows that started. */
+  sessionsStarted: number;
+  reconnects: number;
+  desyncs: number;
+  gaveUp: number;
+  /** Open-model arrivals dropped because maxBots were online. */
+  dropped: number;
+  actions: { invoked: number; ok: number; fail: number; info: number };
+  /** ms from the intended send time, ok and fail completions, by op kind and 'all'. */
+  latency: Record<string, LatencyStats>;
+  /** ms from deciding to reconnect to the welcome. */
+  resume: LatencyStats;
+  loadGenerator: LoadGeneratorHealth;
+  durationMs: number;
+  /** Worker crashes and similar harness problems. */
+  errors: string[];
+}
+
+export interface StartedFleet {
+  readonly metricsUrl: string;
+  readonly metricsPort: number;
+  readonly plan: { bots: number; dropped: number; loadEndMs: number };
+  progress(): FleetProgress;
+  /** For the nemesis: sets lagstorm_fault_active{fault}. */
+  setFaultActive(fault: string, active: boolean): void;
+  /** Resolves when the load is over (scenario.duration + recovery.window) and every bot has ended. */
+  readonly done: Promise<FleetResult>;
+  /** Stops every bot gracefully (now, or after done), closes the metrics server. Idempotent. */
+  stop(): Promise<FleetResult>;
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  online: number;
+  started: number;
+  lagP99Ms: number;
+  done: boolean;
+}
+
+export function defaultWorkerCount(bots: number): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, Math.ceil(bots / 500)));
+}
+
+export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
+  const log = options.log ?? (() => undefined);
+  const plan = buildFleetPlan(options.scenario);
+  const metrics = new FleetMetrics();
+  const server: MetricsServer = await serveMetrics(metrics.registry, options.metricsPort ?? 0);
+  const latency = new LatencyBook();
+  const resume = new LatencyBook();
+  const actions = { invoked: 0, ok: 0, fail: 0, info: 0 };
+  const counts = { reconnects: 0, desyncs: 0, gaveUp: 0 };
+  const errors: string[] = [];
+  const recentCompletions: number[] = []; // per-second buckets, newest last
+  let currentBucket = 0;
+  const startedAt = Date.now();
+
+  const onEntry = (entry: HistoryDraft): void => {
+    options.recorder.append(entry);
+    metrics.observe(entry);
+    if (entry.type === 'event') {
+      if (entry.f === 'reconnected') {
+        counts.reconnects += 1;
+        const resumeMs = (entry.value as { resumeMs?: number } | undefined)?.resumeMs;
+        if (typeof resumeMs === 'number') resume.record('resume', resumeMs);
+      } else if (entry.f === 'desync') counts.desyncs += 1;
+      else if (entry.f === 'gave-up') counts.gaveUp += 1;
+      return;
+    }
+    if (entry.process === 'nemesis') return;
+    if (entry.type === 'invoke') {
+      actions.invoked += 1;
+      return;
+    }
+    actions[entry.type] += 1;
+    currentBucket += 1;
+    if (entry.type !== 'info') latency.record(entry.f, entry.time - entry.intendedAt);
+  };
+
+  // Saturation: sampled on the main thread, lag from every thread.
+  const saturation = { cpuRatio: 0.8, lagP99Ms: 50, sustainedSamples: 3, sampleMs: 1000, ...options.saturation };
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const mainLag = monitorEventLoopDelay({ resolution: 10 });
+  mainLag.enable();
+  const health: LoadGeneratorHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
+  let overStreak = 0;
+  let lastCpu = process.cpuUsage();
+  let lastWall = process.hrtime.bigint();
+  const slots: WorkerSlot[] = [];
+  const sample = (): void => {
+    const cpu = process.cpuUsage(lastCpu);
+    const wall = process.hrtime.bigint();
+    const wallMicros = Number(wall - lastWall) / 1000;
+    lastCpu = process.cpuUsage();
+    lastWall = wall;
+    const cpuRatio = wallMicros > 0 ? (cpu.user + cpu.system) / (wallMicros * cores) : 0;
+    const lagMs = Math.max(mainLag.percentile(99) / 1e6, ...slots.map((slot) => slot.lagP99Ms));
+    mainLag.reset();
+    health.cpuPeakRatio = Math.max(health.cpuPeakRatio, round3(cpuRatio));
+    health.eventLoopLagP99Ms = Math.max(health.eventLoopLagP99Ms, round3(lagMs));
+    overStreak = cpuRatio > saturation.cpuRatio || lagMs > saturation.lagP99Ms ? overStreak + 1 : 0;
+    if (overStreak >= saturation.sustainedSamples && !health.saturated) {
+      health.saturated = true;
+      log(`bots: load generator saturated (cpu ${(cpuRatio * 100).toFixed(0)} %, lag p99 ${lagMs.toFixed(1)} ms): latencies are overstated`);
+    }
+    metrics.cpuRatio.set(cpuRatio);
+    metrics.eventLoopLag.set(lagMs / 1000);
+    metrics.botsOnline.set(slots.reduce((sum, slot) => sum + slot.online, 0));
+    recentCompletions.push(currentBucket);
+    currentBucket = 0;
+    if (recentCompletions.length > 5) recentCompletions.shift();
+  };
+  const sampleTimer = setInterval(sample, saturation.sampleMs);
+  sampleTimer.unref();
+
+  // Workers: plans dealt round-robin so every thread gets a share of every group and ramp.
+  const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(plan.bots.length), Math.max(1, plan.bots.length)));
+  const shares: BotPlan[][] = Array.from({ length: workerCount }, () => []);
+  plan.bots.forEach((bot, i) => shares[i % workerCount].push(bot));
+  let resolveAllDone!: () => void;
+  const allDone = new Promise<void>((resolve) => (resolveAllDone = resolve));
+  const checkAllDone = (): void => {
+    if (slots.every((slot) => slot.done)) resolveAllDone();
+  };
+  const workerFile = require.resolve('./worker.ts');
+  const tsxRegister = require.resolve('tsx/cjs');
+  for (const share of shares) {
+    const init: WorkerInit = {
+      plans: share,
+      wsUrl: options.wsUrl,
+      wsUrlV6: options.wsUrlV6,
+      runStartEpochMs: options.runStartEpochMs,
+      loadEndMs: plan.loadEndMs,
+      timing: options.timing,
+    };
+    const worker = new Worker(workerFile, { workerData: init, execArgv: ['--require', tsxRegister] });
+    const slot: WorkerSlot = { worker, online: 0, started: 0, lagP99Ms: 0, done: false };
+    slots.push(slot);
+    worker.on('message', (message: WorkerToMain) => {
+      if (message.t === 'entries') for (const entry of message.entries) onEntry(entry);
+      else if (message.t === 'stats') {
+        slot.online = message.online;
+        slot.started = message.started;
+        slot.lagP99Ms = message.lagP99Ms;
+      } else if (message.t === 'done') {
+        slot.done = true;
+        slot.started = message.started;
+        slot.online = 0;
+        checkAllDone();
+      }
+    });
+    worker.on('error', (error) => {
+      errors.push(`bot worker crashed: ${error.stack ?? error.message}`);
+      log(`bots: worker crashed: ${error.message}`);
+    });
+    worker.on('exit', (code) => {
+      if (!slot.done) {
+        errors.push(`bot worker exited with code ${code} before finishing`);
+        slot.done = true;
+        checkAllDone();
+      }
+    });
+  }
+  log(`bots: ${plan.bots.length} bots on ${workerCount} worker thread(s), load until ${plan.loadEndMs} ms, metrics at ${server.url}`);
+
+  const result = (): FleetResult => ({
+    bots: plan.bots.length,
+    sessionsStarted: slots.reduce((sum, slot) => sum + slot.started, 0),
+    ...counts,
+    dropped: plan.dropped,
+    actions: { ...actions },
+    latency: latency.allStats(),
+    resume: resume.stats('resume'),
+    loadGenerator: { ...health },
+    durationMs: Date.now() - startedAt,
+    errors: [...errors],
+  });
+
+  let finished: Promise<FleetResult> | undefined;
+  const finish = (): Promise<FleetResult> => {
+    finished ??= (async () => {
+      await allDone;
+      sample();
+      clearInterval(sampleTimer);
+      mainLag.disable();
+      // 'started' figures arrive with stats; ask nothing more of the workers, just end them.
+      await Promise.all(slots.map((slot) => slot.worker.terminate().catch(() => 0)));
+      metrics.botsOnline.set(0);
+      return result();
+    })();
+    return finished;
+  };
+  const done = finish();
+  let stopped: Promise<FleetResult> | undefined;
+  const stop = (): Promise<FleetResult> => {
+    stopped ??= (async () => {
+      for (const slot of slots) if (!slot.done) slot.worker.postMessage({ t: 'stop' } satisfies MainToWorker);
+      // Bounded: a worker that does not finish within its stop grace plus slack is terminated.
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref());
+      await Promise.race([allDone, timeout]);
+      if (!slots.every((slot) => slot.done)) {
+        errors.push('bot workers did not stop within 15 s; terminated');
+        for (const slot of slots) slot.done = true;
+        resolveAllDone();
+      }
+      const final = await done;
+      await server.close();
+      return final;
+    })();
+    return stopped;
+  };
+  options.signal?.addEventListener('abort', () => void stop(), { once: true });
+  if (options.signal?.aborted) void stop();
+
+  return {
+    metricsUrl: server.url,
+    metricsPort: server.port,
+    plan: { bots: plan.bots.length, dropped: plan.dropped, loadEndMs: plan.loadEndMs },
+    progress: () => {
+      const seconds = recentCompletions.length;
+      return {
+        botsOnline: slots.reduce((sum, slot) => sum + slot.online, 0),
+        actionsPerSecond: seconds ? recentCompletions.reduce((sum, n) => sum + n, 0) / seconds : 0,
+        p99Ms: latency.stats().p99,
+        errors: actions.fail + actions.info,
+      };
+    },
+    setFaultActive: (fault, active) => metrics.faultActive.set({ fault }, active ? 1 : 0),
+    done,
+    stop,
+  };
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,93 @@
+/**
+ * Kernel packet loss (no netem in this kernel): an nftables table of the fault's own drops or
+ * rejects a random share of TCP packets to and/or from one loopback port (`numgen random mod 100`).
+ * Heal deletes the table and reads back that it is gone.
+ */
+import { z } from 'zod';
+import { HarnessError } from '../core/exit-codes';
+import type { StartedStack } from '../core/stack/types';
+import { defineFault, healOnce, recordDebris } from './define-fault';
+import type { Fault, FaultHandle } from './fault';
+import { LINK_NAMES } from './toxiproxy-faults';
+import { nextSequence, portOf, requireRoot, runCommand, safeName } from './util';
+
+const NFT = 'nft';
+
+export const kernelPacketLossParams = z.strictObject({
+  /** A link (its proxy's listen port), 'backend' (its WebSocket port) or 'postgres'. */
+  target: z.enum([...LINK_NAMES, 'backend', 'postgres']).default('bots-backend'),
+  percent: z.number().int().min(1).max(100).default(30),
+  action: z.enum(['drop', 'reject']).default('drop'),
+  direction: z.enum(['to-port', 'from-port', 'both']).default('both'),
+});
+
+export function targetPort(stack: StartedStack, target: z.output<typeof kernelPacketLossParams>['target']): number {
+  if (target === 'backend') return stack.backend.wsPort;
+  if (target === 'postgres') return stack.postgres.port;
+  const link = stack.links[target];
+  if (!link) throw new HarnessError(`the stack has no "${target}" link`);
+  return portOf(link.listen);
+}
+
+export async function nftTableExists(table: string): Promise<boolean> {
+  const { stdout } = await runCommand(NFT, ['list', 'tables', 'inet'], { timeoutMs: 5000 });
+  return stdout.split('\n').some((line) => line.trim() === `table inet ${table}`);
+}
+
+/** Idempotent: a missing table is already healed. */
+export async function deleteNftTable(table: string): Promise<void> {
+  if (await nftTableExists(table)) await runCommand(NFT, ['delete', 'table', 'inet', table], { timeoutMs: 5000 });
+  if (await nftTableExists(table)) throw new HarnessError(`nft table inet ${table} still exists after deleting it`);
+}
+
+export function nftRuleset(table: string, port: number, params: z.output<typeof kernelPacketLossParams>): string {
+  const verdict = params.action === 'drop' ? 'drop' : 'reject with tcp reset';
+  const matches = params.direction === 'both' ? [`tcp dport ${port}`, `tcp sport ${port}`] : [params.direction === 'to-port' ? `tcp dport ${port}` : `tcp sport ${port}`];
+  const chance = params.percent >= 100 ? '' : ` numgen random mod 100 < ${params.percent}`; // nft rejects '< 100' (range 0-99)
+  // Our own resets (sport = port on the way back) must pass, or 'both' would eat them.
+  const notReset = params.action === 'reject' ? ' tcp flags & rst == 0' : '';
+  const rules = matches.map((match) => `    ${match}${notReset}${chance} counter ${verdict}`);
+  // Loopback packets pass the input hook once per direction, so one chain sees both sides.
+  return [`table inet ${table} {`, '  chain input {', '    type filter hook input priority -10; policy accept;', ...rules, '  }', '}', ''].join('\n');
+}
+
+export const kernelPacketLossFault = defineFault({
+  type: 'kernel-packet-loss',
+  family: 'kernel',
+  description: 'Drops (or rejects with a TCP reset) `percent` % of TCP packets to/from one loopback port with nftables.',
+  params: kernelPacketLossParams,
+  requiresRoot: true,
+  targetOf: (p) => p.target,
+  async inject(target, p): Promise<FaultHandle> {
+    requireRoot('kernel-packet-loss', 'nftables rules');
+    const port = targetPort(target.stack, p.target);
+    const table = `lagstorm_${safeName(target.stack.runId)}_${nextSequence()}`;
+    const forget = recordDebris(target.stack.debris, { kind: 'nft-table', family: 'inet', table });
+    const heal = async () => {
+      await deleteNftTable(table);
+      forget();
+    };
+    try {
+      await runCommand(NFT, ['-f', '-'], { input: nftRuleset(table, port, p), timeoutMs: 5000 });
+      const { stdout } = await runCommand(NFT, ['list', 'table', 'inet', table], { timeoutMs: 5000 });
+      if (!new RegExp(`tcp [ds]port ${port}`).test(stdout)) throw new HarnessError(`nft table ${table} was created without its rule:\n${stdout}`);
+    } catch (error) {
+      await heal().catch(() => undefined);
+      throw error;
+    }
+    target.log(`kernel-packet-loss: ${p.action} ${p.percent}% ${p.direction} port ${port} (nft table inet ${table})`);
+    const observations: Record<string, number | string> = { table, port };
+    return {
+      observations,
+      heal: healOnce(async () => {
+        // Read the counters before the table goes, so the summary says how much was really dropped.
+        const listing = await runCommand(NFT, ['list', 'table', 'inet', table], { timeoutMs: 5000 }).catch(() => undefined);
+        const packets = [...(listing?.stdout.matchAll(/counter packets (\d+)/g) ?? [])].reduce((sum, match) => sum + Number(match[1]), 0);
+        if (listing) observations.packetsHit = packets;
+        await heal();
+      }),
+    };
+  },
+});
+
+export const kernelFaults: Fault[] = [kernelPacketLossFault as unknown as Fault];

@@ -1,0 +1,178 @@
+/**
+ * Process family: crash (SIGKILL / immediate stop), graceful restart and pause (SIGSTOP) of the
+ * backend, PostgreSQL and Toxiproxy. Heal always leaves the process running and healthy;
+ * observations carry the measured downtime (from the stop until healthy again).
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { HarnessError } from '../core/exit-codes';
+import type { ServiceHandle, StartedStack } from '../core/stack/types';
+import { defineFault, healOnce } from './define-fault';
+import type { Fault, FaultHandle, FaultTarget } from './fault';
+import { durationParam, sleep } from './util';
+
+type ServiceName = 'backend' | 'postgres' | 'toxiproxy';
+
+function serviceOf(stack: StartedStack, name: ServiceName): ServiceHandle {
+  return stack[name];
+}
+
+/**
+ * Stops a service with `stop`, restarts it after `downtimeMs` (undefined: only on heal), and
+ * measures the downtime. Heal cancels the timer and starts it if it is still down.
+ */
+async function outage(target: FaultTarget, name: ServiceName, stop: (service: ServiceHandle) => Promise<void>, downtimeMs: number | undefined): Promise<FaultHandle> {
+  const service = serviceOf(target.stack, name);
+  if (!service.isRunning()) throw new HarnessError(`${name} is not running; cannot inject a fault into it`);
+  const observations: Record<string, number | string> = { pidBefore: service.pid ?? 0 };
+  const stoppedAt = Date.now();
+  let restarting: Promise<void> | undefined;
+  const restart = () => {
+    restarting ??= service.start().then(() => {
+      observations.downtimeMs = Date.now() - stoppedAt;
+      observations.pidAfter = service.pid ?? 0;
+      target.log(`${name} is back after ${observations.downtimeMs}ms`);
+    });
+    return restarting;
+  };
+  try {
+    await stop(service);
+  } catch (error) {
+    await restart().catch(() => undefined);
+    throw error;
+  }
+  observations.stoppedInMs = Date.now() - stoppedAt;
+  target.log(`${name} stopped`);
+  let timer: NodeJS.Timeout | undefined;
+  if (downtimeMs !== undefined) {
+    timer = setTimeout(() => restart().catch((error: Error) => target.log(`${name} restart failed: ${error.message}; heal retries`)), downtimeMs);
+  }
+  return {
+    observations,
+    heal: healOnce(async () => {
+      clearTimeout(timer);
+      await restart().catch(() => {
+        restarting = undefined; // a failed timed restart: try once more now
+        return restart();
+      });
+      if (!service.isRunning()) throw new HarnessError(`${name} is not running after heal`);
+    }),
+  };
+}
+
+const crashParams = z.strictObject({
+  /** Restart this long after the crash; without it the service stays down until the fault heals. */
+  downtime: durationParam.optional(),
+  /** false: stay down for the whole fault window (heal still restarts it). */
+  restart: z.boolean().default(true),
+});
+
+export const backendCrashFault = defineFault({
+  type: 'backend-crash',
+  family: 'process',
+  description: 'SIGKILLs the backend; restarts it after `downtime` (or when the fault heals).',
+  params: crashParams,
+  targetOf: () => 'backend',
+  inject: (target, p) => outage(target, 'backend', (s) => s.stop('SIGKILL'), p.restart ? p.downtime : undefined),
+});
+
+const restartParams = z.strictObject({ downtime: durationParam.default(0) });
+
+export const backendRestartFault = defineFault({
+  type: 'backend-restart',
+  family: 'process',
+  description: 'Graceful restart of the backend: SIGTERM (drains), then start again after `downtime`.',
+  params: restartParams,
+  targetOf: () => 'backend',
+  async inject(target, p, signal) {
+    const handle = await outage(target, 'backend', (s) => s.stop('SIGTERM', 15_000), undefined);
+    try {
+      await sleep(p.downtime, signal);
+    } finally {
+      await handle.heal(); // the restart is the fault; the window after it is the recovery under test
+    }
+    return handle;
+  },
+});
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+export const backendPauseFault = defineFault({
+  type: 'backend-pause',
+  family: 'process',
+  description: 'SIGSTOPs the backend (a frozen process: connections stay open, nothing answers); SIGCONT on heal.',
+  params: z.strictObject({}),
+  targetOf: () => 'backend',
+  async inject(target) {
+    const service = target.stack.backend;
+    const pid = service.pid;
+    if (!pid) throw new HarnessError('backend is not running; cannot pause it');
+    const pausedAt = Date.now();
+    const resume = async () => {
+      service.signal('SIGCONT');
+      for (let i = 0; i < 40 && processState(pid) === 'T'; i++) await new Promise((r) => setTimeout(r, 25));
+      if (processState(pid) === 'T') throw new HarnessError(`backend pid ${pid} is still stopped after SIGCONT`);
+      observations.pausedMs = Date.now() - pausedAt;
+    };
+    const observations: Record<string, number | string> = { pid };
+    service.signal('SIGSTOP');
+    for (let i = 0; i < 40 && processState(pid) !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
+    if (processState(pid) !== 'T') {
+      await resume().catch(() => undefined);
+      throw new HarnessError(`backend pid ${pid} did not stop on SIGSTOP (state ${processState(pid)})`);
+    }
+    return { observations, heal: healOnce(resume) };
+  },
+});
+
+export const postgresCrashFault = defineFault({
+  type: 'postgres-crash',
+  family: 'process',
+  description: 'Crashes PostgreSQL (immediate stop: no checkpoint, crash recovery on start); restarts after `downtime`.',
+  params: crashParams,
+  targetOf: () => 'postgres',
+  inject: (target, p) => outage(target, 'postgres', () => target.stack.postgres.stopWithMode('immediate'), p.restart ? p.downtime : undefined),
+});
+
+export const postgresRestartFault = defineFault({
+  type: 'postgres-restart',
+  family: 'process',
+  description: 'Restarts PostgreSQL cleanly (fast stop: clients disconnected, shutdown checkpoint), then starts it.',
+  params: restartParams,
+  targetOf: () => 'postgres',
+  async inject(target, p, signal) {
+    const handle = await outage(target, 'postgres', () => target.stack.postgres.stopWithMode('fast'), undefined);
+    try {
+      await sleep(p.downtime, signal);
+    } finally {
+      await handle.heal(); // also on abort: never leave the service down
+    }
+    return handle;
+  },
+});
+
+export const toxiproxyRestartFault = defineFault({
+  type: 'toxiproxy-restart',
+  family: 'process',
+  description: 'Stops Toxiproxy (every proxied connection drops) and starts it again; its start() recreates the proxies.',
+  params: restartParams,
+  targetOf: () => 'toxiproxy',
+  async inject(target, p, signal) {
+    const handle = await outage(target, 'toxiproxy', (s) => s.stop('SIGTERM', 5000), undefined);
+    try {
+      await sleep(p.downtime, signal);
+    } finally {
+      await handle.heal(); // also on abort: never leave the service down
+    }
+    return handle;
+  },
+});
+
+export const processFaults: Fault[] = [backendCrashFault, backendRestartFault, backendPauseFault, postgresCrashFault, postgresRestartFault, toxiproxyRestartFault] as unknown as Fault[];

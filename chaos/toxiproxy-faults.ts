@@ -1,0 +1,186 @@
+/**
+ * Toxiproxy family: toxics on one link of the stack (bots↔backend over IPv4 / IPv6, backend↔db),
+ * and link-down (proxy disabled). Built for toxiproxy v2.12.0, which has latency, bandwidth,
+ * slow_close, timeout, reset_peer, slicer, limit_data (no packet_loss: see kernel-packet-loss).
+ * The proxy of a link is named after the link. Every toxic is read back after it is added and
+ * after it is removed.
+ */
+import { z } from 'zod';
+import { HarnessError } from '../core/exit-codes';
+import type { LinkName } from '../core/stack/types';
+import { defineFault, healOnce, recordDebris } from './define-fault';
+import type { Fault, FaultHandle, FaultTarget } from './fault';
+import { ToxiproxyApi, type ToxicSpec } from './toxiproxy-api';
+import { nextSequence, throwIfAborted } from './util';
+
+export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];
+
+const commonParams = {
+  link: z.enum(LINK_NAMES).default('bots-backend'),
+  stream: z.enum(['upstream', 'downstream', 'both']).default('downstream'),
+  toxicity: z.number().min(0).max(1).default(1),
+};
+
+export function toxiproxyApiOf(target: FaultTarget): ToxiproxyApi {
+  return new ToxiproxyApi(target.stack.toxiproxy.apiUrl || target.stack.endpoints.toxiproxyApiUrl);
+}
+
+interface CommonParams {
+  link: LinkName;
+  stream: 'upstream' | 'downstream' | 'both';
+  toxicity: number;
+}
+
+function proxyNameOf(target: FaultTarget, link: LinkName): string {
+  const proxy = target.stack.links[link];
+  if (!proxy) throw new HarnessError(`the stack has no "${link}" link; use one of: ${Object.keys(target.stack.links).join(', ')}`);
+  return proxy.name;
+}
+
+function sameAttributes(actual: Record<string, number>, expected: Record<string, number>): boolean {
+  return Object.entries(expected).every(([key, value]) => actual[key] === value);
+}
+
+interface ToxicFaultSpec<S extends z.ZodRawShape> {
+  type: string;
+  toxicType: string;
+  description: string;
+  shape: S;
+  attributes: (params: z.output<z.ZodObject<S>>) => Record<string, number>;
+}
+
+function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
+  const params = z.strictObject({ ...commonParams, ...spec.shape });
+  return defineFault({
+    type: spec.type,
+    family: 'toxiproxy',
+    description: spec.description,
+    params,
+    targetOf: (p) => (p as unknown as CommonParams).link,
+    async inject(target, params, signal): Promise<FaultHandle> {
+      const p = params as unknown as CommonParams; // generic over S: the common fields are always there
+      const api = toxiproxyApiOf(target);
+      const proxy = proxyNameOf(target, p.link);
+      const attributes = spec.attributes(params as unknown as z.output<z.ZodObject<S>>);
+      const streams: Array<'upstream' | 'downstream'> = p.stream === 'both' ? ['upstream', 'downstream'] : [p.stream];
+      const id = nextSequence();
+      const toxics: ToxicSpec[] = streams.map((stream) => ({ name: `lagstorm-${spec.type}-${id}-${stream}`, type: spec.toxicType, stream, toxicity: p.toxicity, attributes }));
+      throwIfAborted(signal);
+      await api.proxy(proxy); // fails clearly (no such proxy) before anything is recorded or changed
+      // Debris first: if lagstorm dies now, `lagstorm cleanup` resets Toxiproxy.
+      const forget = recordDebris(target.stack.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
+
+      const removeAll = async () => {
+        for (const toxic of toxics) await api.removeToxic(proxy, toxic.name);
+        const left = (await api.toxics(proxy)).filter((toxic) => toxics.some((ours) => ours.name === toxic.name));
+        if (left.length > 0) throw new HarnessError(`Toxiproxy still lists ${left.map((t) => t.name).join(', ')} on ${proxy} after deleting`);
+        forget();
+      };
+      try {
+        for (const toxic of toxics) {
+          if (signal.aborted) throw new Error('aborted while adding toxics');
+          await api.addToxic(proxy, toxic);
+        }
+        const present = await api.toxics(proxy);
+        for (const toxic of toxics) {
+          const found = present.find((t) => t.name === toxic.name);
+          if (!found || found.type !== toxic.type || found.stream !== toxic.stream || !sameAttributes(found.attributes, attributes)) {
+            throw new HarnessError(`Toxiproxy did not keep toxic ${toxic.name} on ${proxy} as asked (read back: ${JSON.stringify(found)})`);
+          }
+        }
+      } catch (error) {
+        await removeAll().catch((undoError: Error) => target.log(`could not undo ${spec.type} on ${proxy}: ${undoError.message}`));
+        throw error;
+      }
+      target.log(`${spec.type}: ${toxics.map((t) => t.name).join(', ')} on ${proxy} ${JSON.stringify(attributes)}`);
+      return { heal: healOnce(removeAll), observations: { proxy, toxics: toxics.length, ...attributes } };
+    },
+  });
+}
+
+const nonNegativeInt = z.number().int().min(0);
+
+export const latencyFault = toxicFault({
+  type: 'latency',
+  toxicType: 'latency',
+  description: 'Adds latency (± jitter) to every chunk of data on the link.',
+  shape: { latency: nonNegativeInt.default(100), jitter: nonNegativeInt.default(0) },
+  attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
+});
+
+export const bandwidthFault = toxicFault({
+  type: 'bandwidth',
+  toxicType: 'bandwidth',
+  description: 'Limits the link to `rate` KB/s.',
+  shape: { rate: z.number().int().positive().default(64) },
+  attributes: (p) => ({ rate: p.rate }),
+});
+
+export const slowCloseFault = toxicFault({
+  type: 'slow-close',
+  toxicType: 'slow_close',
+  description: 'Delays the close of a connection by `delay` ms.',
+  shape: { delay: nonNegativeInt.default(1000) },
+  attributes: (p) => ({ delay: p.delay }),
+});
+
+export const timeoutFault = toxicFault({
+  type: 'timeout',
+  toxicType: 'timeout',
+  description: 'Stops all data; closes the connection after `timeout` ms (0: holds it until healed).',
+  shape: { timeout: nonNegativeInt.default(0) },
+  attributes: (p) => ({ timeout: p.timeout }),
+});
+
+export const resetPeerFault = toxicFault({
+  type: 'reset-peer',
+  toxicType: 'reset_peer',
+  description: 'Resets connections (TCP RST) after `timeout` ms.',
+  shape: { timeout: nonNegativeInt.default(0) },
+  attributes: (p) => ({ timeout: p.timeout }),
+});
+
+export const slicerFault = toxicFault({
+  type: 'slicer',
+  toxicType: 'slicer',
+  description: 'Slices data into small packets of `average_size` (± size_variation) bytes, `delay` µs apart.',
+  shape: { average_size: z.number().int().positive().default(1), size_variation: nonNegativeInt.default(0), delay: nonNegativeInt.default(10) },
+  attributes: (p) => ({ average_size: p.average_size, size_variation: p.size_variation, delay: p.delay }),
+});
+
+export const limitDataFault = toxicFault({
+  type: 'limit-data',
+  toxicType: 'limit_data',
+  description: 'Closes a connection after `bytes` bytes have passed.',
+  shape: { bytes: z.number().int().positive().default(1024) },
+  attributes: (p) => ({ bytes: p.bytes }),
+});
+
+export const linkDownFault = defineFault({
+  type: 'link-down',
+  family: 'toxiproxy',
+  description: 'Disables the link\'s proxy: open connections drop, new ones are refused.',
+  params: z.strictObject({ link: z.enum(LINK_NAMES).default('bots-backend') }),
+  targetOf: (p) => p.link,
+  async inject(target, p): Promise<FaultHandle> {
+    const api = toxiproxyApiOf(target);
+    const proxy = proxyNameOf(target, p.link);
+    await api.proxy(proxy);
+    const forget = recordDebris(target.stack.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
+    const enable = async () => {
+      await api.setEnabled(proxy, true);
+      if (!(await api.proxy(proxy)).enabled) throw new HarnessError(`Toxiproxy proxy ${proxy} is still disabled after enabling it`);
+      forget();
+    };
+    try {
+      await api.setEnabled(proxy, false);
+      if ((await api.proxy(proxy)).enabled) throw new HarnessError(`Toxiproxy proxy ${proxy} is still enabled after disabling it`);
+    } catch (error) {
+      await enable().catch(() => undefined);
+      throw error;
+    }
+    return { heal: healOnce(enable), observations: { proxy } };
+  },
+});
+
+export const toxiproxyFaults: Fault[] = [latencyFault, bandwidthFault, slowCloseFault, timeoutFault, resetPeerFault, slicerFault, limitDataFault, linkDownFault] as unknown as Fault[];

@@ -1,0 +1,227 @@
+/**
+ * WAL disk faults: pg_wal moved onto a loop volume of the fault's own, then filled until PostgreSQL
+ * PANICs (wal-disk-full) or throttled with cgroup v1 blkio limits on the loop device
+ * (slow-wal-disk, which measures commit latency before and during and reports whether it rose).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from 'pg';
+import { z } from 'zod';
+import { HarnessError } from '../core/exit-codes';
+import { defineFault, healOnce, recordDebris } from './define-fault';
+import type { Fault, FaultHandle, FaultTarget } from './fault';
+import { connectSuperuser, withSuperuser } from './pg-admin';
+import { durationParam, median, nextSequence, requireRoot, round, safeName, sleep } from './util';
+import { moveWalToLoopVolume } from './wal-volume';
+
+function logSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** First line containing PANIC written to the log after byte `offset`, if any. */
+export function panicLineSince(file: string, offset: number): string | undefined {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const length = Math.max(0, fs.fstatSync(fd).size - offset);
+      const buffer = Buffer.alloc(Math.min(length, 4 * 1024 * 1024));
+      fs.readSync(fd, buffer, 0, buffer.length, offset);
+      return buffer
+        .toString('utf8')
+        .split('\n')
+        .find((line) => line.includes('PANIC'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+async function dropSlot(url: string, slot: string): Promise<void> {
+  await withSuperuser(url, async (client) => {
+    await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    if ((await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows.length > 0) throw new HarnessError(`slot ${slot} still exists after dropping it`);
+  });
+}
+
+function workDirOf(target: FaultTarget): string {
+  return target.stack.workDir || path.join(target.stack.runDir, 'work');
+}
+
+export const walDiskFullFault = defineFault({
+  type: 'wal-disk-full',
+  family: 'wal',
+  description: 'pg_wal on a small loop volume of `sizeMb`, pinned by a stuck slot and flooded with WAL until PostgreSQL PANICs (no space left).',
+  params: z.strictObject({ sizeMb: z.number().int().min(48).max(1024).default(64), maxFillTime: durationParam.default(45_000) }),
+  requiresRoot: true,
+  targetOf: () => 'postgres',
+  async inject(target, p): Promise<FaultHandle> {
+    requireRoot('wal-disk-full', 'loop devices and mounts');
+    const postgres = target.stack.postgres;
+    const url = postgres.superuserUrl;
+    const volume = await moveWalToLoopVolume({ postgres, workDir: workDirOf(target), sizeMb: p.sizeMb, debris: target.stack.debris, log: target.log });
+    const slot = `lagstorm_fill_${safeName(target.stack.runId, 20)}_${nextSequence()}`;
+    const forgetSlot = recordDebris(target.stack.debris, { kind: 'pg-slot', superuserUrl: url, slot });
+    const logOffset = logSize(postgres.logFile);
+    const startedAt = Date.now();
+    const observations: Record<string, number | string> = { device: volume.device, sizeMb: p.sizeMb };
+    try {
+      await withSuperuser(url, (client) => client.query('SELECT pg_create_physical_replication_slot($1, true)', [slot]));
+    } catch (error) {
+      await volume.restore('fast').catch(() => undefined);
+      forgetSlot();
+      throw error;
+    }
+
+    // The filler: ~4 MB of WAL per statement into a table, until the server dies or heal stops it.
+    let stopped = false;
+    const filler = (async () => {
+      let client: Client | undefined;
+      const deadline = startedAt + p.maxFillTime;
+      const table = `lagstorm_fill_${nextSequence()}`;
+      try {
+        client = await connectSuperuser(url, 'lagstorm-wal-disk-full');
+        await client.query(`CREATE TABLE ${table} (id bigint, pad text)`);
+        while (!stopped && Date.now() < deadline) {
+          await client.query(`INSERT INTO ${table} SELECT g, repeat(md5(g::text), 16) FROM generate_series(1, 7000) g`);
+        }
+      } catch (error) {
+        observations.fillerStoppedBy = (error as Error).message.slice(0, 200);
+      } finally {
+        await client?.end().catch(() => undefined);
+      }
+      // Wait briefly for the PANIC line: the postmaster logs it as the writer dies.
+      for (let i = 0; i < 40 && !stopped; i++) {
+        const panic = panicLineSince(postgres.logFile, logOffset);
+        if (panic) {
+          observations.panicAfterMs = Date.now() - startedAt;
+          observations.panic = panic.trim().slice(0, 300);
+          target.log(`wal-disk-full: PostgreSQL PANICked after ${observations.panicAfterMs}ms`);
+          return;
+        }
+        await sleep(100);
+      }
+    })();
+
+    return {
+      observations,
+      heal: healOnce(async () => {
+        stopped = true;
+        await filler;
+        if (!observations.panic) {
+          const panic = panicLineSince(postgres.logFile, logOffset);
+          if (panic) observations.panic = panic.trim().slice(0, 300);
+        }
+        const healStart = Date.now();
+        await volume.restore('immediate'); // stop, WAL back, unmount, detach, start = crash recovery
+        await dropSlot(url, slot);
+        forgetSlot();
+        await withSuperuser(url, (client) => client.query("SELECT relname FROM pg_class WHERE relname LIKE 'lagstorm_fill_%' AND relkind = 'r'")).then(async (result) => {
+          for (const row of result.rows as Array<{ relname: string }>) await withSuperuser(url, (client) => client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(row.relname)}`));
+        });
+        observations.recoveryMs = Date.now() - healStart;
+      }),
+    };
+  },
+});
+
+const BLKIO_ROOT = '/sys/fs/cgroup/blkio';
+
+function throttleFiles(cgroupDir: string): { bps: string; iops: string } {
+  return { bps: path.join(cgroupDir, 'blkio.throttle.write_bps_device'), iops: path.join(cgroupDir, 'blkio.throttle.write_iops_device') };
+}
+
+function throttleListed(file: string, device: string): boolean {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .some((line) => line.startsWith(`${device} `));
+}
+
+/** Resets both write throttles of a device to unlimited; idempotent; used by heal and cleanup. */
+export function clearBlkioThrottle(cgroupDir: string, device: string): void {
+  const files = throttleFiles(cgroupDir);
+  for (const file of [files.bps, files.iops]) if (throttleListed(file, device)) fs.writeFileSync(file, `${device} 0`);
+  for (const file of [files.bps, files.iops]) if (throttleListed(file, device)) throw new HarnessError(`${file} still throttles ${device}`);
+}
+
+/** Median latency (ms) of single-row INSERT + COMMIT (autocommit), each one a WAL flush. */
+export async function commitLatencyMs(url: string, table: string, commits: number): Promise<number> {
+  return withSuperuser(url, async (client) => {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())`);
+    const samples: number[] = [];
+    for (let i = 0; i < commits; i++) {
+      const start = process.hrtime.bigint();
+      await client.query(`INSERT INTO ${table} DEFAULT VALUES`);
+      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return median(samples);
+  });
+}
+
+export const slowWalDiskFault = defineFault({
+  type: 'slow-wal-disk',
+  family: 'wal',
+  description: 'pg_wal on a loop volume whose writes are throttled (cgroup v1 blkio on the loop device): every commit waits for a slow WAL flush.',
+  params: z.strictObject({
+    sizeMb: z.number().int().min(48).max(4096).default(128),
+    writeBytesPerSecond: z.number().int().min(4096).default(1024 * 1024),
+    writeIops: z.number().int().min(1).default(50),
+    probeCommits: z.number().int().min(3).max(200).default(10),
+  }),
+  requiresRoot: true,
+  targetOf: () => 'postgres',
+  async inject(target, p): Promise<FaultHandle> {
+    requireRoot('slow-wal-disk', 'loop devices, mounts and blkio throttling');
+    const files = throttleFiles(BLKIO_ROOT);
+    if (!fs.existsSync(files.bps)) throw new HarnessError(`no cgroup v1 blkio throttling at ${BLKIO_ROOT} (needed by slow-wal-disk); this machine has no mechanism to slow the WAL disk`);
+    const postgres = target.stack.postgres;
+    const url = postgres.superuserUrl;
+    const volume = await moveWalToLoopVolume({ postgres, workDir: workDirOf(target), sizeMb: p.sizeMb, debris: target.stack.debris, log: target.log });
+    const probeTable = `lagstorm_commit_probe_${nextSequence()}`;
+    const observations: Record<string, number | string> = { device: volume.device, majorMinor: volume.majorMinor };
+    let forgetThrottle: (() => void) | undefined;
+    const unthrottle = () => {
+      clearBlkioThrottle(BLKIO_ROOT, volume.majorMinor);
+      forgetThrottle?.();
+    };
+    try {
+      observations.commitMsBefore = round(await commitLatencyMs(url, probeTable, p.probeCommits));
+      // The root blkio group: PostgreSQL's flushes and the kernel's writeback both pass it (a child
+      // group would miss writeback, which cgroup v1 charges to the root). The device is ours alone.
+      forgetThrottle = recordDebris(target.stack.debris, { kind: 'blkio-throttle', cgroupDir: BLKIO_ROOT, device: volume.majorMinor });
+      fs.writeFileSync(files.bps, `${volume.majorMinor} ${p.writeBytesPerSecond}`);
+      fs.writeFileSync(files.iops, `${volume.majorMinor} ${p.writeIops}`);
+      if (!throttleListed(files.bps, volume.majorMinor)) throw new HarnessError(`blkio throttle on ${volume.majorMinor} did not take`);
+      observations.commitMsDuring = round(await commitLatencyMs(url, probeTable, p.probeCommits));
+    } catch (error) {
+      try {
+        unthrottle();
+      } finally {
+        await volume.restore('fast').catch(() => undefined);
+      }
+      throw error;
+    }
+    const slowdown = Number(observations.commitMsDuring) / Math.max(0.001, Number(observations.commitMsBefore));
+    observations.slowdown = round(slowdown);
+    observations.verified = slowdown >= 2 ? 'yes' : 'no';
+    if (slowdown < 2) target.log(`slow-wal-disk: commit latency did NOT rise (${observations.commitMsBefore}ms → ${observations.commitMsDuring}ms); the throttle is not slowing the WAL here`);
+    else target.log(`slow-wal-disk: commit latency ${observations.commitMsBefore}ms → ${observations.commitMsDuring}ms`);
+    return {
+      observations,
+      heal: healOnce(async () => {
+        unthrottle();
+        await volume.restore('fast');
+        await withSuperuser(url, (client) => client.query(`DROP TABLE IF EXISTS ${probeTable}`));
+      }),
+    };
+  },
+});
+
+export const walVolumeFaults: Fault[] = [walDiskFullFault, slowWalDiskFault] as unknown as Fault[];
+

@@ -1,0 +1,282 @@
+/**
+ * One run, start to verdict: validate → stack → (bots ∥ nemesis) → heal → final snapshot →
+ * checkers + SLOs → reporters. Teardown always runs (success, failure, exception, abort), and
+ * every fault heals before the stack stops.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { HistoryRecorder, readHistoryAll, startFleet, type StartedFleet } from '../bots';
+import type { FaultTarget } from '../chaos/fault';
+import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
+import { defaultRegistry } from '../chaos/registry';
+import { PANEL_CATALOGUE } from '../dashboards/catalogue';
+import { fetchPanelSeries } from '../dashboards/prometheus-query';
+import { createDefaultReporters, type ReporterName } from '../reports';
+import type { Reporter } from '../reports/reporter';
+import { defaultCatalog } from './catalog';
+import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
+import type { HistoryEntry, NemesisOp } from './history';
+import { startPostgresExporter, type PostgresExporter } from './metrics/postgres-collector';
+import { measureProxyBaseline } from './proxy-baseline';
+import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
+import { loadScenarioInput } from './scenario/load';
+import type { ResolvedScenario, Scenario } from './scenario/schema';
+import { validateScenario } from './scenario/validate';
+import { freePort } from './stack/ports';
+import { getRuntime } from './stack/runtimes';
+import type { RuntimeName, StartedStack } from './stack/types';
+import type { FaultRecord, RunStats, RunSummary } from './summary';
+import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, type FinalSnapshot } from './verdict';
+
+export interface RunOptions {
+  /** A scenario file (.scenario.ts / .json) ... */
+  scenarioFile?: string;
+  /** ... or an already loaded scenario input (replay, selftest). */
+  scenarioInput?: unknown;
+  seed?: number;
+  /** Where runs/<id> goes (default ./runs). */
+  outDir?: string;
+  runtime?: RuntimeName;
+  /** Overrides scenario.backend.defect (selftest). */
+  defect?: string;
+  reporters?: ReporterName[];
+  extraReporters?: Reporter[];
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  source: string;
+}
+
+/** Loads and validates; throws InvalidInputError (exit 3) listing every problem. Starts nothing. */
+export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenarioInput'>): LoadedScenario {
+  const source = options.scenarioFile ?? 'scenario';
+  const input = options.scenarioInput ?? (options.scenarioFile ? loadScenarioInput(options.scenarioFile) : undefined);
+  if (input === undefined) throw new InvalidInputError('no scenario given: pass a scenario file, e.g. `lagstorm run scenarios/smoke.scenario.ts`');
+  return { scenario: validateScenario(input, defaultCatalog, source), source };
+}
+
+function rootProblems(scenario: Scenario): string[] {
+  if (process.getuid?.() === 0) return [];
+  const steps = [...scenario.faults.timeline, ...(scenario.faults.random?.mix ?? [])];
+  return steps.filter((step) => defaultRegistry.get(step.fault).requiresRoot).map((step) => `fault "${step.fault}" needs root (nftables, loop devices, cgroups); run as root or remove it`);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+async function waitReady(adminUrl: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return true;
+    } catch {
+      // not up yet
+    }
+    await sleep(200);
+  }
+  return false;
+}
+
+async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
+  const response = await fetch(`${adminUrl}/admin/snapshot`, { signal: AbortSignal.timeout(60_000) });
+  if (!response.ok) throw new Error(`GET /admin/snapshot answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  return (await response.json()) as FinalSnapshot;
+}
+
+function emptyStats(): RunStats {
+  return {
+    bots: 0,
+    actions: { invoked: 0, ok: 0, fail: 0, info: 0 },
+    actionsPerSecond: 0,
+    latency: {},
+    latencyByPhase: {},
+    reconnects: 0,
+    desyncs: 0,
+    gaveUp: 0,
+    loadGenerator: { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false },
+  };
+}
+
+export async function runScenario(options: RunOptions): Promise<RunSummary> {
+  const log = options.log ?? (() => undefined);
+  const { scenario: validated, source } = loadScenario(options);
+  const problems = rootProblems(validated);
+  if (problems.length) throw new InvalidInputError(`${source} cannot run here:\n  ${problems.join('\n  ')}`);
+
+  const seed = options.seed ?? validated.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const scenario: ResolvedScenario = {
+    ...validated,
+    seed,
+    runtime: options.runtime ?? validated.runtime,
+    backend: { ...validated.backend, defect: options.defect ?? validated.backend.defect },
+  };
+  const runsDir = path.resolve(options.outDir ?? defaultRunsDir());
+  const runId = makeRunId(scenario.name, seed);
+  const runDir = createRunDir(runsDir, runId);
+  fs.writeFileSync(path.join(runDir, 'scenario.json'), JSON.stringify({ ...scenario, source }, null, 2));
+  const reporters = createDefaultReporters({ only: options.reporters, extra: options.extraReporters });
+  const startedAt = new Date();
+  const errors: string[] = [];
+  let stack: StartedStack | undefined;
+  let exporter: PostgresExporter | undefined;
+  let fleet: StartedFleet | undefined;
+  let nemesis: NemesisRun | undefined;
+  let recorder: HistoryRecorder | undefined;
+  let faults: FaultRecord[] = [];
+  let stats = emptyStats();
+  let final: FinalSnapshot | undefined;
+  let history: HistoryEntry[] = [];
+  let progressTimer: NodeJS.Timeout | undefined;
+  let series: Awaited<ReturnType<typeof fetchPanelSeries>> | undefined;
+  const interrupted = () => options.signal?.aborted === true;
+
+  await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
+  try {
+    const fleetPort = await freePort();
+    const exporterPort = await freePort();
+    stack = await getRuntime(scenario.runtime).start({
+      runId,
+      runDir,
+      backend: { defect: scenario.backend.defect === 'none' ? undefined : scenario.backend.defect, env: scenario.backend.env, extraArgs: scenario.backend.args },
+      scrapeTargets: [
+        { job: 'bots', target: `127.0.0.1:${fleetPort}` },
+        { job: 'postgres', target: `127.0.0.1:${exporterPort}` },
+      ],
+      signal: options.signal,
+      log,
+    });
+    exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: exporterPort });
+    const baseline = await measureProxyBaseline(stack.endpoints.botsWsUrl, stack.backend.wsUrl).catch((error: Error) => {
+      log(`proxy baseline not measured: ${error.message}`);
+      return undefined;
+    });
+
+    const runStartEpochMs = Date.now();
+    recorder = new HistoryRecorder(path.join(runDir, 'history.jsonl'), { runStartEpochMs });
+    const activeRecorder = recorder;
+    fleet = await startFleet({
+      scenario,
+      wsUrl: stack.endpoints.botsWsUrl,
+      wsUrlV6: stack.endpoints.botsWsUrlV6,
+      runStartEpochMs,
+      recorder,
+      metricsPort: fleetPort,
+      signal: options.signal,
+      log,
+    });
+    const activeFleet = fleet;
+    const activeFaults = new Set<string>();
+    const target: FaultTarget = { stack, log };
+    nemesis = startNemesis({
+      plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration }),
+      target,
+      registry: defaultRegistry,
+      runStartEpochMs,
+      signal: options.signal,
+      log,
+      append(entry: Omit<NemesisOp, 'index'>) {
+        activeRecorder.append(entry);
+        const started = entry.f === 'fault-start';
+        if (started) activeFaults.add(entry.value.id);
+        else activeFaults.delete(entry.value.id);
+        activeFleet.setFaultActive(entry.value.fault, started);
+        void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
+      },
+    });
+    progressTimer = setInterval(() => {
+      const progress = activeFleet.progress();
+      void reporters.onProgress?.({ elapsedMs: Date.now() - runStartEpochMs, ...progress, activeFaults: [...activeFaults] });
+    }, 1000);
+
+    const fleetResult = await fleet.done;
+    clearInterval(progressTimer);
+    faults = await nemesis.done;
+    errors.push(...fleetResult.errors);
+    if (fleetResult.loadGenerator.saturated) {
+      errors.push(
+        `the load generator saturated (CPU peak ${(fleetResult.loadGenerator.cpuPeakRatio * 100).toFixed(0)} %, event-loop lag p99 ${fleetResult.loadGenerator.eventLoopLagP99Ms.toFixed(1)} ms): latencies are overstated, so the run is invalid; use fewer bots or a bigger machine`,
+      );
+    }
+    for (const fault of faults) {
+      if (fault.error) errors.push(`fault ${fault.id} (${fault.fault}): ${fault.error}`);
+      if (!fault.healed) errors.push(`fault ${fault.id} (${fault.fault}) did not heal`);
+    }
+    if (interrupted()) errors.push('interrupted (SIGINT/SIGTERM) before the run finished');
+
+    if (!interrupted()) {
+      if (await waitReady(stack.backend.adminUrl, 30_000)) {
+        final = await readFinalSnapshot(stack.backend.adminUrl).catch((error: Error) => {
+          errors.push(`final snapshot unavailable: ${error.message}`);
+          return undefined;
+        });
+      } else {
+        errors.push('the backend was not ready within 30 s after the run, so the final state could not be read');
+      }
+    }
+    await recorder.close();
+    recorder = undefined;
+    history = await readHistoryAll(path.join(runDir, 'history.jsonl'));
+    const phases = faultWindows(history);
+    const analysis = analyzeHistory(history, phases);
+    const runEndAt = fleetResult.durationMs;
+    stats = {
+      ...historyStats(analysis, scenario.duration + scenario.recovery.window),
+      loadGenerator: fleetResult.loadGenerator,
+      ...(baseline ? { proxyBaselineMs: baseline.addedMs } : {}),
+    };
+    const checks = await runCheckers(scenario.checks, {
+      history,
+      final,
+      limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
+      lastHealAt: phases.lastHealAt,
+      runEndAt,
+    });
+    const slos = evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt });
+    series = await fetchPanelSeries(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }).catch(() => undefined);
+    return await finish({ checks, slos });
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    errors.push(error instanceof HarnessError ? error.message : ((error as Error).stack ?? String(error)));
+    return await finish({ checks: [], slos: [] });
+  } finally {
+    clearInterval(progressTimer);
+    await nemesis?.healAll().catch((error: Error) => log(`heal failed: ${error.message}`));
+    await fleet?.stop().catch(() => undefined);
+    await recorder?.close().catch(() => undefined);
+    await exporter?.stop().catch(() => undefined);
+    await stack?.stop().catch((error: Error) => log(`teardown failed: ${error.message}`));
+  }
+
+  async function finish(verdictInput: Pick<RunSummary, 'checks' | 'slos'>): Promise<RunSummary> {
+    const decision = decideVerdict({ ...verdictInput, errors });
+    const finishedAt = new Date();
+    const summary: RunSummary = {
+      runId,
+      scenario: scenario.name,
+      seed,
+      verdict: decision.verdict,
+      exitCode: decision.exitCode,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      runDir,
+      ...verdictInput,
+      faults,
+      stats,
+      errors,
+      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/' },
+    };
+    await reporters.onRunEnd?.(summary, { runDir, series, historyPath: path.join(runDir, 'history.jsonl') });
+    if (reporters.reporterErrors.length) log(`reporter errors: ${reporters.reporterErrors.map((e) => e.message ?? String(e)).join('; ')}`);
+    return summary;
+  }
+}
+
+export { ExitCode };

@@ -1,0 +1,63 @@
+/**
+ * After the last heal, how long each bot took to complete an ok action again. Shared by the
+ * recovery checker and the time_to_recover SLO.
+ */
+import type { BotEvent, ClientOp, HistoryEntry } from '../history';
+import { ACTION_OPS } from './ops';
+
+export interface BotRecovery {
+  process: string;
+  player: string;
+  /** Completion time of the first ok action at or after the heal; undefined: never recovered. */
+  firstOkAt?: number;
+  /** The op that shows it recovered (or, if it never did, its last entry before the heal). */
+  op: ClientOp | BotEvent;
+}
+
+export interface RecoveryTimes {
+  lastHealAt: number;
+  /** Bots active before the heal that had not ended their session by plan. */
+  expected: BotRecovery[];
+  /** Bots whose session had ended (by plan) before the heal. */
+  endedBeforeHeal: number;
+  gaveUp: BotEvent[];
+}
+
+export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: number): RecoveryTimes {
+  const bots = new Map<string, { player: string; activeBefore: boolean; endedBefore: boolean; lastBefore?: ClientOp | BotEvent; firstOk?: ClientOp }>();
+  const gaveUp: BotEvent[] = [];
+  for (const entry of history) {
+    if (entry.process === 'nemesis') continue;
+    const item = entry as ClientOp | BotEvent;
+    let bot = bots.get(item.process);
+    if (!bot) bots.set(item.process, (bot = { player: item.player, activeBefore: false, endedBefore: false }));
+    if (item.type === 'event') {
+      if (item.f === 'gave-up') gaveUp.push(item);
+      if (item.time < lastHealAt) {
+        if (item.f === 'session-end') bot.endedBefore = true;
+        else if (item.f === 'session-start') {
+          bot.endedBefore = false;
+          bot.activeBefore = true;
+        }
+        bot.lastBefore = item;
+      }
+      continue;
+    }
+    if (item.type === 'invoke' && item.time < lastHealAt) {
+      bot.activeBefore = true;
+      bot.lastBefore = item;
+    }
+    if (item.type === 'ok' && ACTION_OPS.has(item.f) && item.time >= lastHealAt && (!bot.firstOk || item.time < bot.firstOk.time)) bot.firstOk = item;
+  }
+  const expected: BotRecovery[] = [];
+  let endedBeforeHeal = 0;
+  for (const [process, bot] of bots) {
+    if (!bot.activeBefore) continue;
+    if (bot.endedBefore) {
+      endedBeforeHeal++;
+      continue;
+    }
+    expected.push({ process, player: bot.player, firstOkAt: bot.firstOk?.time, op: bot.firstOk ?? bot.lastBefore! });
+  }
+  return { lastHealAt, expected, endedBeforeHeal, gaveUp };
+}

@@ -1,0 +1,32 @@
+/**
+ * The run's verdict: any failed check or SLO → 'fail' (exit 1); else any unknown check or SLO, or
+ * any harness error → 'error' (exit 2), never a pass; else 'pass' (exit 0).
+ */
+import type { Verdict } from '../summary';
+import type { CheckResult, SloResult } from './types';
+import { ExitCode } from '../exit-codes';
+
+export interface VerdictDecision {
+  verdict: Verdict;
+  exitCode: 0 | 1 | 2;
+  /** One line per reason the verdict is not 'pass'. */
+  reasons: string[];
+}
+
+export function decideVerdict(input: { checks: ReadonlyArray<CheckResult>; slos: ReadonlyArray<SloResult>; errors: ReadonlyArray<string> }): VerdictDecision {
+  const failed: string[] = [];
+  const undecided: string[] = [];
+  for (const check of input.checks) {
+    if (check.valid === false) failed.push(`check ${check.name} failed: ${check.summary}`);
+    else if (check.valid !== true) undecided.push(`check ${check.name} is unknown: ${check.summary}`);
+  }
+  for (const slo of input.slos) {
+    const label = `SLO ${slo.metric}[${slo.phase}] ${slo.limit}`;
+    if (slo.ok === false) failed.push(`${label} failed: observed ${slo.observed}${slo.unit === 'ms' ? 'ms' : ''}`);
+    else if (slo.ok !== true) undecided.push(`${label} is unknown${slo.note ? `: ${slo.note}` : ''}`);
+  }
+  if (failed.length) return { verdict: 'fail', exitCode: ExitCode.verdictFailed, reasons: failed };
+  const errors = input.errors.map((error) => `harness error: ${error}`);
+  if (undecided.length || errors.length) return { verdict: 'error', exitCode: ExitCode.harnessError, reasons: [...errors, ...undecided] };
+  return { verdict: 'pass', exitCode: ExitCode.pass, reasons: [] };
+}

@@ -1,0 +1,88 @@
+/**
+ * junit.xml for CI test tabs: suite "checks" (one testcase per checker) and suite "slos" (one per
+ * SLO and phase); invalid/broken → <failure>, unknown → <error>; harness errors get a "harness" suite.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunSummary } from '../core/summary';
+import type { ReportContext, Reporter } from './reporter';
+import { formatSloObserved, offendingLines, sloLabel } from './format';
+
+/** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
+export function escapeXml(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex -- removing the control characters XML 1.0 cannot carry
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+interface Case {
+  classname: string;
+  name: string;
+  outcome: { kind: 'pass' } | { kind: 'failure' | 'error'; message: string; type: string; body: string };
+}
+
+function renderSuite(name: string, cases: Case[], timestamp: string, seconds: number): string {
+  const failures = cases.filter((c) => c.outcome.kind === 'failure').length;
+  const errors = cases.filter((c) => c.outcome.kind === 'error').length;
+  const lines = [`  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${escapeXml(timestamp)}" time="${seconds.toFixed(3)}">`];
+  for (const testCase of cases) {
+    const open = `    <testcase classname="${escapeXml(testCase.classname)}" name="${escapeXml(testCase.name)}" time="0"`;
+    if (testCase.outcome.kind === 'pass') {
+      lines.push(`${open}/>`);
+      continue;
+    }
+    const { kind, message, type, body } = testCase.outcome;
+    lines.push(`${open}>`, `      <${kind} message="${escapeXml(message)}" type="${escapeXml(type)}">${escapeXml(body)}</${kind}>`, '    </testcase>');
+  }
+  lines.push('  </testsuite>');
+  return lines.join('\n');
+}
+
+export function renderJunit(summary: RunSummary): string {
+  const seconds = summary.durationMs / 1000;
+  const checks: Case[] = summary.checks.map((check) => {
+    const body = [check.summary, ...offendingLines(check)].join('\n');
+    if (check.valid === true) return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'pass' } };
+    if (check.valid === false) return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'failure', message: check.summary, type: 'invalid', body } };
+    return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'error', message: check.summary, type: 'unknown', body } };
+  });
+  const slos: Case[] = summary.slos.map((slo) => {
+    const body = `${sloLabel(slo)}: observed ${formatSloObserved(slo)} over ${slo.samples} samples`;
+    const base = { classname: `lagstorm.slos.${slo.phase}`, name: sloLabel(slo) };
+    if (slo.ok === true) return { ...base, outcome: { kind: 'pass' } };
+    if (slo.ok === false) return { ...base, outcome: { kind: 'failure', message: `${slo.limit} broken: observed ${formatSloObserved(slo)}`, type: 'slo-broken', body } };
+    return { ...base, outcome: { kind: 'error', message: `${slo.limit} undecided: ${formatSloObserved(slo)}`, type: 'unknown', body } };
+  });
+  const suites = [renderSuite('checks', checks, summary.startedAt, seconds), renderSuite('slos', slos, summary.startedAt, seconds)];
+  const harness: Case[] = summary.errors.map((error, index) => ({
+    classname: 'lagstorm.harness',
+    name: `harness error ${index + 1}`,
+    outcome: { kind: 'error', message: error, type: 'harness-error', body: error },
+  }));
+  if (harness.length > 0) suites.push(renderSuite('harness', harness, summary.startedAt, seconds));
+  const all = [...checks, ...slos, ...harness];
+  const failures = all.filter((c) => c.outcome.kind === 'failure').length;
+  const errors = all.filter((c) => c.outcome.kind === 'error').length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${escapeXml(`lagstorm ${summary.scenario} (seed ${summary.seed})`)}" tests="${all.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export class JunitReporter implements Reporter {
+  readonly name = 'junit';
+  constructor(private readonly fileName = 'junit.xml') {}
+
+  onRunEnd(summary: RunSummary, context: ReportContext): Record<string, string> {
+    writeFileSync(path.join(context.runDir, this.fileName), renderJunit(summary));
+    return { junit: this.fileName };
+  }
+}

@@ -1,0 +1,263 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConsoleReporter } from './console-reporter';
+import { createDefaultReporters } from './index';
+import { renderJunit } from './junit-reporter';
+import { renderMarkdown } from './markdown-reporter';
+import { ReporterMultiplexer, type ProgressSample, type Reporter } from './reporter';
+import { failingRunSummary } from './test-fixtures';
+import type { RunSummary } from '../core/summary';
+
+interface XmlElement {
+  name: string;
+  attributes: Record<string, string>;
+  children: XmlElement[];
+  text: string;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decode(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '&') {
+      out += text[i];
+      continue;
+    }
+    const end = text.indexOf(';', i);
+    const entity = text.slice(i + 1, end);
+    if (!(entity in ENTITIES)) throw new Error(`unknown entity &${entity};`);
+    out += ENTITIES[entity];
+    i = end;
+  }
+  return out;
+}
+
+/** A small, strict, regex-free XML reader: enough to prove junit.xml is well formed and count it. */
+function parseXml(xml: string): XmlElement {
+  let i = xml.startsWith('<?xml') ? xml.indexOf('?>') + 2 : 0;
+  const root: XmlElement = { name: '#document', attributes: {}, children: [], text: '' };
+  const stack: XmlElement[] = [root];
+  while (i < xml.length) {
+    const lt = xml.indexOf('<', i);
+    if (lt === -1) break;
+    const top = stack[stack.length - 1];
+    const between = xml.slice(i, lt);
+    if (between.includes('>')) throw new Error(`stray '>' before ${lt}`);
+    top.text += decode(between);
+    const gt = xml.indexOf('>', lt);
+    const tag = xml.slice(lt + 1, gt);
+    i = gt + 1;
+    if (tag.startsWith('/')) {
+      const closed = stack.pop();
+      if (closed?.name !== tag.slice(1)) throw new Error(`</${tag.slice(1)}> closes <${closed?.name}>`);
+      continue;
+    }
+    const selfClosing = tag.endsWith('/');
+    const body = selfClosing ? tag.slice(0, -1) : tag;
+    const space = body.indexOf(' ');
+    const element: XmlElement = { name: space === -1 ? body : body.slice(0, space), attributes: {}, children: [], text: '' };
+    let rest = space === -1 ? '' : body.slice(space);
+    while (rest.trim() !== '') {
+      rest = rest.trimStart();
+      const eq = rest.indexOf('="');
+      const close = rest.indexOf('"', eq + 2);
+      if (eq === -1 || close === -1) throw new Error(`bad attribute in <${tag}>`);
+      element.attributes[rest.slice(0, eq)] = decode(rest.slice(eq + 2, close));
+      rest = rest.slice(close + 1);
+    }
+    top.children.push(element);
+    if (!selfClosing) stack.push(element);
+  }
+  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1].name}>`);
+  return root;
+}
+
+describe('junit reporter', () => {
+  it('writes suites whose counts match the summary and parses back', () => {
+    const summary = failingRunSummary('/tmp/x');
+    summary.checks[1].summary = 'tricky <chars> & "quotes" \u0001 \'apos\' ]]>';
+    const doc = parseXml(renderJunit(summary));
+    const [suites] = doc.children;
+    expect(suites.name).toBe('testsuites');
+    const byName = Object.fromEntries(suites.children.map((suite) => [suite.attributes.name, suite]));
+    expect(Object.keys(byName)).toEqual(['checks', 'slos']);
+
+    const checks = byName.checks;
+    expect(Number(checks.attributes.tests)).toBe(summary.checks.length);
+    expect(Number(checks.attributes.failures)).toBe(summary.checks.filter((c) => c.valid === false).length);
+    expect(Number(checks.attributes.errors)).toBe(summary.checks.filter((c) => c.valid === 'unknown').length);
+    const durable = checks.children.find((c) => c.attributes.name === 'acked-durable');
+    expect(durable?.children[0].name).toBe('failure');
+    expect(durable?.children[0].attributes.message).toBe(summary.checks[0].summary);
+    expect(durable?.children[0].text).toContain('"player":"p-0007"');
+    expect(checks.children.find((c) => c.attributes.name === 'recovery')?.children[0].name).toBe('error');
+    expect(checks.children.find((c) => c.attributes.name === 'exactly-once')?.children).toEqual([]);
+    expect(checks.children.find((c) => c.attributes.name === 'exactly-once')?.attributes.name).toBe('exactly-once');
+
+    const slos = byName.slos;
+    expect(Number(slos.attributes.tests)).toBe(summary.slos.length);
+    expect(Number(slos.attributes.failures)).toBe(summary.slos.filter((s) => s.ok === false).length);
+    expect(Number(slos.attributes.errors)).toBe(summary.slos.filter((s) => s.ok === 'unknown').length);
+    const broken = slos.children.filter((c) => c.children[0]?.name === 'failure');
+    expect(broken.map((c) => c.attributes.name)).toEqual(['action-latency p(99)<200ms [fault]']);
+
+    expect(Number(suites.attributes.tests)).toBe(summary.checks.length + summary.slos.length);
+    expect(Number(suites.attributes.failures)).toBe(2);
+    expect(Number(suites.attributes.errors)).toBe(2);
+  });
+
+  it('adds a harness suite with errors when the harness failed', () => {
+    const summary: RunSummary = { ...failingRunSummary('/tmp/x'), verdict: 'error', exitCode: 2, errors: ['toxiproxy did not start: port 8474 in use'] };
+    const suites = parseXml(renderJunit(summary)).children[0];
+    const harness = suites.children.find((suite) => suite.attributes.name === 'harness');
+    expect(harness?.attributes.errors).toBe('1');
+    expect(harness?.children[0].children[0].attributes.message).toContain('port 8474');
+  });
+});
+
+describe('markdown reporter', () => {
+  it('starts with the verdict line, then tables for checks, SLOs per phase and faults', () => {
+    const summary = failingRunSummary('/tmp/x');
+    summary.checks[2].summary = 'sources | sinks';
+    const markdown = renderMarkdown(summary);
+    const lines = markdown.split('\n');
+    expect(lines[0]).toBe('## ❌ FAIL — smoke (seed 42)');
+    expect(markdown).toContain('| ❌ | acked-durable | invalid |');
+    expect(markdown).toMatch(/#### Phase: fault[\s\S]*\| ❌ \| action-latency \| `p\(99\)<200ms` \| 1\.84 s \| 2100 \|/);
+    expect(markdown).toContain('| backend-crash | f2 | 60.00 s | 64.00 s | yes | downtimeMs=3900 |');
+    // a cell with a pipe must not break the table
+    expect(markdown).toContain('| ✅ | conservation | valid | sources \\| sinks |');
+  });
+
+  it('says PASS for a passing run', () => {
+    const summary: RunSummary = { ...failingRunSummary('/tmp/x'), verdict: 'pass', exitCode: 0 };
+    expect(renderMarkdown(summary).split('\n')[0]).toBe('## ✅ PASS — smoke (seed 42)');
+  });
+});
+
+describe('ReporterMultiplexer', () => {
+  const sample: ProgressSample = { elapsedMs: 1000, botsOnline: 3, actionsPerSecond: 10, p99Ms: 5, errors: 0, activeFaults: [] };
+
+  it('isolates reporters that throw synchronously or reject, and keeps calling the others', async () => {
+    const seen: string[] = [];
+    const throwsSync: Reporter = {
+      name: 'sync-thrower',
+      onProgress: () => {
+        throw new Error('sync boom');
+      },
+      onRunEnd: () => {
+        throw new Error('sync end boom');
+      },
+    };
+    const rejects: Reporter = {
+      name: 'async-thrower',
+      onProgress: async () => {
+        throw new Error('async boom');
+      },
+      onFault: () => Promise.reject(new Error('fault boom')),
+    };
+    const healthy: Reporter = {
+      name: 'healthy',
+      onProgress: (s) => void seen.push(`progress ${s.elapsedMs}`),
+      onFault: (e) => void seen.push(`fault ${e.id}`),
+      onRunEnd: () => {
+        seen.push('end');
+        return { healthy: 'healthy.txt' };
+      },
+    };
+    const mux = new ReporterMultiplexer([throwsSync, rejects, healthy]);
+    await expect(mux.onProgress(sample)).resolves.toBeUndefined();
+    await expect(mux.onFault({ type: 'start', id: 'f1', fault: 'latency', atMs: 5 })).resolves.toBeUndefined();
+    const files = await mux.onRunEnd(failingRunSummary('/tmp/x'), { runDir: '/tmp/x' });
+    expect(seen).toEqual(['progress 1000', 'fault f1', 'end']);
+    expect(files).toEqual({ healthy: 'healthy.txt' });
+    expect(mux.reporterErrors).toEqual([
+      { reporter: 'sync-thrower', hook: 'onProgress', message: 'sync boom' },
+      { reporter: 'async-thrower', hook: 'onProgress', message: 'async boom' },
+      { reporter: 'async-thrower', hook: 'onFault', message: 'fault boom' },
+      { reporter: 'sync-thrower', hook: 'onRunEnd', message: 'sync end boom' },
+    ]);
+  });
+
+  it('gives up on a reporter that never finishes, and still runs the next one', async () => {
+    const ran: string[] = [];
+    const mux = new ReporterMultiplexer([{ name: 'hung', onRunEnd: () => new Promise(() => undefined) }, { name: 'next', onRunEnd: () => void ran.push('next') }], { hookTimeoutMs: 50 });
+    await mux.onRunEnd(failingRunSummary('/tmp/x'), { runDir: '/tmp/x' });
+    expect(ran).toEqual(['next']);
+    expect(mux.reporterErrors).toEqual([{ reporter: 'hung', hook: 'onRunEnd', message: 'onRunEnd did not finish within 50 ms' }]);
+  });
+
+  it('is itself a reporter and tolerates reporters without hooks', async () => {
+    const inner = new ReporterMultiplexer([{}]);
+    const outer = new ReporterMultiplexer([inner, { name: 'empty' }]);
+    await outer.onRunStart({ runId: 'r', scenario: 's', seed: 1, runDir: '/tmp', startedAt: '2026-01-01T00:00:00Z' });
+    await outer.onProgress(sample);
+    expect(outer.reporterErrors).toEqual([]);
+  });
+});
+
+describe('console reporter', () => {
+  it('prints plain periodic progress lines without a TTY and the verdict at the end', async () => {
+    let output = '';
+    const reporter = new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false, plainIntervalMs: 10_000 });
+    reporter.onRunStart({ runId: 'r1', scenario: 'smoke', seed: 42, runDir: '/runs/r1', startedAt: '2026-01-01T00:00:00Z' });
+    for (let elapsed = 0; elapsed <= 25_000; elapsed += 1000) {
+      reporter.onProgress({ elapsedMs: elapsed, botsOnline: 20, actionsPerSecond: 81.4, p99Ms: elapsed > 20_000 ? 1840 : 12.4, errors: 3, activeFaults: elapsed > 20_000 ? ['latency'] : [] });
+    }
+    reporter.onFault({ type: 'start', id: 'f1', fault: 'latency', atMs: 30_000 });
+    const summary = { ...failingRunSummary('/runs/r1'), artifacts: { html: 'report.html' } };
+    reporter.onRunEnd(summary, { runDir: '/runs/r1' });
+    expect(output).not.toContain('\x1b');
+    expect(output).not.toContain('\r');
+    const lines = output.trimEnd().split('\n');
+    const progress = lines.filter((line) => line.includes('actions/s'));
+    expect(progress).toEqual([
+      '[0.00 ms] bots 20 | 81 actions/s | p99 12 ms | errors 3 | faults none',
+      '[10.00 s] bots 20 | 81 actions/s | p99 12 ms | errors 3 | faults none',
+      '[20.00 s] bots 20 | 81 actions/s | p99 12 ms | errors 3 | faults none',
+    ]);
+    expect(lines).toContain('[30.00 s] fault started: latency (f1)');
+    expect(lines).toContain('verdict: FAIL (exit 1) — smoke, seed 42, 2.0 min');
+    expect(lines.some((line) => line.startsWith('  ✗ check acked-durable invalid:'))).toBe(true);
+    expect(lines).toContain('  ✗ SLO action-latency p(99)<200ms [fault]: observed 1.84 s');
+    expect(lines[lines.length - 1]).toBe('report: /runs/r1/report.html');
+  });
+
+  it('rewrites one live line in a TTY and clears it before other lines', () => {
+    let output = '';
+    const reporter = new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: true });
+    reporter.onProgress({ elapsedMs: 1000, botsOnline: 1, actionsPerSecond: 1, p99Ms: null, errors: 0, activeFaults: [] });
+    reporter.onProgress({ elapsedMs: 2000, botsOnline: 2, actionsPerSecond: 1, p99Ms: null, errors: 0, activeFaults: [] });
+    reporter.onFault({ type: 'stop', id: 'f1', fault: 'latency', atMs: 2500 });
+    expect(output.split('\r\x1b[2K')).toHaveLength(4);
+    expect(output.endsWith('fault stopped: latency (f1)\n')).toBe(true);
+  });
+});
+
+describe('default reporters', () => {
+  let dir = '';
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'lagstorm-reports-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('write every file, and summary.json lists them', async () => {
+    let output = '';
+    const mux = createDefaultReporters({ console: { output: { write: (chunk: string) => (output += chunk) }, tty: false } });
+    const summary = failingRunSummary(dir);
+    const files = await mux.onRunEnd(summary, { runDir: dir });
+    expect(mux.reporterErrors).toEqual([]);
+    expect(files).toEqual({ html: 'report.html', junit: 'junit.xml', markdown: 'summary.md', grafana: 'dashboard.json', grafanaAnnotations: 'grafana-annotations.json', json: 'summary.json' });
+    const written = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as RunSummary;
+    expect(written.artifacts).toEqual(files);
+    expect(written.checks).toEqual(summary.checks);
+    expect(output).toContain(`report: ${path.join(dir, 'report.html')}`);
+    const annotations = JSON.parse(readFileSync(path.join(dir, 'grafana-annotations.json'), 'utf8')) as Array<{ time: number; timeEnd: number; tags: string[] }>;
+    expect(annotations.map((a) => [a.time, a.timeEnd])).toEqual([
+      [Date.parse(summary.startedAt) + 30_000, Date.parse(summary.startedAt) + 50_000],
+      [Date.parse(summary.startedAt) + 60_000, Date.parse(summary.startedAt) + 64_000],
+    ]);
+  });
+});
