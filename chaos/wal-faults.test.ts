@@ -56,18 +56,29 @@ describe('WAL-pressure and PostgreSQL process faults (real PostgreSQL 15)', () =
     expect((await setting(url, 'max_slot_wal_keep_size')).setting).toBe('-1');
   });
 
-  it('failing-archiver refuses clearly when archive_command is fixed on the command line, changing nothing', async () => {
+});
+
+describe('failing-archiver on a PostgreSQL whose archive_command is fixed on the command line', () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ postgres: true, postgresCommandLine: { archive_command: '/bin/true' } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('refuses clearly, changing nothing', async () => {
     await expect(inject(t, 'failing-archiver', {})).rejects.toThrow(/archive_command is given on the server command line/);
-    expect((await setting(url, 'archive_command')).setting).toBe('/bin/true');
+    expect((await setting(t.stack.postgres.superuserUrl, 'archive_command')).setting).toBe('/bin/true');
   });
 });
 
-describe('failing-archiver (PostgreSQL with its settings in postgresql.conf)', () => {
+describe('failing-archiver (settings in postgresql.conf, as the stack starts PostgreSQL)', () => {
   let t: TestStack;
   let url: string;
 
   beforeAll(async () => {
-    t = await startTestStack({ postgres: true, postgresSettingsInFile: true });
+    t = await startTestStack({ postgres: true });
     url = t.stack.postgres.superuserUrl;
   });
   afterAll(async () => {

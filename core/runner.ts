@@ -153,6 +153,8 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       log,
     });
     exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: exporterPort });
+    // Prometheus 2.42 hands new targets to its scraper only every 5 s: wait, so the baseline phase has data.
+    await stack.prometheus.waitForTargetsUp?.(['backend', 'postgres'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));
     const baseline = await measureProxyBaseline(stack.endpoints.botsWsUrl, stack.backend.wsUrl).catch((error: Error) => {
       log(`proxy baseline not measured: ${error.message}`);
       return undefined;

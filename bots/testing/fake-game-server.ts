@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { checksum } from '../../backend/shared/checksum';
+import { epochNowMs } from '../core/clock';
 import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../backend/shared/model';
 import type { ClientMessage, ErrorCode, ServerMessage } from '../../backend/shared/protocol';
 
@@ -55,9 +56,12 @@ export class FakeGameServer {
   onAction: (call: ActionCall) => ActionBehaviour = () => 'ack';
   readonly received: Array<{ playerId: string; message: ClientMessage }> = [];
   connections = 0;
+  /** Keep every received message in `received` (tests); off for benchmarks. */
+  recordReceived = true;
 
-  static async start(port = 0): Promise<FakeGameServer> {
+  static async start(port = 0, options: { recordReceived?: boolean } = {}): Promise<FakeGameServer> {
     const server = new FakeGameServer();
+    server.recordReceived = options.recordReceived ?? true;
     await server.listen(port);
     return server;
   }
@@ -113,7 +117,7 @@ export class FakeGameServer {
     socket.on('message', (data) => {
       if (blackholed) return;
       const message = JSON.parse(String(data)) as ClientMessage;
-      this.received.push({ playerId: playerId ?? '?', message });
+      if (this.recordReceived) this.received.push({ playerId: playerId ?? '?', message });
       switch (message.t) {
         case 'hello': {
           // As PROTOCOL.md: a new player keeps the client's token; a known one must present it.
@@ -128,10 +132,10 @@ export class FakeGameServer {
           this.sockets.set(playerId, socket);
           const token = message.resumeToken ?? `token-${++this.tokenCounter}`;
           this.tokens.set(playerId, token);
-          return send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: Date.now() });
+          return send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: epochNowMs() });
         }
         case 'ping':
-          return send({ t: 'pong', id: message.id, serverTime: Date.now() });
+          return send({ t: 'pong', id: message.id, serverTime: epochNowMs() });
         case 'read': {
           const record = this.player(playerId!);
           return send({ t: 'state', state: record.state, checksum: checksum(record.state) });
@@ -142,7 +146,7 @@ export class FakeGameServer {
           const attempt = (record.attempts.get(message.seq) ?? 0) + 1;
           record.attempts.set(message.seq, attempt);
           const stored = record.results.get(message.seq);
-          if (stored) return send({ t: 'ack', seq: message.seq, ...stored, duplicate: true, serverTime: Date.now() });
+          if (stored) return send({ t: 'ack', seq: message.seq, ...stored, duplicate: true, serverTime: epochNowMs() });
           if (message.seq !== record.state.lastSeq + 1) {
             return send({ t: 'error', code: 'out-of-order', message: 'seq skips ahead', seq: message.seq, expectedSeq: record.state.lastSeq + 1, retryable: false });
           }
@@ -164,7 +168,7 @@ export class FakeGameServer {
             stored2.checksum = checksum(record.state);
           }
           const sum = behaviour === 'wrong-checksum' ? 'bad0c0ffee' : stored2.checksum;
-          return send({ t: 'ack', seq: message.seq, result: stored2.result, version: stored2.version, checksum: sum, duplicate: false, serverTime: Date.now() });
+          return send({ t: 'ack', seq: message.seq, result: stored2.result, version: stored2.version, checksum: sum, duplicate: false, serverTime: epochNowMs() });
         }
       }
     });
@@ -183,7 +187,7 @@ export class FakeGameServer {
       recipient.state = applyGiftReceived(recipient.state, action.amount);
       const socket = this.sockets.get(action.to);
       if (socket && socket.readyState === WebSocket.OPEN) {
-        const push: ServerMessage = { t: 'push', kind: 'gift-received', from: record.state.id, amount: action.amount, version: recipient.state.version, checksum: checksum(recipient.state), serverTime: Date.now() };
+        const push: ServerMessage = { t: 'push', kind: 'gift-received', from: record.state.id, amount: action.amount, version: recipient.state.version, checksum: checksum(recipient.state), serverTime: epochNowMs() };
         socket.send(JSON.stringify(push));
       }
     }

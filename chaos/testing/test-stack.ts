@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { DebrisItem, DebrisRecorder } from '../../core/stack/debris';
 import { ManagedProcess } from '../../core/stack/managed-process';
 import { freePort, isListening } from '../../core/stack/ports';
-import { canConnect, DEFAULT_SETTINGS, findPostgresBinDir, PostgresCluster, startPostgres } from '../../core/stack/postgres';
+import { canConnect, findPostgresBinDir, PostgresCluster, startPostgres } from '../../core/stack/postgres';
 import type { BackendHandle, LinkName, ProxyLink, StartedStack, ToxiproxyHandle } from '../../core/stack/types';
 import type { FaultTarget } from '../fault';
 import { ToxiproxyApi } from '../toxiproxy-api';
@@ -92,16 +92,16 @@ const missing = (what: string) =>
  * Restarts a cluster with its settings in postgresql.conf instead of -c, so ALTER SYSTEM can
  * override them (the stack's startPostgres passes them with -c, which ALTER SYSTEM cannot beat).
  */
-async function withSettingsInConfigFile(cluster: PostgresCluster): Promise<PostgresCluster> {
+/** Restarts the cluster with extra `-c` settings, which ALTER SYSTEM cannot override (for refusal tests). */
+async function withCommandLineSettings(cluster: PostgresCluster, settings: Record<string, string>): Promise<PostgresCluster> {
   await cluster.stopWithMode('fast');
-  const conf = path.join(cluster.dataDir, 'postgresql.conf');
-  fs.appendFileSync(conf, '\n# lagstorm test: settings in the file\n' + Object.entries(DEFAULT_SETTINGS).map(([name, value]) => `${name} = '${value}'`).join('\n') + '\n');
   const socketDir = path.join(path.dirname(cluster.dataDir), 'pgsocket');
   const owner = fs.statSync(cluster.dataDir);
+  const extra = Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   const replacement = new PostgresCluster(cluster.port, cluster.dataDir, cluster.walDir, {
     name: 'postgresql',
     command: path.join(findPostgresBinDir() as string, 'postgres'),
-    args: ['-D', cluster.dataDir, '-c', `port=${cluster.port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`],
+    args: ['-D', cluster.dataDir, '-c', `port=${cluster.port}`, '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir}`, ...extra],
     logFile: cluster.logFile,
     healthCheck: () => canConnect(cluster.superuserUrl),
     uid: process.getuid?.() === 0 ? owner.uid : undefined,
@@ -112,7 +112,7 @@ async function withSettingsInConfigFile(cluster: PostgresCluster): Promise<Postg
   return replacement;
 }
 
-export async function startTestStack(parts: { toxiproxy?: boolean; postgres?: boolean; backend?: boolean; postgresSettings?: Record<string, string>; postgresSettingsInFile?: boolean }): Promise<TestStack> {
+export async function startTestStack(parts: { toxiproxy?: boolean; postgres?: boolean; backend?: boolean; postgresSettings?: Record<string, string>; postgresCommandLine?: Record<string, string> }): Promise<TestStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-chaos-'));
   const debris = new MemoryDebris();
   const logs: string[] = [];
@@ -130,7 +130,7 @@ export async function startTestStack(parts: { toxiproxy?: boolean; postgres?: bo
     let postgres: PostgresCluster | undefined;
     if (parts.postgres) {
       postgres = await startPostgres({ baseDir: path.join(dir, 'pg'), logFile: path.join(dir, 'postgres.log'), settings: parts.postgresSettings });
-      if (parts.postgresSettingsInFile) postgres = await withSettingsInConfigFile(postgres);
+      if (parts.postgresCommandLine) postgres = await withCommandLineSettings(postgres, parts.postgresCommandLine);
       const cluster = postgres;
       started.push({ stop: () => cluster.stop('SIGINT', 30_000) });
     }

@@ -33,7 +33,7 @@ export interface StartPostgresOptions {
   baseDir: string;
   logFile: string;
   port?: number;
-  /** Extra server settings (-c name=value), e.g. { max_wal_size: '64MB' }. */
+  /** Extra server settings written to postgresql.conf, e.g. { max_wal_size: '64MB' }. */
   settings?: Record<string, string>;
   /** Put pg_wal on this directory (e.g. a small loop-mounted volume). */
   walDir?: string;
@@ -148,14 +148,18 @@ export async function preparePostgres(options: StartPostgresOptions): Promise<Pr
     const detail = (error as { stderr?: string }).stderr ?? (error as Error).message;
     throw new HarnessError(`PostgreSQL initdb failed in ${dataDir}: ${detail.trim()}`);
   }
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const lines = Object.entries(settings).map(([name, value]) => `${name} = '${value.replace(/'/g, "''")}'`);
+  fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), `\n# lagstorm run settings\n${lines.join('\n')}\n`);
   return { binDir, dataDir, walDir, socketDir, owner, options };
 }
 
 /** The server process of a prepared cluster on one port; call start() to run it. */
 export function createPostgresCluster(prepared: PreparedPostgres, port: number): PostgresCluster {
   const { binDir, dataDir, walDir, socketDir, owner, options } = prepared;
-  const settings = { ...DEFAULT_SETTINGS, ...options.settings, port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
-  const args = ['-D', dataDir, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  // Only what differs per start goes on the command line: -c would beat ALTER SYSTEM, which faults use.
+  const perStart = { port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
+  const args = ['-D', dataDir, ...Object.entries(perStart).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
   fs.writeFileSync(options.logFile, '');
   if (owner) fs.chownSync(options.logFile, owner.uid, owner.gid);
   const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;

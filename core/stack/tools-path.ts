@@ -9,11 +9,6 @@ import { HarnessError } from '../exit-codes';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const TOOLS_BIN_DIR = path.join(REPO_ROOT, '.tools', 'bin');
 
-/** Dev-machine fallbacks until `lagstorm setup` provisions .tools/bin (the lead replaces these). */
-const DEV_FALLBACKS: Record<string, string[]> = {
-  'toxiproxy-server': ['/tmp/gobin/server', '/tmp/gobin/toxiproxy-server'],
-};
-
 function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
@@ -28,7 +23,6 @@ export function findTool(name: string, env: NodeJS.ProcessEnv = process.env): st
   const candidates = [
     path.join(TOOLS_BIN_DIR, name),
     ...(env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, name)),
-    ...(DEV_FALLBACKS[name] ?? []),
   ];
   return candidates.find(isExecutable);
 }

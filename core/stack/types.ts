@@ -50,6 +50,8 @@ export interface ToxiproxyHandle extends ServiceHandle {
 
 export interface PrometheusHandle extends ServiceHandle {
   readonly url: string;
+  /** Resolves once every named job has a target that was scraped successfully. */
+  waitForTargetsUp?(jobs: string[], timeoutMs?: number): Promise<void>;
 }
 
 /** A Toxiproxy proxy on one link of the stack. */

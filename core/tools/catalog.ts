@@ -15,7 +15,7 @@ export const TOXIPROXY_TOXICS = ['latency', 'bandwidth', 'slow_close', 'timeout'
 
 export type ToolSource =
   | { kind: 'apt'; package: string }
-  | { kind: 'go'; module: string; version: string; binary: string }
+  | { kind: 'go'; module: string; version: string; binary: string; /** Go variable stamped with the version (-ldflags -X) */ versionVariable?: string }
   | { kind: 'unavailable'; reason: string };
 
 export interface ToolSpec {
@@ -49,9 +49,8 @@ export const TOOLS: ToolSpec[] = [
     purpose: 'network faults on the bots→backend and backend→database links',
     candidates: () => [path.join(TOOLS_BIN, 'toxiproxy-server'), 'toxiproxy-server'],
     versionArgs: ['--version'],
-    // go install leaves the version string as "git"; the pin is what we built.
-    parseVersion: (out) => (/version (v?\d[\w.-]*)/.exec(out)?.[1] ?? TOXIPROXY_VERSION).replace(/^git$/, TOXIPROXY_VERSION),
-    source: { kind: 'go', module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version: TOXIPROXY_VERSION, binary: 'server' },
+    parseVersion: (out) => /version (\S+)/.exec(out)?.[1] ?? firstLine(out),
+    source: { kind: 'go', module: 'github.com/Shopify/toxiproxy/v2/cmd/server', version: TOXIPROXY_VERSION, binary: 'server', versionVariable: 'github.com/Shopify/toxiproxy/v2.Version' },
     required: true,
   },
   {

@@ -20,6 +20,8 @@ export interface ToolStatus {
   version?: string;
   /** How to get it when missing. */
   remedy?: string;
+  /** Present, but not the pinned version `lagstorm setup` builds. */
+  outdated?: boolean;
 }
 
 async function which(command: string): Promise<string | undefined> {
@@ -49,7 +51,9 @@ export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
     if (!found) continue;
     try {
       const { stdout, stderr } = await exec(found, spec.versionArgs, { timeout: 15_000 });
-      return { ...base, present: true, path: found, version: spec.parseVersion(`${stdout}\n${stderr}`) };
+      const version = spec.parseVersion(`${stdout}\n${stderr}`);
+      const outdated = spec.source.kind === 'go' && version !== spec.source.version;
+      return { ...base, present: true, path: found, version, ...(outdated ? { outdated, remedy: remedy(spec) } : {}) };
     } catch (error) {
       const output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
       if (output.trim()) return { ...base, present: true, path: found, version: spec.parseVersion(output) };
@@ -63,7 +67,7 @@ export async function doctor(): Promise<ToolStatus[]> {
 }
 
 export function formatDoctor(statuses: ToolStatus[]): string {
-  const rows = statuses.map((s) => [s.present ? 'ok' : s.required ? 'MISSING' : 'missing', s.name, s.version ?? '-', s.present ? s.path ?? '' : s.remedy ?? '']);
+  const rows = statuses.map((s) => [s.outdated ? 'outdated' : s.present ? 'ok' : s.required ? 'MISSING' : 'missing', s.name, s.version ?? '-', s.present ? s.path ?? '' : s.remedy ?? '']);
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['status', 'part', 'version'][i].length));
   const line = (cells: string[]) => cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ');
   return [line(['status', 'part', 'version', 'path / how to install']), ...rows.map(line)].join('\n');
@@ -88,7 +92,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const installed: string[] = [];
   const manual: string[] = [];
   let statuses = await doctor();
-  const wanted = (s: ToolStatus) => !s.present && (s.required || options.all || s.name === 'nft');
+  const wanted = (s: ToolStatus) => (!s.present || s.outdated === true) && (s.required || options.all || s.name === 'nft');
   const missing = TOOLS.filter((spec) => statuses.some((s) => s.name === spec.name && wanted(s)));
 
   const aptSpecs = missing.filter((spec) => spec.source.kind === 'apt');
@@ -119,7 +123,8 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     log(`building ${spec.name} ${source.version} with go install (first time only, about a minute)`);
     const buildBin = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-gobin-'));
     try {
-      await exec(go, ['install', `${source.module}@${source.version}`], { env: { ...process.env, GOBIN: buildBin, CGO_ENABLED: '0' }, timeout: 900_000 });
+      const stamp = source.versionVariable ? ['-ldflags', `-X ${source.versionVariable}=${source.version}`] : [];
+      await exec(go, ['install', ...stamp, `${source.module}@${source.version}`], { env: { ...process.env, GOBIN: buildBin, CGO_ENABLED: '0' }, timeout: 900_000 });
       fs.mkdirSync(TOOLS_BIN, { recursive: true });
       fs.copyFileSync(path.join(buildBin, source.binary), path.join(TOOLS_BIN, spec.name));
       fs.chmodSync(path.join(TOOLS_BIN, spec.name), 0o755);
