@@ -152,6 +152,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       signal: options.signal,
       log,
     });
+    fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: stack.runtime, endpoints: stack.endpoints, links: stack.links }, null, 2));
     exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: exporterPort });
     // Prometheus 2.42 hands new targets to its scraper only every 5 s: wait, so the baseline phase has data.
     await stack.prometheus.waitForTargetsUp?.(['backend', 'postgres'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));

@@ -598,7 +598,7 @@ export class BotSession {
       // After a resume: resend the unknown action with its original seq, now (its own new op).
       const { seq, action } = this.unresolved;
       this.unresolved.immediate = false;
-      return this.sendAction(seq, action, now, true);
+      return this.sendAction(seq, now, action, true);
     }
     const maxActions = this.options.maxActions;
     if (!this.unresolved && maxActions !== undefined && this.stats.actionsSent >= maxActions) {
@@ -606,7 +606,9 @@ export class BotSession {
       void this.stop();
       return;
     }
-    if (now < this.nextIntendedAt) {
+    // Timers fire on a whole-ms loop clock, often a little early: within a ms counts as due, or
+    // every action would pay an extra timer hop (~1 ms) that the server never caused.
+    if (now < this.nextIntendedAt - TIMER_SLACK_MS) {
       this.timers.slot = this.clock.setTimeout(() => {
         this.timers.slot = undefined;
         this.pump();
@@ -616,16 +618,19 @@ export class BotSession {
     // No coordinated omission: a late bot keeps the schedule's time as intendedAt.
     const slot = this.nextIntendedAt;
     this.nextIntendedAt = slot + thinkTime(this.options.profile, this.actionRng);
-    if (this.unresolved) return this.sendAction(this.unresolved.seq, this.unresolved.action, slot, true);
+    if (this.unresolved) return this.sendAction(this.unresolved.seq, slot, this.unresolved.action, true);
     const action = nextAction(this.options.profile, this.actionRng, {
       playerId: this.playerId,
       pickPeer: this.options.pickPeer ?? (() => undefined),
     });
     this.stats.actionsSent += 1;
-    this.sendAction(this.nextSeq, action, slot, false);
+    this.sendAction(this.nextSeq, slot, action, false);
   }
 
-  private sendAction(seq: number, action: Action, intendedAt: number, resend: boolean): void {
+  private sendAction(seq: number, scheduledAt: number, action: Action, resend: boolean): void {
+    // Late: intendedAt stays the schedule's time. Early (a timer within its slack): the send time,
+    // so `time >= intendedAt` holds and the latency is never shortened.
+    const intendedAt = Math.min(scheduledAt, this.clock.now());
     this.inFlight = { seq, action, intendedAt, resend };
     this.op('invoke', action.kind, { seq, intendedAt, value: action });
     this.send({ t: 'action', seq, action });
@@ -699,6 +704,8 @@ export class BotSession {
     }
   }
 }
+
+const TIMER_SLACK_MS = 1;
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;

@@ -1,0 +1,151 @@
+/**
+ * The main job end to end through the real CLI: the smoke scenario against the real stack ends in
+ * a verdict and a run folder; SIGINT midway tears everything down; invalid input starts nothing.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isListening } from '../core/stack/ports';
+
+const REPO = path.resolve(__dirname, '..');
+const CLI = path.join(REPO, 'bin', 'lagstorm.js');
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`lagstorm ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 150_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface StateItem {
+  item: { kind: string; pid?: number; path?: string };
+}
+
+function readState(runDir: string): StateItem[] {
+  const file = path.join(runDir, 'state.json');
+  if (!fs.existsSync(file)) return [];
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { items: StateItem[] }).items;
+}
+
+describe('lagstorm run (real stack)', () => {
+  let out: string;
+  beforeEach(() => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-cli-'));
+  });
+  afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('runs the smoke scenario to a passing verdict and leaves a complete run folder and nothing running', async () => {
+    const result = await runCli(['run', 'scenarios/smoke.scenario.ts', '--seed', '7', '--out', out]);
+    const runDir = fs.realpathSync(path.join(out, 'latest'));
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    expect({ code: result.code, verdict: summary.verdict, failing: summary.checks.filter((c: { valid: unknown }) => c.valid !== true).map((c: { summary: string }) => c.summary), errors: summary.errors }).toEqual({ code: 0, verdict: 'pass', failing: [], errors: [] });
+    expect(summary).toMatchObject({ exitCode: 0, seed: 7, scenario: 'smoke' });
+    expect(summary.checks.map((c: { name: string }) => c.name).sort()).toEqual(['acked-durable', 'conservation', 'exactly-once', 'monotonic', 'no-desync', 'recovery']);
+    expect(summary.faults.map((f: { fault: string; healed: boolean }) => [f.fault, f.healed])).toEqual([
+      ['latency', true],
+      ['backend-crash', true],
+    ]);
+    expect(summary.stats.actions.ok).toBeGreaterThan(200);
+    expect(JSON.parse(fs.readFileSync(path.join(runDir, 'scenario.json'), 'utf8'))).toMatchObject({ name: 'smoke', seed: 7, duration: 24_000 });
+    for (const file of ['history.jsonl', 'junit.xml', 'summary.md', 'report.html', 'dashboard.json']) expect(fs.existsSync(path.join(runDir, file))).toBe(true);
+    expect(fs.readdirSync(path.join(runDir, 'logs')).sort()).toEqual(expect.arrayContaining(['backend.log', 'postgresql.log', 'prometheus.log', 'toxiproxy.log']));
+    expect(result.stdout).toContain(`report: ${path.join(runDir, 'report.html')}`);
+    expect(readState(runDir)).toEqual([]);
+  });
+
+  it('on SIGINT midway heals, tears the stack down, exits 130 and leaves no process, port or temp dir', async () => {
+    let runDir = '';
+    let seen: StateItem[] = [];
+    let signalled = false;
+    const result = await runCli(['run', 'scenarios/smoke.scenario.ts', '--seed', '3', '--out', out, '--reporters', 'console,json'], {
+      onStdout: (text, child) => {
+        // Interrupt while the first fault is active: the toxic must be removed too.
+        if (!signalled && text.includes('fault started: latency')) {
+          signalled = true;
+          runDir = fs.realpathSync(path.join(out, 'latest'));
+          seen = readState(runDir);
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(signalled).toBe(true);
+    expect(result.code).toBe(130);
+    const pids = seen.filter((s) => s.item.kind === 'process').map((s) => s.item.pid as number);
+    const dirs = seen.filter((s) => s.item.kind === 'dir').map((s) => s.item.path as string);
+    expect(pids.length).toBeGreaterThanOrEqual(4); // postgres, toxiproxy, backend, prometheus
+    expect(dirs.length).toBeGreaterThanOrEqual(1);
+    expect(pids.filter(pidAlive)).toEqual([]);
+    expect(dirs.filter((dir) => fs.existsSync(dir))).toEqual([]);
+    expect(readState(runDir)).toEqual([]);
+    const endpoints = JSON.parse(fs.readFileSync(path.join(runDir, 'stack.json'), 'utf8')).endpoints as Record<string, string>;
+    const ports = Object.values(endpoints).map((url) => Number(new URL(url).port));
+    expect(ports.length).toBeGreaterThanOrEqual(5);
+    for (const port of ports) expect(await isListening(port, '127.0.0.1', 300)).toBe(false);
+    const scenario = JSON.parse(fs.readFileSync(path.join(runDir, 'scenario.json'), 'utf8'));
+    expect(scenario.seed).toBe(3);
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.verdict).toBe('error');
+    expect(summary.errors.join('\n')).toMatch(/interrupted/);
+  });
+
+  it('rejects an invalid scenario with exit 3, names the field, and starts nothing', async () => {
+    const bad = path.join(out, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ name: 'bad', duration: '-3s', bots: { a: { profile: 'casual', count: 'many' } } }));
+    const runs = path.join(out, 'runs');
+    const result = await runCli(['run', bad, '--out', runs]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/duration: .*not a duration/);
+    expect(result.stderr).toMatch(/bots\.a\.count: expected number/);
+    expect(fs.existsSync(runs)).toBe(false);
+  });
+
+  it.each([
+    ['a missing file', ['run', 'scenarios/nope.scenario.ts'], /scenario file not found: scenarios\/nope\.scenario\.ts/],
+    ['a bad --seed', ['run', 'scenarios/smoke.scenario.ts', '--seed', 'abc'], /--seed must be a non-negative integer/],
+    ['an unknown runtime', ['run', 'scenarios/smoke.scenario.ts', '--runtime', 'k8s'], /--runtime must be "process" or "containers"/],
+  ])('exits 3 for %s', async (_label, args, message) => {
+    const result = await runCli([...args, '--out', path.join(out, 'runs')]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(message);
+    expect(fs.existsSync(path.join(out, 'runs'))).toBe(false);
+  });
+
+  it('exits 3 for a scenario file with a syntax error, quoting the loader', async () => {
+    const file = path.join(out, 'broken.scenario.ts');
+    fs.writeFileSync(file, "import { defineScenario } from 'lagstorm';\nexport default defineScenario({ name: 'x', duration: '1s' bots: {} });\n");
+    const result = await runCli(['run', file, '--out', path.join(out, 'runs')]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/broken\.scenario\.ts could not be loaded/);
+  });
+
+});
