@@ -37,7 +37,7 @@ const MEMORY_BOTS = Number(process.env.BENCH_MEMORY_BOTS ?? 2000);
 const RATE_BOTS = 200; // × 10 actions/s each = 2 000 actions/s
 const RATE_PERIOD_MS = 100;
 const MEASURE_MS = 4000;
-const CONCURRENCY_STEPS = (process.env.BENCH_STEPS ?? '1000,2500,5000,7500,10000').split(',').map(Number);
+const CONCURRENCY_STEPS = (process.env.BENCH_STEPS ?? '2500,5000,10000').split(',').map(Number);
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, 'bench', 'results', 'bots.json');
 const BENCH_DEADLINE = Date.now() + 170_000; // stay under 3 minutes whatever happens
@@ -323,6 +323,23 @@ async function latencyRun(url: string, kind: 'bots' | 'bare', run: number): Prom
   };
 }
 
+/** Runs memoryRun in a fresh child process (this file with BENCH_MEMORY_CHILD set). */
+async function memoryInChild(url: string, kind: 'bots' | 'bare', run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), __filename], {
+    cwd: REPO,
+    env: { ...process.env, BENCH_MEMORY_CHILD: JSON.stringify({ url, kind, run }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout!.on('data', (data: Buffer) => (output += data.toString()));
+  const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), 90_000, `memory run (${kind})`).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+  if (code !== 0) throw new Error(`memory run (${kind}) exited with ${code}: ${output}`);
+  return JSON.parse(output.trim().split('\n').pop()!) as { rssPerClientKB: number; heapPerClientKB: number };
+}
+
 // ---------- main ----------
 
 async function main(): Promise<void> {
@@ -337,11 +354,13 @@ async function main(): Promise<void> {
   };
   try {
     if (PARTS.has('memory')) {
+      // Each memory run in a fresh process: RSS never shrinks, so a second run in one process would
+      // reuse the pages of the first and read near zero.
       const bots = [];
       const bare = [];
       for (let run = 0; run < RUNS; run++) {
-        bare.push(await memoryRun(url, 'bare', run));
-        bots.push(await memoryRun(url, 'bots', run));
+        bare.push(await memoryInChild(url, 'bare', run));
+        bots.push(await memoryInChild(url, 'bots', run));
       }
       const botRss = median(bots.map((r) => r.rssPerClientKB));
       const bareRss = median(bare.map((r) => r.rssPerClientKB));
@@ -423,7 +442,8 @@ async function main(): Promise<void> {
   console.log(`wrote ${path.relative(REPO, OUT)}`);
 }
 
-main().then(
+const memoryChild = process.env.BENCH_MEMORY_CHILD ? (JSON.parse(process.env.BENCH_MEMORY_CHILD) as { url: string; kind: 'bots' | 'bare'; run: number }) : undefined;
+(memoryChild ? memoryRun(memoryChild.url, memoryChild.kind, memoryChild.run).then((result) => console.log(JSON.stringify(result))) : main()).then(
   () => process.exit(0),
   (error: Error) => {
     console.error(error.stack ?? error.message);

@@ -10,6 +10,11 @@ export interface BotRecovery {
   player: string;
   /** Completion time of the first ok action at or after the heal; undefined: never recovered. */
   firstOkAt?: number;
+  /**
+   * ms the bot needed to recover: from the heal, or from when it chose to act if it was thinking
+   * past the heal (firstOkAt - max(heal, intendedAt)); a long think time is not slowness.
+   */
+  recoveredAfterMs?: number;
   /** The op that shows it recovered (or, if it never did, its last entry before the heal). */
   op: ClientOp | BotEvent;
 }
@@ -57,7 +62,9 @@ export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: 
       endedBeforeHeal++;
       continue;
     }
-    expected.push({ process, player: bot.player, firstOkAt: bot.firstOk?.time, op: bot.firstOk ?? bot.lastBefore! });
+    const firstOk = bot.firstOk;
+    const recoveredAfterMs = firstOk ? firstOk.time - Math.max(lastHealAt, firstOk.intendedAt ?? lastHealAt) : undefined;
+    expected.push({ process, player: bot.player, firstOkAt: firstOk?.time, recoveredAfterMs, op: firstOk ?? bot.lastBefore! });
   }
   return { lastHealAt, expected, endedBeforeHeal, gaveUp };
 }

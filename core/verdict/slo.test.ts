@@ -57,10 +57,18 @@ describe('evaluateSlos', () => {
     expect(result.observed).toBeCloseTo(250, 0);
   });
 
-  it('evaluates time_to_recover from the last heal to the slowest bot', () => {
-    // a recovers at 1_120 (120 ms after the heal), b only at 2_530.
-    expect(evaluate({ time_to_recover: '<2s' })[0]).toMatchObject({ phase: 'run', ok: true, observed: 1_530, samples: 2 });
-    expect(evaluate({ time_to_recover: '<1s' })[0]).toMatchObject({ ok: false, observed: 1_530 });
+  it('evaluates time_to_recover from the last heal to the slowest bot, not counting think time', () => {
+    // a acts at 1_100 and is done at 1_120: 20 ms; b chose to act only at 2_500 and took 30 ms.
+    expect(evaluate({ time_to_recover: '<25ms' })[0]).toMatchObject({ phase: 'run', ok: false, observed: 30, samples: 2 });
+    // b wants to act right at the heal but waits (reconnecting) until 2_530: 1.53 s to recover.
+    const stuck = new HistoryBuilder().player('a').player('b');
+    stuck.act('a', { kind: 'collect' }, { at: 0 });
+    stuck.act('b', { kind: 'collect' }, { at: 0 });
+    stuck.fault(100, 1_000);
+    stuck.act('a', { kind: 'collect' }, { at: 1_100, latency: 20 });
+    stuck.act('b', { kind: 'collect' }, { at: 1_000, latency: 1_530 });
+    expect(evaluate({ time_to_recover: '<2s' }, stuck)[0]).toMatchObject({ phase: 'run', ok: true, observed: 1_530, samples: 2 });
+    expect(evaluate({ time_to_recover: '<1s' }, stuck)[0]).toMatchObject({ ok: false, observed: 1_530 });
   });
 
   it('decides time_to_recover with a bot that never recovered only when the bound decides it', () => {

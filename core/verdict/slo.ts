@@ -114,7 +114,7 @@ function timeToRecover(expression: SloExpression, history: ReadonlyArray<History
   // "forever" give the same answer.
   const bound = Math.max(0, runEndAt - phases.lastHealAt);
   const never = expected.filter((bot) => bot.firstOkAt === undefined).length;
-  const times = expected.filter((bot) => bot.firstOkAt !== undefined).map((bot) => bot.firstOkAt! - phases.lastHealAt!);
+  const times = expected.filter((bot) => bot.recoveredAfterMs !== undefined).map((bot) => bot.recoveredAfterMs!);
   const statOf = (values: number[]): number => {
     const sorted = [...values].sort((a, b) => a - b);
     switch (expression.stat.kind) {

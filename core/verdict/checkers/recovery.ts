@@ -20,7 +20,7 @@ export interface RecoveryOffence {
 
 export const recovery: Checker = {
   name: 'recovery',
-  description: 'after the last heal every bot completes an action within recovery.reconnectWithin; none gives up',
+  description: 'after the last heal every bot completes an action within recovery.reconnectWithin (counted from the heal, or from when the bot chose to act if later); none gives up',
   check(input: CheckInput): CheckResult {
     const limit = input.limits.reconnectWithinMs;
     const timeline = faultWindows(input.history);
@@ -57,9 +57,9 @@ export const recovery: Checker = {
         offences.add(offence(bot, 'not-recovered', null), bot.op.index, 1e11);
         continue;
       }
-      const after = bot.firstOkAt - lastHealAt;
+      const after = bot.recoveredAfterMs ?? bot.firstOkAt - lastHealAt;
       slowest = Math.max(slowest, after);
-      if (bot.firstOkAt > deadline) offences.add(offence(bot, 'late', after), bot.op.index, after);
+      if (after > limit) offences.add(offence(bot, 'late', after), bot.op.index, after);
     }
 
     const details = {
@@ -91,6 +91,6 @@ function describe(offence: RecoveryOffence): string {
     case 'not-recovered':
       return `${offence.process} never completed an action after the heal (last seen at ${formatDuration(offence.op.time)}, history #${offence.op.index})`;
     case 'late':
-      return `${offence.process} first completed an action ${formatDuration(offence.recoveredAfterMs ?? 0)} after the heal`;
+      return `${offence.process} took ${formatDuration(offence.recoveredAfterMs ?? 0)} to complete an action after the heal (think time excluded)`;
   }
 }
