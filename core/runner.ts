@@ -90,6 +90,21 @@ async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
   return (await response.json()) as FinalSnapshot;
 }
 
+/** Scenario `client` fields → the bot session's timing (only what the scenario sets). */
+function clientTiming(client: Scenario['client']): Record<string, number> {
+  const timing: Record<string, number | undefined> = {
+    pingIntervalMs: client.pingInterval,
+    pongTimeoutMs: client.pongTimeout,
+    connectTimeoutMs: client.connectTimeout,
+    helloTimeoutMs: client.connectTimeout,
+    actionTimeoutMs: client.actionTimeout,
+    backoffBaseMs: client.reconnect?.backoffBase,
+    backoffCapMs: client.reconnect?.backoffCap,
+    maxReconnectAttempts: client.reconnect?.maxAttempts,
+  };
+  return Object.fromEntries(Object.entries(timing).filter(([, value]) => value !== undefined)) as Record<string, number>;
+}
+
 function emptyStats(): RunStats {
   return {
     bots: 0,
@@ -171,6 +186,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       runStartEpochMs,
       recorder,
       metricsPort: fleetPort,
+      timing: clientTiming(scenario.client),
       signal: options.signal,
       log,
     });

@@ -128,6 +128,22 @@ export const scenarioSchema = z
       })
       .default({}),
     checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
+    /** How the bots behave as network clients; match your real game client. Unset fields keep the defaults. */
+    client: z
+      .strictObject({
+        pingInterval: positiveDuration.optional(),
+        pongTimeout: positiveDuration.optional(),
+        connectTimeout: positiveDuration.optional(),
+        actionTimeout: positiveDuration.optional(),
+        reconnect: z
+          .strictObject({
+            backoffBase: positiveDuration.optional(),
+            backoffCap: positiveDuration.optional(),
+            maxAttempts: z.number().int().positive().optional(),
+          })
+          .optional(),
+      })
+      .default({}),
   })
   .superRefine((scenario, ctx) => {
     for (const [metric, spec] of Object.entries(scenario.slos)) {
