@@ -27,6 +27,7 @@ import { getRuntime } from './stack/runtimes';
 import type { RuntimeName, StartedStack } from './stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
 import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, type FinalSnapshot } from './verdict';
+import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from './verdict/series-slo';
 
 export interface RunOptions {
   /** A scenario file (.scenario.ts / .json) ... */
@@ -88,6 +89,18 @@ async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
   const response = await fetch(`${adminUrl}/admin/snapshot`, { signal: AbortSignal.timeout(60_000) });
   if (!response.ok) throw new Error(`GET /admin/snapshot answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
   return (await response.json()) as FinalSnapshot;
+}
+
+/** Samples of each Prometheus SLO query over the run, every second, times relative to the run start. */
+async function queryPrometheusSlos(prometheusUrl: string, slos: PrometheusSlos, runStartEpochMs: number): Promise<Record<string, QuerySamples>> {
+  const panels = Object.entries(slos).map(([name, spec]) => ({ id: name, title: name, row: 'Backend internals' as const, expr: spec.query, unit: 'short' as const }));
+  const series = await fetchPanelSeries(prometheusUrl, panels, { start: runStartEpochMs, end: Date.now(), stepSeconds: 1 });
+  return Object.fromEntries(
+    series.map((panel): [string, QuerySamples] => [
+      panel.panelId,
+      panel.error ? { error: panel.error } : { samples: panel.lines.flatMap((line) => line.points.map(([epochMs, value]) => ({ at: epochMs - runStartEpochMs, value }))) },
+    ]),
+  );
 }
 
 /** Scenario `client` fields → the bot session's timing (only what the scenario sets). */
@@ -257,7 +270,12 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       lastHealAt: phases.lastHealAt,
       runEndAt,
     });
-    const slos = evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt });
+    const slos = [
+      ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),
+      ...(scenario.slos.prometheus
+        ? evaluateSeriesSlos(scenario.slos.prometheus, await queryPrometheusSlos(stack.endpoints.prometheusUrl, scenario.slos.prometheus, runStartEpochMs), phases)
+        : []),
+    ];
     series = await fetchPanelSeries(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }).catch(() => undefined);
     return await finish({ checks, slos });
   } catch (error) {

@@ -30,6 +30,8 @@ export function formatSloObserved(slo: SloResult): string {
       return `${(slo.observed * 100).toFixed(2)} %`;
     case 'count':
       return String(slo.observed);
+    case 'value':
+      return String(Math.round(slo.observed * 1000) / 1000);
   }
 }
 

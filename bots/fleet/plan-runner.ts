@@ -34,7 +34,7 @@ export interface PlanRunner {
 
 export function peerPicker(plan: BotPlan): (rng: Rng) => string | undefined {
   const { group, first, last } = plan.peers;
-  const selfIndex = Number(plan.playerId.slice(group.length + 1));
+  const selfIndex = group === plan.group ? Number(plan.playerId.slice(group.length + 1)) : -1;
   return (rng) => {
     const others = last - first + 1 - (selfIndex >= first && selfIndex <= last ? 1 : 0);
     if (others <= 0) {

@@ -43,6 +43,11 @@ export interface FleetPlan {
 
 type Point = { t: number; value: number };
 
+/** `giftTo` names another closed-model group (the schema checks it): gifts go to its players. */
+function giftPeers(scenario: ResolvedScenario, target: string): BotPlan['peers'] {
+  return { group: target, first: 1, last: scenario.bots[target]?.count ?? 0 };
+}
+
 /** The closed model's online target as a piecewise-linear function (points in time order). */
 export function closedTargetPoints(group: BotGroup, name: string, loadEndMs: number): Point[] {
   const count = group.count ?? 0;
@@ -152,7 +157,8 @@ export function buildFleetPlan(scenario: ResolvedScenario): FleetPlan {
         const length = sample(profile.sessionLength, createRng(deriveSeed(seed, 'session-length')));
         const stop = Math.min(loadEndMs, at + length);
         ends.push(stop);
-        bots.push({ ...base, botId, playerId: botId, seed, windows: [{ start: at, stop }], peers: { group, first: 1, last: started - 1 }, voluntaryDisconnects: false });
+        const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: started - 1 };
+        bots.push({ ...base, botId, playerId: botId, seed, windows: [{ start: at, stop }], peers, voluntaryDisconnects: false });
       }
       droppedByGroup[group] = dropped;
     } else {
@@ -162,7 +168,8 @@ export function buildFleetPlan(scenario: ResolvedScenario): FleetPlan {
         const windows = windowsAbove(points, i - 1, loadEndMs);
         if (windows.length === 0) continue;
         const botId = `${group}-${i}`;
-        bots.push({ ...base, botId, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers: { group, first: 1, last: count }, voluntaryDisconnects: true });
+        const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: count };
+        bots.push({ ...base, botId, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers, voluntaryDisconnects: true });
       }
       droppedByGroup[group] = 0;
     }

@@ -53,6 +53,8 @@ const botGroup = z
       .optional(),
     /** Optional cap on actions per bot (the run's length is always bounded by `duration`). */
     maxActions: z.number().int().positive().optional(),
+    /** Send gifts to the players of this (closed-model) group instead of this group's own. */
+    giftTo: z.string().optional(),
   })
   .superRefine((group, ctx) => {
     const models = [group.count !== undefined, group.arrival !== undefined].filter(Boolean).length;
@@ -125,6 +127,19 @@ export const scenarioSchema = z
         session_resume: phasedSlo.optional(),
         error_rate: phasedSlo.optional(),
         time_to_recover: sloExpression.optional(),
+        /** SLOs over the run's own Prometheus: any PromQL query, sampled every second, per phase. */
+        prometheus: z
+          .record(
+            z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'name it in snake_case, e.g. db_retries'),
+            z.strictObject({
+              query: z.string().min(1, 'write a PromQL query, e.g. sum(rate(game_db_retries_total[5s]))'),
+              baseline: sloExpression.optional(),
+              fault: sloExpression.optional(),
+              recovery: sloExpression.optional(),
+              run: sloExpression.optional(),
+            }),
+          )
+          .optional(),
       })
       .default({}),
     checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
@@ -147,6 +162,7 @@ export const scenarioSchema = z
   })
   .superRefine((scenario, ctx) => {
     for (const [metric, spec] of Object.entries(scenario.slos)) {
+      if (metric === 'prometheus') continue; // any stat but rate fits a sampled series; checked below
       const byPhase: Array<[string | undefined, string | undefined]> = typeof spec === 'string' ? [[undefined, spec]] : Object.entries(spec ?? {});
       for (const [phase, source] of byPhase) {
         let expression;
@@ -157,6 +173,14 @@ export const scenarioSchema = z
         }
         const problem = sloStatProblem(metric as SloMetric, expression);
         if (problem) ctx.addIssue({ code: 'custom', path: ['slos', metric, ...(phase ? [phase] : [])], message: problem });
+      }
+    }
+    for (const [name, group] of Object.entries(scenario.bots)) {
+      if (group.giftTo === undefined) continue;
+      const target = scenario.bots[group.giftTo];
+      if (!target || target.count === undefined) {
+        const closed = Object.keys(scenario.bots).filter((other) => scenario.bots[other].count !== undefined);
+        ctx.addIssue({ code: 'custom', path: ['bots', name, 'giftTo'], message: `"${group.giftTo}" is not a closed-model bot group; use one of: ${closed.join(', ')}` });
       }
     }
     scenario.faults.timeline.forEach((step, i) => {

@@ -72,6 +72,7 @@ describe('validateScenario', () => {
     ['fault outlasts the scenario', (s) => ((s.faults as { timeline: Array<Record<string, unknown>> }).timeline[0].duration = '30s'), 'faults.timeline[0].duration:', /after the scenario's duration/],
     ['malformed SLO', (s) => (s.slos = { action_rtt: { baseline: 'p99 under 50' } }), 'slos.action_rtt', /SLO expression|accepted form/],
     ['SLO stat that does not fit the metric', (s) => (s.slos = { action_rtt: { fault: 'rate<1%' } }), 'slos.action_rtt.fault:', /is a time/],
+    ['giftTo an unknown group', (s) => ((s.bots as Record<string, Record<string, unknown>>).players.giftTo = 'whales'), 'bots.players.giftTo:', /"whales" is not a closed-model bot group; use one of: players/],
     ['unknown SLO metric', (s) => (s.slos = { fps: 'avg<16ms' }), 'slos:', /unknown field "fps"/],
     ['unknown checker', (s) => (s.checks = ['acked-durable', 'linearizable']), 'checks[1]:', /must be one of/],
     ['unknown defect', (s) => (s.backend = { defect: 'typo-defect' }), 'backend.defect:', /unknown defect "typo-defect"/],

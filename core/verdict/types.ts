@@ -58,7 +58,7 @@ export interface SloResult {
   /** The scenario's expression, e.g. 'p(99)<50ms'. */
   limit: string;
   observed: number | null;
-  unit: 'ms' | 'ratio' | 'count';
+  unit: 'ms' | 'ratio' | 'count' | 'value';
   ok: Validity;
   samples: number;
   /** Why the result is 'unknown' or how `observed` was derived (e.g. a lower bound). */

@@ -10,6 +10,6 @@ export default defineScenario({
   recovery: { window: '4s', reconnectWithin: '8s' },
   bots: {
     churners: { profile: 'churner', count: 8, ramp: '1s' },
-    gifters: { profile: 'gifter', count: 12, ramp: '1s' },
+    gifters: { profile: 'gifter', count: 12, ramp: '1s', giftTo: 'churners' },
   },
 });
