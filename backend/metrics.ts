@@ -1,7 +1,15 @@
-/** prom-client metrics; the names are a contract with the dashboards (helper-notes METRICS.md). */
+/** prom-client metrics; the names are a contract with the dashboards (dashboards/metric-names.ts). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ERROR_CODES } from './shared/protocol';
 
 export type BackendMetrics = ReturnType<typeof createMetrics>;
+
+/** Every code starts at 0, so an error-free run still has the series (dashboards show 0, not "no data"). */
+function errorCounter(registry: Registry) {
+  const counter = new Counter({ name: 'game_errors_total', help: 'Error messages sent, by protocol code', labelNames: ['code'] as const, registers: [registry] });
+  for (const code of ERROR_CODES) counter.labels({ code }).inc(0);
+  return counter;
+}
 
 export function createMetrics() {
   const registry = new Registry();
@@ -31,7 +39,7 @@ export function createMetrics() {
     }),
     queueDepth: new Gauge({ name: 'game_queue_depth', help: 'Actions waiting for the database', registers: [registry] }),
     reconnects: new Counter({ name: 'game_reconnects_total', help: 'Sessions resumed (hello for an existing player)', registers: [registry] }),
-    errors: new Counter({ name: 'game_errors_total', help: 'Error messages sent, by protocol code', labelNames: ['code'] as const, registers: [registry] }),
+    errors: errorCounter(registry),
     gifts: new Counter({ name: 'game_gifts_total', help: 'Gifts credited to recipients', registers: [registry] }),
     // Additive (not in the panel catalogue yet): shows a retry storm directly.
     dbRetries: new Counter({ name: 'game_db_retries_total', help: 'Database write attempts that failed and were retried', registers: [registry] }),

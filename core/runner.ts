@@ -277,6 +277,11 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
         : []),
     ];
     series = await fetchPanelSeries(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }).catch(() => undefined);
+    // What each catalogue panel's PromQL returned from this run's live Prometheus.
+    fs.writeFileSync(
+      path.join(runDir, 'panels.json'),
+      JSON.stringify((series ?? []).map((panel) => ({ id: panel.panelId, expr: panel.expr, series: panel.lines.length, points: panel.lines.reduce((n, line) => n + line.points.length, 0), error: panel.error })), null, 2),
+    );
     return await finish({ checks, slos });
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
@@ -308,7 +313,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       faults,
       stats,
       errors,
-      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/' },
+      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
     await reporters.onRunEnd?.(summary, { runDir, series, historyPath: path.join(runDir, 'history.jsonl') });
     if (reporters.reporterErrors.length) log(`reporter errors: ${reporters.reporterErrors.map((e) => e.message ?? String(e)).join('; ')}`);

@@ -76,6 +76,7 @@ export const PANEL_CATALOGUE: readonly CataloguePanel[] = [
   { id: 'backend-cpu', title: 'Backend CPU (cores)', row: 'Backend internals', expr: `sum(rate(process_cpu_seconds_total{job="backend"}${RATE}))`, unit: 'short', legend: 'cores' },
   { id: 'backend-memory', title: 'Backend resident memory', row: 'Backend internals', expr: 'sum(process_resident_memory_bytes{job="backend"})', unit: 'bytes', legend: 'rss' },
   { id: 'gifts-rate', title: 'Gifts per second', row: 'Backend internals', expr: `sum(rate(game_gifts_total${RATE}))`, unit: 'ops', legend: 'gifts' },
+  { id: 'db-retries-rate', title: 'Database retries per second (a retry storm shows here)', row: 'Backend internals', expr: `sum(rate(game_db_retries_total${RATE}))`, unit: 'ops', legend: 'retries' },
 
   // Database and WAL
   { id: 'pg-up', title: 'PostgreSQL up', row: 'Database and WAL', expr: 'min(lagstorm_pg_up)', unit: 'bool', legend: 'up', thresholds: [{ value: null, color: 'red' }, { value: 1, color: 'green' }] },
@@ -86,7 +87,7 @@ export const PANEL_CATALOGUE: readonly CataloguePanel[] = [
   { id: 'wal-dir-size', title: 'pg_wal size', row: 'Database and WAL', expr: 'sum(lagstorm_pg_wal_dir_bytes)', unit: 'bytes', legend: 'pg_wal' },
   { id: 'checkpoints-requested', title: 'Requested checkpoints (total)', row: 'Database and WAL', expr: 'sum(lagstorm_pg_checkpoints_requested_total)', unit: 'short', legend: 'requested' },
   { id: 'commits-rate', title: 'Commits per second', row: 'Database and WAL', expr: `sum(rate(lagstorm_pg_xact_commit_total${RATE}))`, unit: 'ops', legend: 'commits' },
-  { id: 'slot-retained', title: 'WAL retained by replication slots', row: 'Database and WAL', expr: 'max by (slot) (lagstorm_pg_replication_slot_retained_bytes)', unit: 'bytes', legend: '{{slot}}' },
+  { id: 'slot-retained', title: 'WAL retained by replication slots', row: 'Database and WAL', expr: 'sum(lagstorm_pg_replication_slot_retained_bytes) or vector(0)', unit: 'bytes', legend: 'retained' },
 
   // Load-generator health (latencies are overstated when the generator saturates)
   { id: 'loadgen-cpu', title: 'Load generator CPU (share of all cores)', row: 'Load-generator health', expr: 'max(lagstorm_loadgen_cpu_ratio)', unit: 'percentunit', legend: 'cpu', thresholds: [{ value: null, color: 'green' }, { value: 0.8, color: 'red' }] },

@@ -22,6 +22,8 @@ export const KNOWN_METRICS: readonly KnownMetric[] = [
   { name: 'game_reconnects_total', type: 'counter', job: 'backend', help: 'Sessions resumed' },
   { name: 'game_errors_total', type: 'counter', job: 'backend', help: 'Errors by protocol code' },
   { name: 'game_gifts_total', type: 'counter', job: 'backend', help: 'Gifts delivered' },
+  { name: 'game_db_retries_total', type: 'counter', job: 'backend', help: 'Database write attempts that failed and were retried' },
+  { name: 'game_commit_batch_size', type: 'histogram', job: 'backend', help: 'Work items per group-commit transaction' },
   { name: 'process_cpu_seconds_total', type: 'counter', job: 'backend', help: 'Process CPU time' },
   { name: 'nodejs_eventloop_lag_p99_seconds', type: 'gauge', job: 'backend', help: 'Event loop lag p99' },
   { name: 'process_resident_memory_bytes', type: 'gauge', job: 'backend', help: 'Resident memory' },

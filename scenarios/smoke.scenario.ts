@@ -23,7 +23,7 @@ export default defineScenario({
   },
   slos: {
     // During the crash, actions wait for the reconnect (latency counts from the intended send time).
-    action_rtt: { baseline: 'p(99)<50ms', fault: 'p(99)<10s', recovery: 'p(95)<1s' },
+    action_rtt: { baseline: 'p(99)<50ms', fault: 'p(99)<10s', recovery: 'p(99)<5s' },
     error_rate: { baseline: 'rate<1%' },
     time_to_recover: '<8s',
   },

@@ -81,6 +81,10 @@ describe('lagstorm run (real stack)', () => {
     expect(fs.readdirSync(path.join(runDir, 'logs')).sort()).toEqual(expect.arrayContaining(['backend.log', 'postgresql.log', 'prometheus.log', 'toxiproxy.log']));
     expect(result.stdout).toContain(`report: ${path.join(runDir, 'report.html')}`);
     expect(readState(runDir)).toEqual([]);
+    // Every catalogue panel's PromQL returned data from this run's live Prometheus.
+    const panels = JSON.parse(fs.readFileSync(path.join(runDir, 'panels.json'), 'utf8')) as Array<{ id: string; points: number; error?: string }>;
+    expect(panels.length).toBeGreaterThanOrEqual(30);
+    expect(panels.filter((panel) => panel.points === 0 || panel.error).map((panel) => `${panel.id}: ${panel.error ?? 'no data'}`)).toEqual([]);
   });
 
   it('on SIGINT midway heals, tears the stack down, exits 130 and leaves no process, port or temp dir', async () => {

@@ -12,15 +12,18 @@ export type ClientMessage =
   | { t: 'read' }
   | { t: 'ping'; id: number };
 
-export type ErrorCode =
-  | 'malformed' // not JSON, unknown type, bad fields
-  | 'not-logged-in' // action before hello
-  | 'bad-token' // resume token does not match
-  | 'out-of-order' // seq skips ahead of lastSeq + 1
-  | 'overloaded' // load shed: queue full, try later
-  | 'unavailable' // database unreachable after retries
-  | 'shutting-down' // draining on SIGTERM
-  | 'internal';
+/** Typed errors; backend/PROTOCOL.md says which of them guarantee "not applied". */
+export const ERROR_CODES = [
+  'malformed', // not JSON, unknown type, bad fields
+  'not-logged-in', // action before hello
+  'bad-token', // resume token does not match
+  'out-of-order', // seq skips ahead of lastSeq + 1
+  'overloaded', // load shed: queue full, try later
+  'unavailable', // database unreachable after retries
+  'shutting-down', // draining on SIGTERM
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type ServerMessage =
   | { t: 'welcome'; state: PlayerState; checksum: string; resumeToken: string; resumed: boolean; serverTime: number }

@@ -1,0 +1,91 @@
+/**
+ * The verdict proves itself: `lagstorm selftest` runs every planted backend defect through its
+ * scenario (must fail through the intended checker/SLO) and the correct backend through the same
+ * scenarios over two seeds (must pass). Then the HTML report of a real failing run is checked in
+ * a real browser.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFECTS } from '../backend/defects';
+import type { SelfTestRow } from '../core/selftest';
+import { withReportPage } from '../reports/screenshot';
+
+const REPO = path.resolve(__dirname, '..');
+
+function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'lagstorm.js'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGINT');
+      reject(new Error(`selftest timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('lagstorm selftest (real stack, every planted defect)', () => {
+  let out: string;
+  let rows: SelfTestRow[] = [];
+  let result: { code: number | null; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-selftest-'));
+    result = await runCli(['selftest', '--seeds', '1,2', '--json', path.join(out, 'selftest.json'), '--out', path.join(out, 'runs')], 25 * 60_000);
+    rows = JSON.parse(fs.readFileSync(path.join(out, 'selftest.json'), 'utf8')) as SelfTestRow[];
+  }, 26 * 60_000);
+  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('catches every planted defect through its intended checker or SLO', () => {
+    const defectRows = rows.filter((row) => row.expected === 'fail');
+    expect(defectRows.map((row) => row.defect).sort()).toEqual([...DEFECTS].sort());
+    for (const row of defectRows) {
+      const expected = row.expectedCatcher.split(' | ');
+      expect({ defect: row.defect, verdict: row.verdict, caughtByExpected: row.caughtBy.some((name) => expected.includes(name)) }).toEqual({ defect: row.defect, verdict: 'fail', caughtByExpected: true });
+    }
+  });
+
+  it('passes the correct backend through the same scenarios over two seeds', () => {
+    const controls = rows.filter((row) => row.expected === 'pass');
+    expect(controls).toHaveLength(DEFECTS.length * 2);
+    expect(controls.filter((row) => row.verdict !== 'pass').map((row) => `${row.case} seed ${row.seed}: ${row.verdict} (${row.caughtBy.join(', ')})`)).toEqual([]);
+  });
+
+  it('prints the table, exits 0 and says how many behaved as expected', () => {
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/defect\s+seed\s+expected catcher\s+caught by\s+verdict\s+ok\s+seconds/);
+    expect(result.stdout).toContain(`selftest: ${rows.length}/${rows.length} as expected`);
+  });
+
+  it("shows a real failing run's failing checker and its operations in the HTML report, in Chromium", async () => {
+    const failing = rows.find((row) => row.defect === 'ack-before-commit')!;
+    const reportPath = path.join(failing.runDir, 'report.html');
+    const seen = await withReportPage(reportPath, async (page, findings) => {
+      await page.screenshot({ path: path.join(failing.runDir, 'report.png'), fullPage: true });
+      const check = page.locator('tr.check-invalid[data-check="acked-durable"]');
+      return {
+        findings,
+        banner: await page.locator('header.verdict-banner h1').innerText(),
+        checkText: await check.innerText(),
+        offendingVisible: await check.locator('pre.offending-op').first().isVisible(),
+        charts: await page.$$eval('svg.chart', (svgs) => svgs.map((svg) => ({ panel: svg.getAttribute('data-panel'), points: Array.from(svg.querySelectorAll('path.series')).reduce((n, p) => n + Number(p.getAttribute('data-points')), 0), bands: svg.querySelectorAll('rect.fault-band').length }))),
+      };
+    });
+    expect(seen.findings).toEqual({ consoleErrors: [], blockedRequests: [] });
+    expect(seen.banner).toMatch(/FAIL — selftest-ack-before-commit \(seed 1\)/);
+    expect(seen.checkText).toMatch(/acked action/i);
+    expect(seen.offendingVisible).toBe(true);
+    const empty = seen.charts.filter((chart) => chart.points === 0).map((chart) => chart.panel);
+    expect(empty).toEqual([]);
+    for (const chart of seen.charts) expect(chart.bands).toBe(1); // one backend-crash window
+    expect(fs.statSync(path.join(failing.runDir, 'report.png')).size).toBeGreaterThan(50_000);
+  });
+});
