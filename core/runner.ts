@@ -143,7 +143,12 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     ...validated,
     seed,
     runtime: options.runtime ?? validated.runtime,
-    backend: { ...validated.backend, defect: options.defect ?? validated.backend.defect },
+    backend: {
+      ...validated.backend,
+      defect: options.defect ?? validated.backend.defect,
+      // Relative to the scenario file, made absolute so scenario.json replays from anywhere.
+      ...(validated.backend.entry ? { entry: path.resolve(path.dirname(options.scenarioFile ?? '.'), validated.backend.entry) } : {}),
+    },
   };
   const runsDir = path.resolve(options.outDir ?? defaultRunsDir());
   const runId = makeRunId(scenario.name, seed);
@@ -172,7 +177,12 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     stack = await getRuntime(scenario.runtime).start({
       runId,
       runDir,
-      backend: { defect: scenario.backend.defect === 'none' ? undefined : scenario.backend.defect, env: scenario.backend.env, extraArgs: scenario.backend.args },
+      backend: {
+        defect: scenario.backend.defect === 'none' ? undefined : scenario.backend.defect,
+        env: scenario.backend.env,
+        extraArgs: scenario.backend.args,
+        entry: scenario.backend.entry,
+      },
       scrapeTargets: [
         { job: 'bots', target: `127.0.0.1:${fleetPort}` },
         { job: 'postgres', target: `127.0.0.1:${exporterPort}` },

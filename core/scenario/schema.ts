@@ -101,6 +101,8 @@ export const scenarioSchema = z
         defect: z.string().default('none'),
         env: z.record(z.string(), z.string()).default({}),
         args: z.array(z.string()).default([]),
+        /** Your own backend: a .ts/.js entry point taking the reference backend's flags and admin API. */
+        entry: z.string().optional(),
       })
       .default({ defect: 'none', env: {}, args: [] }),
     bots: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'name bot groups in kebab-case'), botGroup).refine((groups) => Object.keys(groups).length > 0, {
