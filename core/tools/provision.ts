@@ -62,8 +62,8 @@ export async function probeTool(spec: ToolSpec): Promise<ToolStatus> {
   return { ...base, present: false, remedy: remedy(spec) };
 }
 
-export async function doctor(): Promise<ToolStatus[]> {
-  return Promise.all(TOOLS.map(probeTool));
+export async function doctor(tools: ToolSpec[] = TOOLS): Promise<ToolStatus[]> {
+  return Promise.all(tools.map(probeTool));
 }
 
 export function formatDoctor(statuses: ToolStatus[]): string {
@@ -85,20 +85,28 @@ export interface SetupOptions {
   log?: (line: string) => void;
   /** Install optional parts too (nft, dockerd); required ones are always installed. */
   all?: boolean;
+  /** For tests: the parts to provision (default: all of them). */
+  tools?: ToolSpec[];
+  /** For tests: pretend (not) to be root. */
+  isRoot?: boolean;
+  /** For tests: where to look for `go` (default: PATH). */
+  goCommand?: string;
 }
 
 export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const log = options.log ?? (() => undefined);
   const installed: string[] = [];
   const manual: string[] = [];
-  let statuses = await doctor();
+  const tools = options.tools ?? TOOLS;
+  const isRoot = options.isRoot ?? process.getuid?.() === 0;
+  let statuses = await doctor(tools);
   const wanted = (s: ToolStatus) => (!s.present || s.outdated === true) && (s.required || options.all || s.name === 'nft');
-  const missing = TOOLS.filter((spec) => statuses.some((s) => s.name === spec.name && wanted(s)));
+  const missing = tools.filter((spec) => statuses.some((s) => s.name === spec.name && wanted(s)));
 
   const aptSpecs = missing.filter((spec) => spec.source.kind === 'apt');
   if (aptSpecs.length) {
     const packages = aptSpecs.map((spec) => (spec.source as { package: string }).package);
-    if (process.getuid?.() !== 0) {
+    if (!isRoot) {
       manual.push(`sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`);
     } else {
       log(`installing Debian packages: ${packages.join(' ')}`);
@@ -115,7 +123,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
 
   for (const spec of missing.filter((s) => s.source.kind === 'go')) {
     const source = spec.source as Extract<ToolSpec['source'], { kind: 'go' }>;
-    const go = await which('go');
+    const go = await which(options.goCommand ?? 'go');
     if (!go) {
       manual.push(`install Go (https://go.dev/dl), then: ${remedy(spec)}`);
       continue;
@@ -136,7 +144,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     }
   }
 
-  statuses = await doctor();
+  statuses = await doctor(tools);
   const stillMissing = statuses.filter((s) => s.required && !s.present);
   return { ok: stillMissing.length === 0 && manual.length === 0, installed, manual, statuses };
 }
