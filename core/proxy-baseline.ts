@@ -14,18 +14,16 @@ async function medianPingMs(url: string, samples: number, timeoutMs: number): Pr
       socket.once('close', () => reject(new Error(`closed before open: ${url}`)));
     });
     const times: number[] = [];
+    let pending: { id: number; resolve: () => void; reject: (error: Error) => void } | undefined;
+    socket.on('message', (data: WebSocket.RawData) => {
+      const message = JSON.parse(data.toString()) as { t?: string; id?: number };
+      if (message.t === 'pong' && pending && message.id === pending.id) pending.resolve();
+    });
+    socket.on('close', () => pending?.reject(new Error('closed during ping')));
     for (let id = 1; id <= samples; id++) {
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
-        const onMessage = (data: WebSocket.RawData) => {
-          const message = JSON.parse(data.toString()) as { t?: string; id?: number };
-          if (message.t === 'pong' && message.id === id) {
-            socket.off('message', onMessage);
-            resolve();
-          }
-        };
-        socket.on('message', onMessage);
-        socket.once('close', () => reject(new Error('closed during ping')));
+        pending = { id, resolve, reject };
         socket.send(JSON.stringify({ t: 'ping', id }));
       });
       times.push(performance.now() - started);

@@ -22,6 +22,7 @@ import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
 import { loadScenarioInput } from './scenario/load';
 import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
+import { tailFile } from './stack/managed-process';
 import { freePort } from './stack/ports';
 import { getRuntime } from './stack/runtimes';
 import type { RuntimeName, StartedStack } from './stack/types';
@@ -89,6 +90,22 @@ async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
   const response = await fetch(`${adminUrl}/admin/snapshot`, { signal: AbortSignal.timeout(60_000) });
   if (!response.ok) throw new Error(`GET /admin/snapshot answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
   return (await response.json()) as FinalSnapshot;
+}
+
+/**
+ * A part that dies while no fault is active (toxiproxy crashing, PostgreSQL killed from outside)
+ * makes the run meaningless: report it with the part's log tail and stop the run (exit 2).
+ */
+function watchStack(stack: StartedStack, faultActive: () => boolean, onDeath: (message: string) => void): NodeJS.Timeout {
+  const parts = [stack.postgres, stack.toxiproxy, stack.backend, stack.prometheus];
+  const timer = setInterval(() => {
+    if (faultActive()) return; // process faults stop parts on purpose; heal restarts them
+    const dead = parts.find((part) => !part.isRunning());
+    if (!dead) return;
+    clearInterval(timer);
+    onDeath(`${dead.name} died during the run without a fault (see ${dead.logFile}):\n${tailFile(dead.logFile, 10)}`);
+  }, 500);
+  return timer;
 }
 
 /** Samples of each Prometheus SLO query over the run, every second, times relative to the run start. */
@@ -168,7 +185,11 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   let history: HistoryEntry[] = [];
   let progressTimer: NodeJS.Timeout | undefined;
   let series: Awaited<ReturnType<typeof fetchPanelSeries>> | undefined;
-  const interrupted = () => options.signal?.aborted === true;
+  // Aborted by the user (SIGINT/SIGTERM) or by the watchdog when a part of the stack dies.
+  const internal = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const interrupted = () => signal.aborted;
+  let watchdog: NodeJS.Timeout | undefined;
 
   await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
   try {
@@ -187,7 +208,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
         { job: 'bots', target: `127.0.0.1:${fleetPort}` },
         { job: 'postgres', target: `127.0.0.1:${exporterPort}` },
       ],
-      signal: options.signal,
+      signal,
       log,
     });
     fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: stack.runtime, endpoints: stack.endpoints, links: stack.links }, null, 2));
@@ -210,7 +231,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       recorder,
       metricsPort: fleetPort,
       timing: clientTiming(scenario.client),
-      signal: options.signal,
+      signal,
       log,
     });
     const activeFleet = fleet;
@@ -221,7 +242,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       target,
       registry: defaultRegistry,
       runStartEpochMs,
-      signal: options.signal,
+      signal,
       log,
       append(entry: Omit<NemesisOp, 'index'>) {
         activeRecorder.append(entry);
@@ -231,6 +252,10 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
         activeFleet.setFaultActive(entry.value.fault, started);
         void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
       },
+    });
+    watchdog = watchStack(stack, () => activeFaults.size > 0, (message) => {
+      errors.push(message);
+      internal.abort();
     });
     progressTimer = setInterval(() => {
       const progress = activeFleet.progress();
@@ -250,7 +275,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       if (fault.error) errors.push(`fault ${fault.id} (${fault.fault}): ${fault.error}`);
       if (!fault.healed) errors.push(`fault ${fault.id} (${fault.fault}) did not heal`);
     }
-    if (interrupted()) errors.push('interrupted (SIGINT/SIGTERM) before the run finished');
+    if (options.signal?.aborted) errors.push('interrupted (SIGINT/SIGTERM) before the run finished');
 
     if (!interrupted()) {
       if (await waitReady(stack.backend.adminUrl, 30_000)) {
@@ -299,6 +324,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     return await finish({ checks: [], slos: [] });
   } finally {
     clearInterval(progressTimer);
+    clearInterval(watchdog);
     await nemesis?.healAll().catch((error: Error) => log(`heal failed: ${error.message}`));
     await fleet?.stop().catch(() => undefined);
     await recorder?.close().catch(() => undefined);

@@ -122,6 +122,32 @@ describe('lagstorm run (real stack)', () => {
     expect(summary.errors.join('\n')).toMatch(/interrupted/);
   });
 
+  it('when toxiproxy dies mid-run (no fault), stops with exit 2 naming it, and leaves nothing behind', async () => {
+    let runDir = '';
+    let seen: StateItem[] = [];
+    let killed = false;
+    const result = await runCli(['run', 'scenarios/smoke.scenario.ts', '--seed', '4', '--out', out, '--reporters', 'console,json'], {
+      onStdout: (text) => {
+        // Kill it from outside during the baseline phase, before the first fault.
+        if (!killed && /bots \d+ \|/.test(text)) {
+          killed = true;
+          runDir = fs.realpathSync(path.join(out, 'latest'));
+          seen = readState(runDir);
+          const toxiproxy = seen.find((s) => s.item.kind === 'process' && (s.item as { name?: string }).name === 'toxiproxy');
+          process.kill(toxiproxy!.item.pid!, 'SIGKILL');
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(result.code).toBe(2);
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.verdict).toBe('error');
+    expect(summary.errors.join('\n')).toMatch(/toxiproxy died during the run without a fault/);
+    const pids = seen.filter((s) => s.item.kind === 'process').map((s) => s.item.pid as number);
+    expect(pids.filter(pidAlive)).toEqual([]);
+    expect(readState(runDir)).toEqual([]);
+  });
+
   it('rejects an invalid scenario with exit 3, names the field, and starts nothing', async () => {
     const bad = path.join(out, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ name: 'bad', duration: '-3s', bots: { a: { profile: 'casual', count: 'many' } } }));
