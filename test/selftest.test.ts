@@ -81,7 +81,7 @@ describe('lagstorm selftest (real stack, every planted defect)', () => {
     });
     expect(seen.findings).toEqual({ consoleErrors: [], blockedRequests: [] });
     expect(seen.banner).toMatch(/FAIL — selftest-ack-before-commit \(seed 1\)/);
-    expect(seen.checkText).toMatch(/acked action/i);
+    expect(seen.checkText).toMatch(/was acked ok at version \d+ but is missing from the final action log/);
     expect(seen.offendingVisible).toBe(true);
     const empty = seen.charts.filter((chart) => chart.points === 0).map((chart) => chart.panel);
     expect(empty).toEqual([]);
