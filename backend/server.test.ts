@@ -2,17 +2,10 @@
  * The real server in-process against a real PostgreSQL over real WebSockets (IPv4 and IPv6).
  * One cluster for the file, one database and one backend per test.
  */
-import type { FinalSnapshot } from '../core/verdict/types';
+import type { FinalSnapshot } from './shared/snapshot';
 import type { RunningBackend } from './server';
 import { STARTING_GOLD, checksum, type PlayerState } from './shared';
-import type { FinalSnapshotShape } from './snapshot-type';
 import { GameClient, TestPostgres, adminGet, isAck, isError, query, snapshot, startInProcess } from './test-support/stack';
-
-// Compile-time proof that the admin snapshot is exactly the harness's FinalSnapshot.
-const toHarness = (s: FinalSnapshotShape): FinalSnapshot => s;
-const fromHarness = (s: FinalSnapshot): FinalSnapshotShape => s;
-void toHarness;
-void fromHarness;
 
 let pg: TestPostgres;
 let backend: RunningBackend | undefined;
@@ -42,7 +35,7 @@ async function connect(host = '127.0.0.1'): Promise<GameClient> {
   return client;
 }
 
-function expectConserved(s: FinalSnapshotShape): void {
+function expectConserved(s: FinalSnapshot): void {
   expect(s.totalGold).toBe(s.ledger.sources - s.ledger.sinks);
   expect(s.players.reduce((sum, p) => sum + p.state.gold, 0)).toBe(s.totalGold);
   for (const p of s.players) {

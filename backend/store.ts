@@ -2,7 +2,7 @@
  * Every SQL statement of the game: load players, write one group-commit batch (set-based, one
  * statement per table through jsonb_to_recordset), look up stored results, and the admin reads.
  */
-import type { FinalSnapshotShape } from './snapshot-type';
+import type { FinalSnapshot } from './shared/snapshot';
 import { checksum, type Action, type ActionResult, type LedgerEntry, type PlayerState } from './shared';
 import { timedQuery, type Queryable } from './database';
 import type { BackendMetrics } from './metrics';
@@ -172,7 +172,7 @@ export async function readActionLog(db: Queryable, metrics: BackendMetrics, play
 }
 
 /** Reads the whole final state; the caller runs it inside one REPEATABLE READ transaction. */
-export async function readSnapshot(db: Queryable, metrics: BackendMetrics): Promise<FinalSnapshotShape> {
+export async function readSnapshot(db: Queryable, metrics: BackendMetrics): Promise<FinalSnapshot> {
   const players = await timedQuery<PlayerRow>(db, metrics, 'snapshot', `SELECT ${PLAYER_COLUMNS} FROM players ORDER BY id`);
   const actions = await readActionLog(db, metrics);
   const gifts = await timedQuery<{ from_player: string; to_player: string; amount: string; sender_seq: number; recipient_version: number }>(

@@ -1,3 +1,4 @@
 export * from './model';
 export * from './checksum';
 export * from './protocol';
+export * from './snapshot';

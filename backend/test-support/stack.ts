@@ -13,7 +13,7 @@ import { startPostgres, type PostgresCluster } from '../../core/stack/postgres';
 import { parseConfig, type BackendConfig } from '../config';
 import { silentLogger } from '../log';
 import { startBackend, type RunningBackend } from '../server';
-import type { FinalSnapshotShape } from '../snapshot-type';
+import type { FinalSnapshot } from '../shared/snapshot';
 import type { Action, ClientMessage, ServerMessage } from '../shared';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -108,7 +108,7 @@ export async function adminGet<T>(adminPort: number, pathname: string): Promise<
   return { status: response.status, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
 }
 
-export const snapshot = async (adminPort: number) => (await adminGet<FinalSnapshotShape>(adminPort, '/admin/snapshot')).body;
+export const snapshot = async (adminPort: number) => (await adminGet<FinalSnapshot>(adminPort, '/admin/snapshot')).body;
 
 type Ack = Extract<ServerMessage, { t: 'ack' }>;
 type ErrorMessage = Extract<ServerMessage, { t: 'error' }>;

@@ -1,6 +1,5 @@
 /** Three-valued verdicts over a history (Jepsen): valid, invalid, or unknown when undecidable. */
 import type { HistoryEntry } from '../history';
-import type { Action, ActionResult, PlayerState } from '../../backend/shared/model';
 
 export type Validity = true | false | 'unknown';
 
@@ -19,16 +18,8 @@ export interface CheckResult {
 }
 
 /** Final persisted state, read through the backend's admin API in one database snapshot. */
-export interface FinalSnapshot {
-  takenAt: string;
-  players: Array<{ state: PlayerState; checksum: string }>;
-  /** Every applied (or rejected) client action, unique on (player, seq). */
-  actions: Array<{ player: string; seq: number; action: Action; result: ActionResult; version: number; checksum: string }>;
-  /** Gifts credited to recipients, with the recipient's version after the credit. */
-  gifts: Array<{ from: string; to: string; amount: number; senderSeq: number; recipientVersion: number }>;
-  ledger: { sources: number; sinks: number; byReason: Record<string, number> };
-  totalGold: number;
-}
+export type { FinalSnapshot } from '../../backend/shared/snapshot';
+import type { FinalSnapshot } from '../../backend/shared/snapshot';
 
 export interface CheckInput {
   history: ReadonlyArray<HistoryEntry>;
