@@ -148,6 +148,36 @@ describe('lagstorm run (real stack)', () => {
     expect(readState(runDir)).toEqual([]);
   });
 
+  it('replay re-runs a run with its seed: the same scenario and, per player, the same action sequence', async () => {
+    const file = path.join(out, 'tiny.json');
+    fs.writeFileSync(file, JSON.stringify({ name: 'tiny', duration: '3s', recovery: { window: '1s' }, bots: { p: { profile: 'grinder', count: 3 } }, checks: ['acked-durable', 'conservation'] }));
+    const first = await runCli(['run', file, '--seed', '11', '--out', out, '--reporters', 'json']);
+    expect(first.code).toBe(0);
+    const firstDir = fs.realpathSync(path.join(out, 'latest'));
+    const second = await runCli(['replay', firstDir, '--out', out]);
+    expect(second.code).toBe(0);
+    const secondDir = fs.realpathSync(path.join(out, 'latest'));
+    expect(secondDir).not.toBe(firstDir);
+    const scenarioOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8'));
+    expect(scenarioOf(secondDir)).toMatchObject({ ...scenarioOf(firstDir), source: expect.any(String) });
+    const actionsOf = (dir: string) => {
+      const byPlayer = new Map<string, string[]>();
+      for (const line of fs.readFileSync(path.join(dir, 'history.jsonl'), 'utf8').trim().split('\n')) {
+        const entry = JSON.parse(line);
+        if (entry.type === 'invoke' && entry.f !== 'login') byPlayer.set(entry.player, [...(byPlayer.get(entry.player) ?? []), `${entry.seq}:${entry.f}`]);
+      }
+      return byPlayer;
+    };
+    const a = actionsOf(firstDir);
+    const b = actionsOf(secondDir);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [player, sequence] of a) {
+      const shorter = Math.min(sequence.length, b.get(player)!.length);
+      expect(shorter).toBeGreaterThan(3);
+      expect(b.get(player)!.slice(0, shorter)).toEqual(sequence.slice(0, shorter));
+    }
+  });
+
   it('rejects an invalid scenario with exit 3, names the field, and starts nothing', async () => {
     const bad = path.join(out, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ name: 'bad', duration: '-3s', bots: { a: { profile: 'casual', count: 'many' } } }));
