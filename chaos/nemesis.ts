@@ -13,6 +13,10 @@ import type { FaultRecord } from '../core/summary';
 import type { FaultHandle, FaultTarget } from './fault';
 import type { FaultRegistry } from './registry';
 
+/** How often a failing heal is tried before the fault is reported as not healed. */
+const HEAL_ATTEMPTS = 3;
+const HEAL_RETRY_MS = 500;
+
 export interface PlannedFault {
   id: string;
   fault: string;
@@ -121,19 +125,29 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
 
   const heal = (entry: ActiveFault): Promise<void> => {
     entry.healing ??= (async () => {
-      try {
-        await entry.handle?.heal();
-        entry.record.healed = true;
-      } catch (error) {
-        entry.record.error = [entry.record.error, `heal: ${(error as Error).message}`].filter(Boolean).join('; ');
-        log(`nemesis: healing ${entry.planned.id} (${entry.planned.fault}) failed: ${(error as Error).message}`);
-      } finally {
-        entry.record.stoppedAt = now();
-        if (entry.handle?.observations) entry.record.observations = { ...entry.handle.observations };
-        active.delete(entry.planned.id);
-        gauge?.dec({ fault: entry.planned.fault });
-        emit('fault-stop', entry.planned, entry.record.error);
+      // A heal that fails is tried again (a restart racing a slow port, an API call timing out):
+      // the fault must not stay on while the recovery phase is being measured.
+      for (let attempt = 1; attempt <= HEAL_ATTEMPTS; attempt++) {
+        try {
+          await entry.handle?.heal();
+          entry.record.healed = true;
+          break;
+        } catch (error) {
+          const message = `heal attempt ${attempt}/${HEAL_ATTEMPTS}: ${(error as Error).message}`;
+          log(`nemesis: healing ${entry.planned.id} (${entry.planned.fault}) failed: ${message}`);
+          if (attempt === HEAL_ATTEMPTS) entry.record.error = message;
+          else await new Promise((resolve) => setTimeout(resolve, attempt * HEAL_RETRY_MS));
+        }
       }
+      entry.record.stoppedAt = now();
+      if (entry.handle?.observations) entry.record.observations = { ...entry.handle.observations };
+      if (!entry.record.healed) {
+        entry.healing = undefined; // healAll() may try once more
+        return;
+      }
+      active.delete(entry.planned.id);
+      gauge?.dec({ fault: entry.planned.fault });
+      emit('fault-stop', entry.planned, entry.record.error);
     })();
     return entry.healing;
   };
@@ -194,7 +208,9 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
     resolveDone(records.sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id)));
   };
   maybeFinish = () => {
-    if (!finished && started === plan.length && active.size === 0 && inFlight.size === 0) void finish();
+    // Faults still active here failed every heal attempt: finish() tries them once more and reports them.
+    const settled = [...active.values()].every((entry) => entry.record.stoppedAt !== undefined && !entry.healing);
+    if (!finished && started === plan.length && settled && inFlight.size === 0) void finish();
   };
 
   if (options.signal?.aborted || plan.length === 0) void finish();

@@ -14,6 +14,7 @@ import { fetchPanelSeries } from '../dashboards/prometheus-query';
 import { createDefaultReporters, type ReporterName } from '../reports';
 import type { Reporter } from '../reports/reporter';
 import { defaultCatalog } from './catalog';
+import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import type { HistoryEntry, NemesisOp } from './history';
 import { startPostgresExporter, type PostgresExporter } from './metrics/postgres-collector';
@@ -60,11 +61,25 @@ export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenari
   return { scenario: validateScenario(input, defaultCatalog, source), source };
 }
 
-function rootProblems(scenario: Scenario): string[] {
-  if (process.getuid?.() === 0) return [];
-  const steps = [...scenario.faults.timeline, ...(scenario.faults.random?.mix ?? [])];
-  return steps.filter((step) => defaultRegistry.get(step.fault).requiresRoot).map((step) => `fault "${step.fault}" needs root (nftables, loop devices, cgroups); run as root or remove it`);
+/** What the schema cannot know: flags, files, privileges. Checked before anything starts. */
+function preflightProblems(scenario: Scenario, options: RunOptions): string[] {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) {
+    const steps = [...scenario.faults.timeline, ...(scenario.faults.random?.mix ?? [])];
+    for (const step of steps.filter((s) => defaultRegistry.get(s.fault).requiresRoot)) problems.push(`fault "${step.fault}" needs root (nftables, loop devices, cgroups); run as root or remove it`);
+  }
+  if (options.defect !== undefined && options.defect !== 'none' && !defaultCatalog.defects.includes(options.defect)) {
+    problems.push(`--defect "${options.defect}" is unknown; use none or one of: ${defaultCatalog.defects.join(', ')}`);
+  }
+  if (scenario.backend.entry && !fs.existsSync(path.resolve(path.dirname(options.scenarioFile ?? '.'), scenario.backend.entry))) {
+    problems.push(`backend.entry: ${scenario.backend.entry} does not exist (paths are relative to the scenario file)`);
+  }
+  if ((options.runtime ?? scenario.runtime) === 'containers') problems.push('runtime "containers" is not available yet; use "process"');
+  return problems;
 }
+
+/** Time for the fleet to wind down after its planned end before it is stopped. */
+const FLEET_GRACE_MS = 60_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -152,7 +167,7 @@ function emptyStats(): RunStats {
 export async function runScenario(options: RunOptions): Promise<RunSummary> {
   const log = options.log ?? (() => undefined);
   const { scenario: validated, source } = loadScenario(options);
-  const problems = rootProblems(validated);
+  const problems = preflightProblems(validated, options);
   if (problems.length) throw new InvalidInputError(`${source} cannot run here:\n  ${problems.join('\n  ')}`);
 
   const seed = options.seed ?? validated.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -191,6 +206,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   const interrupted = () => signal.aborted;
   let watchdog: NodeJS.Timeout | undefined;
 
+  let verdictInput: Pick<RunSummary, 'checks' | 'slos'> = { checks: [], slos: [] };
   await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
   try {
     const fleetPort = await freePort();
@@ -262,7 +278,14 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       void reporters.onProgress?.({ elapsedMs: Date.now() - runStartEpochMs, ...progress, activeFaults: [...activeFaults] });
     }, 1000);
 
-    const fleetResult = await fleet.done;
+    const fleetDeadline = scenario.duration + scenario.recovery.window + FLEET_GRACE_MS;
+    const fleetResult = await Promise.race([
+      fleet.done,
+      sleep(fleetDeadline).then(() => {
+        errors.push(`the bots had not finished ${formatDuration(FLEET_GRACE_MS)} after the planned end; stopped them`);
+        return activeFleet.stop();
+      }),
+    ]);
     clearInterval(progressTimer);
     faults = await nemesis.done;
     errors.push(...fleetResult.errors);
@@ -317,20 +340,22 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       path.join(runDir, 'panels.json'),
       JSON.stringify((series ?? []).map((panel) => ({ id: panel.panelId, expr: panel.expr, series: panel.lines.length, points: panel.lines.reduce((n, line) => n + line.points.length, 0), error: panel.error })), null, 2),
     );
-    return await finish({ checks, slos });
+    verdictInput = { checks, slos };
+    if (stats.actions.ok === 0) errors.push('no action completed ok: nothing was tested (did the bots reach the backend?)');
   } catch (error) {
-    if (error instanceof InvalidInputError) throw error;
     errors.push(error instanceof HarnessError ? error.message : ((error as Error).stack ?? String(error)));
-    return await finish({ checks: [], slos: [] });
-  } finally {
-    clearInterval(progressTimer);
-    clearInterval(watchdog);
-    await nemesis?.healAll().catch((error: Error) => log(`heal failed: ${error.message}`));
-    await fleet?.stop().catch(() => undefined);
-    await recorder?.close().catch(() => undefined);
-    await exporter?.stop().catch(() => undefined);
-    await stack?.stop().catch((error: Error) => log(`teardown failed: ${error.message}`));
   }
+  // Teardown always runs, and before the verdict: a run that leaves debris is not a pass.
+  clearInterval(progressTimer);
+  clearInterval(watchdog);
+  internal.abort(); // no new faults, bots wind down
+  await Promise.race([nemesis?.done, sleep(30_000)]).catch(() => undefined);
+  await nemesis?.healAll().catch((error: Error) => errors.push(`heal failed: ${error.message}`));
+  await fleet?.stop().catch((error: Error) => log(`fleet stop: ${error.message}`));
+  await recorder?.close().catch(() => undefined);
+  await exporter?.stop().catch(() => undefined);
+  await stack?.stop().catch((error: Error) => errors.push(`stack ${error.message}`));
+  return finish(verdictInput);
 
   async function finish(verdictInput: Pick<RunSummary, 'checks' | 'slos'>): Promise<RunSummary> {
     const decision = decideVerdict({ ...verdictInput, errors });
@@ -352,7 +377,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
     await reporters.onRunEnd?.(summary, { runDir, series, historyPath: path.join(runDir, 'history.jsonl') });
-    if (reporters.reporterErrors.length) log(`reporter errors: ${reporters.reporterErrors.map((e) => e.message ?? String(e)).join('; ')}`);
+    for (const failure of reporters.reporterErrors) process.stderr.write(`lagstorm: reporter ${failure.reporter} failed in ${failure.hook}: ${failure.message}\n`);
     return summary;
   }
 }

@@ -65,7 +65,7 @@ export class ManagedProcess implements ServiceHandle {
   }
 
   isRunning(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.child?.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   async start(): Promise<void> {
@@ -82,14 +82,22 @@ export class ManagedProcess implements ServiceHandle {
     this.child = child;
     this.lastExit = undefined;
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    this.exited = new Promise((resolve) =>
+    this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.lastExit = { code, signal };
         this.forgetDebris();
         resolve();
-      }),
-    );
-    if (child.pid !== undefined && this.options.debris) {
+      });
+      // A failed spawn (ENOENT, EACCES, EAGAIN) never emits 'exit': settle here, or stop() would wait forever.
+      child.once('error', () => {
+        if (child.pid === undefined) resolve();
+      });
+    });
+    if (child.pid === undefined) {
+      const error = await spawnError;
+      throw this.startError(`could not be started (${error.message}); is it installed? run \`lagstorm doctor\``);
+    }
+    if (this.options.debris) {
       this.debrisId = this.options.debris.record({ kind: 'process', name, pid: child.pid, startTime: processStartTime(child.pid) });
     }
     await this.waitHealthy(spawnError);
@@ -122,6 +130,7 @@ export class ManagedProcess implements ServiceHandle {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
+    if (this.child?.pid === undefined) return;
     if (!this.isRunning()) return this.exited;
     this.signal('SIGCONT'); // a paused process cannot act on SIGTERM
     this.signal(signal);

@@ -43,3 +43,19 @@ describe('startPostgres', () => {
     await again.end();
   });
 });
+
+describe('ManagedProcess', () => {
+  it('reports a binary that cannot be spawned, and stop() then returns at once', async () => {
+    const { ManagedProcess } = await import('./managed-process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-mp-test-'));
+    try {
+      const part = new ManagedProcess({ name: 'ghost', command: path.join(dir, 'no-such-binary'), args: [], logFile: path.join(dir, 'ghost.log'), healthCheck: async () => true });
+      await expect(part.start()).rejects.toThrow(/ghost could not be started \(spawn .*ENOENT\); is it installed\? run `lagstorm doctor`/);
+      await part.stop('SIGKILL', 1000);
+      await part.waitForExit();
+      expect(part.isRunning()).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -99,7 +99,9 @@ class ProcessStackParts {
     }
     const left = this.debris.list();
     if (errors.length > 0 || left.length > 0) {
-      this.log(`stack: teardown incomplete after ${Date.now() - began} ms: ${errors.join('; ') || 'no errors'}; ${left.length} item(s) left in ${this.debris.file} for \`lagstorm cleanup\``);
+      const message = `teardown incomplete after ${Date.now() - began} ms: ${errors.join('; ') || 'no errors'}; ${left.length} item(s) left in ${this.debris.file}: run \`lagstorm cleanup\``;
+      this.log(`stack: ${message}`);
+      throw new HarnessError(message);
     } else {
       this.log(`stack: torn down in ${Date.now() - began} ms`);
     }
@@ -272,7 +274,7 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
     };
     return stack;
   } catch (error) {
-    await parts.stop();
+    await parts.stop().catch((teardownError: Error) => log(`stack: ${teardownError.message}`));
     if (abortSignal?.aborted) throw new HarnessError(`starting the process stack was aborted (${String(abortSignal.reason ?? 'signal')}); everything started was torn down`, { cause: error });
     if (error instanceof HarnessError || error instanceof InvalidInputError) throw error;
     throw new HarnessError(`starting the process stack failed: ${(error as Error).message}`, { cause: error });
