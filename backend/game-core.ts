@@ -101,7 +101,11 @@ type Outgoing =
   | { type: 'duplicate-lookup'; work: ActionWork }
   | { type: 'action-error'; work: ActionWork; code: ErrorCode; message: string; expectedSeq?: number }
   | { type: 'push'; to: string; from: string; amount: number; version: number; checksum: string }
-  | { type: 'state'; work: ReadWork; state: PlayerState };
+  | { type: 'state'; work: ReadWork; state: PlayerState }
+  | { type: 'read-error'; work: ReadWork; message: string };
+
+/** Resends answered from the database at once, outside the committer (the pool has 6 connections). */
+const MAX_DUPLICATE_LOOKUPS = 3;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -141,6 +145,7 @@ export class GameCore {
   private readonly sessions = new Set<Session>();
   private queue: WorkItem[] = [];
   private queuedActions = 0;
+  private duplicateLookups = 0;
   private inFlightActions = 0;
   private creditQueue: CreditWork[] = [];
   private readonly creditTimers = new Set<NodeJS.Timeout>();
@@ -184,11 +189,8 @@ export class GameCore {
     this.updateSessionGauge();
   }
 
-  openSessions(): Session[] {
-    return [...this.sessions];
-  }
-
   receive(session: Session, raw: string): void {
+    if (session.status === 'closed') return; // closing: nothing it sends may act (e.g. take over the live session)
     const parsed = parseClientMessage(raw);
     if (!parsed.ok) {
       session.send(errorMessage('malformed', parsed.error, false, parsed.seq === undefined ? {} : { seq: parsed.seq }));
@@ -274,8 +276,15 @@ export class GameCore {
     };
     const recent = actor.recentAcks.get(seq);
     if (recent) return send(recent);
+    // A resend storm after a restart must not take the committer's pool connections: cap the lookups.
+    if (this.duplicateLookups >= MAX_DUPLICATE_LOOKUPS) {
+      this.countAction(kind, 'shed');
+      return session.send(errorMessage('overloaded', 'too many resends being looked up: resend the same seq later', true, { seq }));
+    }
+    this.duplicateLookups += 1;
     // Log rows at or below lastSeq never change, so reading them outside the committer is safe.
     lookupActions(this.pool, this.metrics, [{ player: actor.id, seq }])
+      .finally(() => (this.duplicateLookups -= 1))
       .then((rows) => {
         const row = rows.get(actionKey(actor.id, seq));
         if (row) send({ kind: row.action.kind, result: row.result, version: row.version, checksum: row.checksum });
@@ -471,6 +480,7 @@ export class GameCore {
       const state = stateOf(id);
       if (work.type === 'read') {
         if (state) out.push({ type: 'state', work, state });
+        else out.push({ type: 'read-error', work, message: 'player state not loaded' });
         continue;
       }
       if (!state) {
@@ -570,6 +580,9 @@ export class GameCore {
           break;
         case 'state':
           item.work.session.send({ t: 'state', state: item.state, checksum: checksum(item.state) });
+          break;
+        case 'read-error':
+          item.work.session.send(errorMessage('internal', item.message, false));
           break;
       }
     }

@@ -23,6 +23,9 @@ export interface RunningBackend {
 
 export const WS_HOSTS = ['127.0.0.1', '::1'];
 
+/** How long startup waits for the database before giving up. */
+const MIGRATE_TIMEOUT_MS = 60_000;
+
 export async function startBackend(config: BackendConfig, log: Logger): Promise<RunningBackend> {
   const metrics = createMetrics();
   const pool = createPool(config.databaseUrl, config.queryTimeoutMs, log);
@@ -32,11 +35,19 @@ export async function startBackend(config: BackendConfig, log: Logger): Promise<
   const adminPort = await listenAdmin(admin, config.adminPort);
   log('info', 'admin listening', { url: `http://127.0.0.1:${adminPort}` });
 
+  const migrateDeadline = Date.now() + MIGRATE_TIMEOUT_MS;
   for (let attempt = 0; ; attempt += 1) {
     try {
       await migrate(pool, metrics, log);
       break;
     } catch (error) {
+      // Wrong credentials or database never get better: say so at once, naming the flag.
+      const code = (error as { code?: string }).code;
+      if (code === '28P01' || code === '28000' || code === '3D000' || Date.now() > migrateDeadline) {
+        admin.close();
+        await pool.end().catch(() => undefined);
+        throw new Error(`--database-url: cannot use the database (${errorText(error)})${code ? '' : ` after ${MIGRATE_TIMEOUT_MS / 1000} s of retries`}; check the URL and that PostgreSQL runs`);
+      }
       const delay = Math.max(100, backoffDelay(attempt, { ...config.retry, backoff: true, capMs: 2000 }));
       log('warn', 'database not ready for migrations; retrying', { attempt: attempt + 1, delayMs: delay, error: errorText(error) });
       await new Promise((resolve) => setTimeout(resolve, delay));

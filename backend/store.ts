@@ -120,6 +120,7 @@ export async function writeBatch(db: Queryable, metrics: BackendMetrics, batch: 
        INSERT INTO gifts (from_player, to_player, amount, sender_seq, recipient_version)
        SELECT "from", "to", amount, "senderSeq", "recipientVersion" FROM jsonb_to_recordset($5::jsonb)
          AS r("from" text, "to" text, amount bigint, "senderSeq" integer, "recipientVersion" integer)
+       ${options.onConflictIgnore ? 'ON CONFLICT DO NOTHING' : ''}
        RETURNING 1
      )
      SELECT lagstorm_assert((SELECT count(*) FROM updated) = $6::int,

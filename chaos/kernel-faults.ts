@@ -61,7 +61,8 @@ export const kernelPacketLossFault = defineFault({
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('kernel-packet-loss', 'nftables rules');
     const port = targetPort(target.stack, p.target);
-    const table = `lagstorm_${safeName(target.stack.runId)}_${nextSequence()}`;
+    // The pid keeps two runs started in the same second (similar names) from sharing a table.
+    const table = `lagstorm_${safeName(target.stack.runId)}_${process.pid}_${nextSequence()}`;
     const forget = recordDebris(target.stack.debris, { kind: 'nft-table', family: 'inet', table });
     const heal = async () => {
       await deleteNftTable(table);

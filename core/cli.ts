@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFECTS } from '../backend/defects';
 import { buildDashboards } from '../dashboards/grafana';
 import { REPORTER_NAMES, type ReporterName } from '../reports';
 import { defaultRunsDir } from './run-dir';
@@ -121,17 +122,32 @@ export function buildProgram(): Command {
     .option('--only <defects>', 'comma-separated defects to test')
     .option('--out <dir>', 'where the runs go', path.join(defaultRunsDir(), 'selftest'))
     .action(async (options: { json?: string; seeds: string; only?: string; out: string }) => {
-      const controlSeeds = options.seeds.split(',').filter(Boolean).map((seed) => integer('--seeds')(seed.trim()));
+      const controlSeeds = options.seeds.split(',').map((seed) => seed.trim());
+      const badSeed = controlSeeds.find((seed) => !/^\d+$/.test(seed));
+      if (badSeed !== undefined) throw new InvalidInputError(`--seeds: "${badSeed}" is not a non-negative integer; write e.g. --seeds 1,2,3`);
+      const only = options.only?.split(',').map((name) => name.trim());
+      const unknown = (only ?? []).filter((name) => !(DEFECTS as readonly string[]).includes(name));
+      if (unknown.length) throw new InvalidInputError(`--only: unknown defect ${unknown.join(', ')}; use any of ${DEFECTS.join(',')}`);
       const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      const rows = await runSelfTest({ controlSeeds, outDir: options.out, only: options.only?.split(','), signal: controller.signal, onRow: (row) => console.log(`selftest: ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) });
-      console.log(`\n${formatSelfTestTable(rows)}`);
-      if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
-      const bad = rows.filter((row) => !row.ok);
-      console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
-      process.exitCode = controller.signal.aborted ? 130 : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (controller.signal.aborted) return console.error(`lagstorm: ${signal} again; still tearing down, please wait`);
+        console.error(`lagstorm: ${signal}: stopping the self-test after tearing down the current run`);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const rows = await runSelfTest({ controlSeeds: controlSeeds.map(Number), outDir: options.out, only, signal: controller.signal, onRow: (row) => console.log(`selftest: ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) });
+        console.log(`\n${formatSelfTestTable(rows)}`);
+        if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
+        const bad = rows.filter((row) => !row.ok);
+        console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
+        // A run that errored says nothing about the checkers: that is exit 2, not a failed self-test.
+        process.exitCode = controller.signal.aborted ? 130 : bad.some((row) => row.verdict === 'error') ? ExitCode.harnessError : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 
   return program;

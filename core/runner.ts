@@ -207,6 +207,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   let watchdog: NodeJS.Timeout | undefined;
 
   let verdictInput: Pick<RunSummary, 'checks' | 'slos'> = { checks: [], slos: [] };
+  let timelineStartedAt: string | undefined;
   await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
   try {
     const fleetPort = await freePort();
@@ -237,6 +238,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     });
 
     const runStartEpochMs = Date.now();
+    timelineStartedAt = new Date(runStartEpochMs).toISOString();
     recorder = new HistoryRecorder(path.join(runDir, 'history.jsonl'), { runStartEpochMs });
     const activeRecorder = recorder;
     fleet = await startFleet({
@@ -367,6 +369,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       verdict: decision.verdict,
       exitCode: decision.exitCode,
       startedAt: startedAt.toISOString(),
+      ...(timelineStartedAt ? { timelineStartedAt } : {}),
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir,

@@ -47,6 +47,8 @@ export interface RunSummary {
   verdict: Verdict;
   exitCode: 0 | 1 | 2 | 3;
   startedAt: string;
+  /** Time 0 of the history and of every FaultRecord (the bots' start; the stack started before it). */
+  timelineStartedAt?: string;
   finishedAt: string;
   durationMs: number;
   runDir: string;

@@ -83,7 +83,7 @@ export interface AbsoluteFaultWindow {
 
 /** Fault windows in epoch ms (FaultRecord times are ms since run start). */
 export function absoluteFaultWindows(summary: RunSummary): AbsoluteFaultWindow[] {
-  const runStart = Date.parse(summary.startedAt);
+  const runStart = Date.parse(summary.timelineStartedAt ?? summary.startedAt);
   const runEnd = Number.isFinite(Date.parse(summary.finishedAt)) ? Date.parse(summary.finishedAt) : runStart + summary.durationMs;
   return summary.faults.map((fault: FaultRecord) => ({
     id: fault.id,

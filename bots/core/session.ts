@@ -483,6 +483,7 @@ export class BotSession {
     this.op('ok', 'read', { intendedAt: this.pendingRead.intendedAt, value: message.state, version: message.state.version, checksum: message.checksum });
     this.pendingRead = null;
     this.flushDesync({ state: message.state, checksum: message.checksum });
+    // A read is itself the resync after a finding; reporting from here could loop read → finding → read.
     this.shadow.adopt(message.state, message.checksum);
     this.afterChange();
     this.afterCompletion();
@@ -522,6 +523,14 @@ export class BotSession {
       if (this.phaseValue === 'stopping') return this.finish(this.endReason || 'stopped');
       if (this.reconnectStartedAt === undefined) this.reconnectStartedAt = this.clock.now();
       return this.scheduleReconnect();
+    }
+    if (this.pendingRead && message.seq === undefined) {
+      // The read was refused (database down, draining): complete it now instead of waiting for its timeout.
+      const { intendedAt } = this.pendingRead;
+      this.pendingRead = null;
+      this.clearTimer('read');
+      this.op(classifyError(message.code, message.retryable), 'read', { intendedAt, error: `${message.code}: ${message.message}` });
+      return this.afterCompletion();
     }
     // Errors without a seq of ours (e.g. 'shutting-down' before a close) need no action: the close follows.
   }
