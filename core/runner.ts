@@ -87,6 +87,19 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/** Resolves with `work`, or with `onTimeout()` after `ms`; the timer never outlives the race (it would keep the CLI alive). */
+async function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T | Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => Promise.resolve().then(onTimeout).then(resolve, reject), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function waitReady(adminUrl: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -281,13 +294,10 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     }, 1000);
 
     const fleetDeadline = scenario.duration + scenario.recovery.window + FLEET_GRACE_MS;
-    const fleetResult = await Promise.race([
-      fleet.done,
-      sleep(fleetDeadline).then(() => {
-        errors.push(`the bots had not finished ${formatDuration(FLEET_GRACE_MS)} after the planned end; stopped them`);
-        return activeFleet.stop();
-      }),
-    ]);
+    const fleetResult = await withDeadline(fleet.done, fleetDeadline, () => {
+      errors.push(`the bots had not finished ${formatDuration(FLEET_GRACE_MS)} after the planned end; stopped them`);
+      return activeFleet.stop();
+    });
     clearInterval(progressTimer);
     faults = await nemesis.done;
     errors.push(...fleetResult.errors);
@@ -351,7 +361,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   clearInterval(progressTimer);
   clearInterval(watchdog);
   internal.abort(); // no new faults, bots wind down
-  await Promise.race([nemesis?.done, sleep(30_000)]).catch(() => undefined);
+  if (nemesis) await withDeadline(nemesis.done, 30_000, () => []).catch(() => undefined);
   await nemesis?.healAll().catch((error: Error) => errors.push(`heal failed: ${error.message}`));
   await fleet?.stop().catch((error: Error) => log(`fleet stop: ${error.message}`));
   await recorder?.close().catch(() => undefined);

@@ -61,7 +61,7 @@ function describe(value: unknown): string {
   return `${typeof value} ${typeof value === 'object' ? '' : JSON.stringify(value)}`.trim();
 }
 
-function closest(name: string, known: readonly string[]): string {
+function knownList(known: readonly string[]): string {
   return known.length ? `known: ${known.join(', ')}` : 'none are registered';
 }
 
@@ -78,7 +78,7 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
   for (const [group, spec] of Object.entries(bots)) {
     const profile = spec && typeof spec === 'object' ? spec.profile : undefined;
     if (typeof profile === 'string' && !catalog.profiles.includes(profile)) {
-      problems.push({ path: `bots.${group}.profile`, message: `unknown profile "${profile}"; ${closest(profile, catalog.profiles)}` });
+      problems.push({ path: `bots.${group}.profile`, message: `unknown profile "${profile}"; ${knownList(catalog.profiles)}` });
     }
   }
   const backend = raw.backend as { defect?: unknown } | undefined;
@@ -91,7 +91,7 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     const { fault, params } = entry as { fault?: unknown; params?: unknown };
     if (typeof fault !== 'string') return;
     if (!catalog.faultTypes.includes(fault)) {
-      problems.push({ path: `${path}.fault`, message: `unknown fault "${fault}"; ${closest(fault, catalog.faultTypes)}` });
+      problems.push({ path: `${path}.fault`, message: `unknown fault "${fault}"; ${knownList(catalog.faultTypes)}` });
       return;
     }
     const result = catalog.validateFaultParams(fault, params ?? {});
