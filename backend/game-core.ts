@@ -44,6 +44,8 @@ export interface Session {
   status: 'new' | 'logging-in' | 'ready' | 'closed';
   /** A resumed session that has not sent an action or read since its welcome. */
   awaitingFirstRequest: boolean;
+  /** A read of this session waits for the committer (one at a time: the queue stays bounded). */
+  readQueued?: boolean;
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
 }
@@ -265,6 +267,8 @@ export class GameCore {
     session.awaitingFirstRequest = false;
     if (actor.state && actor.queuedSeqs.size === 0) return session.send({ t: 'state', state: actor.state, checksum: checksum(actor.state) });
     if (this.draining) return session.send(errorMessage('shutting-down', 'server is shutting down', true));
+    if (session.readQueued) return session.send(errorMessage('overloaded', 'a read of this session is already waiting; its answer will come', true));
+    session.readQueued = true;
     this.enqueue({ type: 'read', actor, session });
   }
 
@@ -383,6 +387,7 @@ export class GameCore {
           errorMessage('unavailable', 'database unavailable after retries: outcome unknown; resend the same seq to learn it', true, { seq: work.seq }),
         );
       } else {
+        work.session.readQueued = false;
         work.session.send(errorMessage('unavailable', 'database unavailable; read again later', true));
       }
     }
@@ -579,9 +584,11 @@ export class GameCore {
           this.push(item.to, { t: 'push', kind: 'gift-received', from: item.from, amount: item.amount, version: item.version, checksum: item.checksum, serverTime: now });
           break;
         case 'state':
+          item.work.session.readQueued = false;
           item.work.session.send({ t: 'state', state: item.state, checksum: checksum(item.state) });
           break;
         case 'read-error':
+          item.work.session.readQueued = false;
           item.work.session.send(errorMessage('internal', item.message, false));
           break;
       }

@@ -4,7 +4,7 @@
  */
 import type { Scenario } from '../scenario/schema';
 import type { PhaseTimeline } from './phases';
-import { parseSloExpression, sloHolds, type SloExpression } from './slo-expression';
+import { parseSloExpression, sloHolds, statOfValues } from './slo-expression';
 import type { Phase, SloResult } from './types';
 
 export type PrometheusSlos = NonNullable<Scenario['slos']['prometheus']>;
@@ -19,23 +19,6 @@ export interface SeriesSample {
 export type QuerySamples = { samples: SeriesSample[] } | { error: string };
 
 const PHASE_KEYS: Array<Phase | 'run'> = ['baseline', 'fault', 'recovery', 'run'];
-
-function statOf(expression: SloExpression, values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const stat = expression.stat;
-  switch (stat.kind) {
-    case 'avg':
-      return sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
-    case 'min':
-      return sorted[0];
-    case 'count':
-      return sorted.length;
-    case 'percentile':
-      return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((stat.p / 100) * sorted.length) - 1))];
-    default:
-      return sorted[sorted.length - 1]; // max, and a bare '<100'
-  }
-}
 
 export function evaluateSeriesSlos(slos: PrometheusSlos, samplesByName: Record<string, QuerySamples>, phases: Pick<PhaseTimeline, 'phaseOf'>): SloResult[] {
   const results: SloResult[] = [];
@@ -59,7 +42,7 @@ export function evaluateSeriesSlos(slos: PrometheusSlos, samplesByName: Record<s
         results.push({ ...base, observed: null, ok: 'unknown', samples: 0, note: 'the query returned no samples in this phase' });
         continue;
       }
-      const observed = statOf(expression, values);
+      const observed = statOfValues(expression, values);
       results.push({ ...base, observed: Math.round(observed * 1e6) / 1e6, ok: sloHolds(expression, observed), samples: values.length, note: spec.query });
     }
   }

@@ -49,3 +49,21 @@ export function sloHolds(expression: SloExpression, observed: number): boolean {
       return observed >= expression.value;
   }
 }
+
+/** The expression's statistic over plain values (max for a bare '<10s'). */
+export function statOfValues(expression: SloExpression, values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const stat = expression.stat;
+  switch (stat.kind) {
+    case 'avg':
+      return sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
+    case 'min':
+      return sorted[0];
+    case 'count':
+      return sorted.length;
+    case 'percentile':
+      return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((stat.p / 100) * sorted.length) - 1))];
+    default:
+      return sorted[sorted.length - 1]; // max, and a bare '<100'
+  }
+}

@@ -7,7 +7,7 @@
 import type { HistoryEntry } from '../history';
 import type { Scenario } from '../scenario/schema';
 import type { Phase, SloResult, Validity } from './types';
-import { parseSloExpression, sloHolds, type SloExpression } from './slo-expression';
+import { parseSloExpression, sloHolds, statOfValues, type SloExpression } from './slo-expression';
 import { analyzeHistory, type HistoryAnalysis, type LatencyRecorder, type OpCounts } from './latency';
 import type { PhaseTimeline } from './phases';
 import { recoveryTimes } from './recovery-times';
@@ -115,22 +115,9 @@ function timeToRecover(expression: SloExpression, history: ReadonlyArray<History
   const bound = Math.max(0, runEndAt - phases.lastHealAt);
   const never = expected.filter((bot) => bot.firstOkAt === undefined).length;
   const times = expected.filter((bot) => bot.recoveredAfterMs !== undefined).map((bot) => bot.recoveredAfterMs!);
-  const statOf = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    switch (expression.stat.kind) {
-      case 'avg':
-        return sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
-      case 'min':
-        return sorted[0];
-      case 'percentile':
-        return sorted[Math.min(sorted.length - 1, Math.ceil((expression.stat.p / 100) * sorted.length) - 1)];
-      default:
-        return sorted[sorted.length - 1];
-    }
-  };
-  const low = statOf([...times, ...Array<number>(never).fill(bound)]);
+  const low = statOfValues(expression, [...times, ...Array<number>(never).fill(bound)]);
   if (never === 0) return decide(expression, low, expected.length);
-  const high = statOf([...times, ...Array<number>(never).fill(Infinity)]);
+  const high = statOfValues(expression, [...times, ...Array<number>(never).fill(Infinity)]);
   const holdsLow = sloHolds(expression, low);
   const ok: Validity = holdsLow === sloHolds(expression, high) ? holdsLow : 'unknown';
   return { observed: low, ok, samples: expected.length, note: `${never} of ${expected.length} bots never completed an action after the heal; observed is a lower bound (the run ended ${bound}ms after the heal)` };
