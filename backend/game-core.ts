@@ -68,6 +68,8 @@ class PlayerActor {
   readonly queuedSeqs = new Set<number>();
   /** The last few acks, to answer a resend without a database read. */
   readonly recentAcks = new Map<number, StoredAck>();
+  /** Highest state version delivered to the current session (welcome, ack or push). */
+  sentVersion = 0;
 
   constructor(readonly id: string) {}
 
@@ -265,7 +267,11 @@ export class GameCore {
     const actor = this.loggedInActor(session);
     if (!actor) return;
     session.awaitingFirstRequest = false;
-    if (actor.state && actor.queuedSeqs.size === 0) return session.send({ t: 'state', state: actor.state, checksum: checksum(actor.state) });
+    if (actor.state && actor.queuedSeqs.size === 0) {
+      // The client adopts a read's state wholesale: later changes follow on from its version.
+      if (actor.session === session) actor.sentVersion = Math.max(actor.sentVersion, actor.state.version);
+      return session.send({ t: 'state', state: actor.state, checksum: checksum(actor.state) });
+    }
     if (this.draining) return session.send(errorMessage('shutting-down', 'server is shutting down', true));
     if (session.readQueued) return session.send(errorMessage('overloaded', 'a read of this session is already waiting; its answer will come', true));
     session.readQueued = true;
@@ -560,7 +566,9 @@ export class GameCore {
           work.actor.remember(work.seq, { kind: work.action.kind, result: item.result, version: item.version, checksum: item.checksum });
           this.countAction(work.action.kind, item.result.outcome);
           this.metrics.actionDuration.observe({ kind: work.action.kind }, (performance.now() - work.receivedAt) / 1000);
-          work.actor.session?.send({ t: 'ack', seq: work.seq, result: item.result, version: item.version, checksum: item.checksum, duplicate: item.duplicate, serverTime: now });
+          const ack = { t: 'ack', seq: work.seq, result: item.result, version: item.version, checksum: item.checksum, duplicate: item.duplicate, serverTime: now } as const;
+          if (item.duplicate) work.actor.session?.send(ack);
+          else this.sendVersioned(work.actor, ack);
           break;
         }
         case 'duplicate-lookup': {
@@ -585,6 +593,7 @@ export class GameCore {
           break;
         case 'state':
           item.work.session.readQueued = false;
+          if (item.work.actor.session === item.work.session) item.work.actor.sentVersion = Math.max(item.work.actor.sentVersion, item.state.version);
           item.work.session.send({ t: 'state', state: item.state, checksum: checksum(item.state) });
           break;
         case 'read-error':
@@ -604,6 +613,7 @@ export class GameCore {
       actor.session.close(4000, 'session taken over by a newer connection');
     }
     actor.session = session;
+    actor.sentVersion = state.version;
     session.status = 'ready';
     session.awaitingFirstRequest = resumed;
     if (resumed) this.metrics.reconnects.inc();
@@ -611,12 +621,36 @@ export class GameCore {
     this.updateSessionGauge();
   }
 
-  private push(to: string, message: ServerMessage): void {
+  private push(to: string, message: Extract<ServerMessage, { t: 'push' }>): void {
     this.metrics.gifts.inc();
-    const session = this.actors.get(to)?.session;
-    if (!session) return; // offline: the next welcome carries the credited state
-    // DEFECT lost-push: a resumed session only counts as ready after its first request; pushes before that are skipped.
-    if (this.has('lost-push') && session.awaitingFirstRequest) return;
+    const actor = this.actors.get(to);
+    const session = actor?.session;
+    if (!actor || !session) return; // offline: the next welcome carries the credited state
+    // DEFECT lost-push: a resumed session only counts as ready after its first request; pushes before that are skipped
+    // (and the bookkeeping believes they went out).
+    if (this.has('lost-push') && session.awaitingFirstRequest) {
+      actor.sentVersion = Math.max(actor.sentVersion, message.version);
+      return;
+    }
+    this.sendVersioned(actor, message);
+  }
+
+  /**
+   * A session gets every change in version order, without gaps. A change can be committed yet never
+   * announced (a gift credited in a commit whose outcome looked unknown, then found applied on the
+   * retry); then the session is closed so the client resyncs from its next welcome.
+   */
+  private sendVersioned(actor: PlayerActor, message: Extract<ServerMessage, { t: 'ack' | 'push' }>): void {
+    const session = actor.session;
+    if (!session) return;
+    if (message.version > actor.sentVersion + 1) {
+      this.log('warn', 'a committed change was never sent to the session; closing it so the client resyncs', { player: actor.id, sentVersion: actor.sentVersion, version: message.version });
+      session.close(4009, 'resync: a change could not be delivered; reconnect');
+      actor.session = undefined;
+      this.updateSessionGauge();
+      return;
+    }
+    actor.sentVersion = Math.max(actor.sentVersion, message.version);
     session.send(message);
   }
 

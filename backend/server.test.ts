@@ -244,13 +244,16 @@ describe('database faults', () => {
 
   it('reloads from the database when its in-memory version is stale instead of overwriting (no lost update)', async () => {
     const c = await connect();
-    await c.hello('quinn');
+    const { resumeToken } = await c.hello('quinn');
     await c.act(1, { kind: 'collect' });
     // Another writer changes the row behind the backend's back.
     await query(url, "UPDATE players SET gold = gold + 1000, version = version + 1 WHERE id = 'quinn'");
     await query(url, "INSERT INTO ledger (player, kind, reason, amount) VALUES ('quinn', 'source', 'collect', 1000)");
-    const ack = await c.act(2, { kind: 'collect' }, 8000);
-    expect(ack).toMatchObject({ t: 'ack', version: 3 });
+    // The client never heard of version 2: rather than ack version 3 across a gap, the server
+    // closes the session (4009) so the client resyncs from its next welcome.
+    await expect(c.act(2, { kind: 'collect' }, 8000)).rejects.toThrow(/socket closed 4009/);
+    const resumed = await (await connect()).hello('quinn', resumeToken);
+    expect(resumed.state).toMatchObject({ version: 3, lastSeq: 2 });
     const player = (await adminGet<{ state: PlayerState }>(backend!.adminPort, '/admin/players/quinn')).body.state;
     expect(player.gold).toBe(STARTING_GOLD + 12 + 1000 + 12);
     expectConserved(await snapshot(backend!.adminPort));

@@ -42,14 +42,19 @@ describe('lagstorm selftest (real stack, every planted defect)', () => {
     result = await runCli(['selftest', '--seeds', '1,2', '--json', path.join(out, 'selftest.json'), '--out', path.join(out, 'runs')], 25 * 60_000);
     rows = JSON.parse(fs.readFileSync(path.join(out, 'selftest.json'), 'utf8')) as SelfTestRow[];
   }, 26 * 60_000);
-  afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+  // Keep the runs of a failed self-test for inspection (their paths are in the failure message).
+  afterAll(() => {
+    if (rows.length > 0 && rows.every((row) => row.ok)) fs.rmSync(out, { recursive: true, force: true });
+  });
 
   it('catches every planted defect through its intended checker or SLO', () => {
     const defectRows = rows.filter((row) => row.expected === 'fail');
     expect(defectRows.map((row) => row.defect).sort()).toEqual([...DEFECTS].sort());
     for (const row of defectRows) {
       const expected = row.expectedCatcher.split(' | ');
-      expect({ defect: row.defect, verdict: row.verdict, caughtByExpected: row.caughtBy.some((name) => expected.includes(name)) }).toEqual({ defect: row.defect, verdict: 'fail', caughtByExpected: true });
+      const caught = row.caughtBy.some((name) => expected.includes(name));
+      // On a miss, show what did fail (or the run's first error) and where the run folder was.
+      expect({ defect: row.defect, verdict: row.verdict, caught, ...(caught ? {} : { caughtBy: row.caughtBy, runDir: row.runDir }) }).toEqual({ defect: row.defect, verdict: 'fail', caught: true });
     }
   });
 

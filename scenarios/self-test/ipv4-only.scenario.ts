@@ -6,7 +6,7 @@ export const caughtBy = ['recovery'];
 export default defineScenario({
   name: 'selftest-ipv4-only',
   backend: { defect: 'ipv4-only' },
-  duration: '8s',
+  duration: '10s',
   recovery: { window: '2s', reconnectWithin: '5s' },
   client: { reconnect: { backoffBase: '100ms', backoffCap: '500ms', maxAttempts: 5 } },
   bots: {
