@@ -3,9 +3,9 @@
  * backend, PostgreSQL and Toxiproxy. Heal always leaves the process running and healthy;
  * observations carry the measured downtime (from the stop until healthy again).
  */
-import fs from 'node:fs';
 import { z } from 'zod';
 import { HarnessError } from '../core/exit-codes';
+import { readProcStat } from '../core/stack/managed-process';
 import type { ServiceHandle, StartedStack } from '../core/stack/types';
 import { defineFault, healOnce } from './define-fault';
 import type { Fault, FaultHandle, FaultTarget } from './fault';
@@ -95,14 +95,6 @@ export const backendRestartFault = defineFault({
   },
 });
 
-function processState(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
 
 export const backendPauseFault = defineFault({
   type: 'backend-pause',
@@ -117,16 +109,16 @@ export const backendPauseFault = defineFault({
     const pausedAt = Date.now();
     const resume = async () => {
       service.signal('SIGCONT');
-      for (let i = 0; i < 40 && processState(pid) === 'T'; i++) await new Promise((r) => setTimeout(r, 25));
-      if (processState(pid) === 'T') throw new HarnessError(`backend pid ${pid} is still stopped after SIGCONT`);
+      for (let i = 0; i < 40 && readProcStat(pid)?.state === 'T'; i++) await new Promise((r) => setTimeout(r, 25));
+      if (readProcStat(pid)?.state === 'T') throw new HarnessError(`backend pid ${pid} is still stopped after SIGCONT`);
       observations.pausedMs = Date.now() - pausedAt;
     };
     const observations: Record<string, number | string> = { pid };
     service.signal('SIGSTOP');
-    for (let i = 0; i < 40 && processState(pid) !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
-    if (processState(pid) !== 'T') {
+    for (let i = 0; i < 40 && readProcStat(pid)?.state !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
+    if (readProcStat(pid)?.state !== 'T') {
       await resume().catch(() => undefined);
-      throw new HarnessError(`backend pid ${pid} did not stop on SIGSTOP (state ${processState(pid)})`);
+      throw new HarnessError(`backend pid ${pid} did not stop on SIGSTOP (state ${readProcStat(pid)?.state})`);
     }
     return { observations, heal: healOnce(resume) };
   },

@@ -34,14 +34,20 @@ export function tailFile(file: string, lines = 20): string {
   }
 }
 
-export function processStartTime(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat lagstorm needs; undefined when the process is gone. */
+export function readProcStat(pid: number): { state: string; pgid: number; startTime: string } | undefined {
   try {
-    // Field 22 of /proc/<pid>/stat; the comm field may hold spaces, so split after its ')'.
+    // The comm field may hold spaces, so split after its ')'; starttime is field 22.
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], pgid: Number(fields[2]), startTime: fields[19] };
   } catch {
     return undefined;
   }
+}
+
+export function processStartTime(pid: number): string | undefined {
+  return readProcStat(pid)?.startTime;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

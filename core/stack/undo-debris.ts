@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import type { DebrisItem } from './debris';
 import { httpRequest } from './http';
+import { readProcStat } from './managed-process';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -74,19 +75,10 @@ export async function undoDebrisItem(item: DebrisItem, options: UndoOptions = {}
 
 // ---- processes ----
 
-function procStat(pid: number): { state: string; pgid: number; startTime: string } | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0], pgid: Number(fields[2]), startTime: fields[19] };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Still the recorded process, and not a zombie waiting to be reaped. */
 function isSameLiveProcess(pid: number, startTime: string): boolean {
-  const stat = procStat(pid);
+  const stat = readProcStat(pid);
   return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
@@ -106,7 +98,7 @@ function stopSignalFor(name: string): NodeJS.Signals {
 
 async function undoProcess(item: Extract<DebrisItem, { kind: 'process' }>, killTimeoutMs: number): Promise<UndoResult> {
   const { pid, startTime } = item;
-  const stat = procStat(pid);
+  const stat = readProcStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return { outcome: 'absent', detail: 'not running' };
   if (startTime === undefined) return { outcome: 'skipped', detail: `no start time was recorded, so pid ${pid} cannot be told from a reused pid; left alone` };
   if (stat.startTime !== startTime) return { outcome: 'skipped', detail: `pid ${pid} now belongs to another process (start time ${stat.startTime}, recorded ${startTime}); left alone` };
@@ -134,7 +126,7 @@ async function undoProcess(item: Extract<DebrisItem, { kind: 'process' }>, killT
   }
   if (isSameLiveProcess(pid, startTime)) return { outcome: 'failed', detail: `pid ${pid} survived SIGKILL` };
   // Group members left behind by the leader: the pgid cannot be reused while the group exists.
-  if (asGroup && procStat(pid)?.startTime === undefined && groupExists(pid)) {
+  if (asGroup && readProcStat(pid)?.startTime === undefined && groupExists(pid)) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
