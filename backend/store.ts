@@ -3,7 +3,7 @@
  * statement per table through jsonb_to_recordset), look up stored results, and the admin reads.
  */
 import type { FinalSnapshot } from './shared/snapshot';
-import { checksum, type Action, type ActionResult, type LedgerEntry, type PlayerState } from './shared';
+import { checksum, type LedgerEntry, type PlayerState } from './shared';
 import { timedQuery, type Queryable } from './database';
 import type { BackendMetrics } from './metrics';
 
@@ -12,14 +12,8 @@ export interface StoredPlayer {
   resumeToken: string;
 }
 
-export interface ActionLogRow {
-  player: string;
-  seq: number;
-  action: Action;
-  result: ActionResult;
-  version: number;
-  checksum: string;
-}
+/** One action-log row, exactly as the admin snapshot reports it. */
+export type ActionLogRow = FinalSnapshot['actions'][number];
 
 export interface LedgerRow extends LedgerEntry {
   player: string;
@@ -129,20 +123,11 @@ export async function writeBatch(db: Queryable, metrics: BackendMetrics, batch: 
   );
 }
 
-interface ActionLogDbRow {
-  player: string;
-  seq: number;
-  action: Action;
-  result: ActionResult;
-  version: number;
-  checksum: string;
-}
-
 /** The stored original results of already-applied actions (for duplicate acks). */
 export async function lookupActions(db: Queryable, metrics: BackendMetrics, keys: Array<{ player: string; seq: number }>): Promise<Map<string, ActionLogRow>> {
   const found = new Map<string, ActionLogRow>();
   if (keys.length === 0) return found;
-  const result = await timedQuery<ActionLogDbRow>(
+  const result = await timedQuery<ActionLogRow>(
     db,
     metrics,
     'dedup-lookup',
@@ -162,14 +147,14 @@ export async function readPlayer(db: Queryable, metrics: BackendMetrics, id: str
 }
 
 export async function readActionLog(db: Queryable, metrics: BackendMetrics, player?: string): Promise<ActionLogRow[]> {
-  const result = await timedQuery<ActionLogDbRow>(
+  const result = await timedQuery<ActionLogRow>(
     db,
     metrics,
     'admin-read',
     `SELECT player, seq, action, result, version, checksum FROM action_log ${player === undefined ? '' : 'WHERE player = $1'} ORDER BY player, seq`,
     player === undefined ? [] : [player],
   );
-  return result.rows.map((row) => ({ player: row.player, seq: row.seq, action: row.action, result: row.result, version: row.version, checksum: row.checksum }));
+  return result.rows;
 }
 
 /** Reads the whole final state; the caller runs it inside one REPEATABLE READ transaction. */
