@@ -28,7 +28,7 @@ import { freePort } from './stack/ports';
 import { getRuntime } from './stack/runtimes';
 import type { RuntimeName, StartedStack } from './stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
-import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, type FinalSnapshot } from './verdict';
+import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from './verdict';
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from './verdict/series-slo';
 
 export interface RunOptions {
@@ -340,6 +340,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       lastHealAt: phases.lastHealAt,
       runEndAt,
     });
+    const invalidRun = interrupted() ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
     const slos = [
       ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),
       ...(scenario.slos.prometheus
@@ -352,7 +353,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       path.join(runDir, 'panels.json'),
       JSON.stringify((series ?? []).map((panel) => ({ id: panel.panelId, expr: panel.expr, series: panel.lines.length, points: panel.lines.reduce((n, line) => n + line.points.length, 0), error: panel.error })), null, 2),
     );
-    verdictInput = { checks, slos };
+    verdictInput = withholdLivenessFailures({ checks, slos }, invalidRun);
     if (stats.actions.ok === 0) errors.push('no action completed ok: nothing was tested (did the bots reach the backend?)');
   } catch (error) {
     errors.push(error instanceof HarnessError ? error.message : ((error as Error).stack ?? String(error)));

@@ -6,6 +6,6 @@ export { CHECKERS, ackedDurable, exactlyOnce, conservation, noDesync, monotonic,
 export { runCheckers, mergeValidity } from './run-checkers';
 export { analyzeHistory, historyStats, LatencyRecorder, type HistoryAnalysis, type HistoryStats, type OpCounts } from './latency';
 export { evaluateSlos, sloStatProblem, type SloMetric, type SloContext } from './slo';
-export { decideVerdict, type VerdictDecision } from './verdict';
+export { decideVerdict, withholdLivenessFailures, type VerdictDecision } from './verdict';
 export { recoveryTimes, type RecoveryTimes, type BotRecovery } from './recovery-times';
 export { replayPlayer, changesByPlayer } from './replay';

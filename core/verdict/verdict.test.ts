@@ -1,4 +1,4 @@
-import { decideVerdict } from './verdict';
+import { decideVerdict, withholdLivenessFailures } from './verdict';
 import type { CheckResult, SloResult } from './types';
 
 const check = (valid: CheckResult['valid']): CheckResult => ({ name: 'conservation', valid, summary: `conservation is ${valid}` });
@@ -22,6 +22,25 @@ describe('decideVerdict', () => {
     const decision = decideVerdict({ checks: [check(true)], slos: [], errors: ['the final snapshot timed out'] });
     expect(decision).toMatchObject({ verdict: 'error', exitCode: 2 });
     expect(decision.reasons).toEqual(['harness error: the final snapshot timed out']);
+  });
+});
+
+describe('withholdLivenessFailures', () => {
+  const stoppedEarly = 'the run was stopped early';
+  it('turns SLO and recovery breaches of an invalid run into unknowns, so a dead proxy gives error (2), not fail (1)', () => {
+    const recovery: CheckResult = { name: 'recovery', valid: false, summary: '3 players never reconnected' };
+    const withheld = withholdLivenessFailures({ checks: [check(true), recovery], slos: [slo(false), slo(true)] }, stoppedEarly);
+    expect(withheld.slos.map((s) => s.ok)).toEqual(['unknown', true]);
+    expect(withheld.slos[0].note).toBe('not judged: the run was stopped early');
+    expect(withheld.checks.map((c) => c.valid)).toEqual([true, 'unknown']);
+    expect(withheld.checks[1].summary).toMatch(/not judged.*3 players never reconnected/);
+    expect(decideVerdict({ ...withheld, errors: ['toxiproxy died'] })).toMatchObject({ verdict: 'error', exitCode: 2 });
+  });
+
+  it('leaves a valid run alone, and never hides a failed safety check', () => {
+    expect(withholdLivenessFailures({ checks: [], slos: [slo(false)] }, undefined).slos.map((s) => s.ok)).toEqual([false]);
+    const withheld = withholdLivenessFailures({ checks: [check(false)], slos: [slo(false)] }, stoppedEarly);
+    expect(decideVerdict({ ...withheld, errors: ['toxiproxy died'] })).toMatchObject({ verdict: 'fail', exitCode: 1 });
   });
 });
 

@@ -30,3 +30,20 @@ export function decideVerdict(input: { checks: ReadonlyArray<CheckResult>; slos:
   if (undecided.length || errors.length) return { verdict: 'error', exitCode: ExitCode.harnessError, reasons: [...errors, ...undecided] };
   return { verdict: 'pass', exitCode: ExitCode.pass, reasons: [] };
 }
+
+/**
+ * Liveness measured on a run that was stopped early or whose load generator saturated says nothing
+ * about the backend: an SLO or `recovery` breach there becomes 'unknown' (verdict 'error', never a
+ * false 'fail'). Safety checks (nothing lost, nothing twice, conservation…) still fail such a run.
+ */
+export function withholdLivenessFailures(
+  input: { checks: ReadonlyArray<CheckResult>; slos: ReadonlyArray<SloResult> },
+  reason: string | undefined,
+): { checks: CheckResult[]; slos: SloResult[] } {
+  if (!reason) return { checks: [...input.checks], slos: [...input.slos] };
+  const note = `not judged: ${reason}`;
+  return {
+    checks: input.checks.map((check) => (check.name === 'recovery' && check.valid === false ? { ...check, valid: 'unknown', summary: `${note} (was: ${check.summary})` } : check)),
+    slos: input.slos.map((slo) => (slo.ok === false ? { ...slo, ok: 'unknown', note } : slo)),
+  };
+}
