@@ -123,6 +123,8 @@ export class BotSession {
   private lastError = '';
   private reconnectStartedAt: number | undefined;
   private reconnectVoluntary = false;
+  /** The profile's session ran out while the link was down: disconnect once the resume is done. */
+  private sessionOverWhileReconnecting = false;
   private attemptStartedAt = 0;
   private lastInboundAt = 0;
   private pingOutstanding = false;
@@ -325,6 +327,7 @@ export class BotSession {
   /** The profile's session is over: finish what is in flight, then disconnect voluntarily. */
   private beginVoluntaryDisconnect(): void {
     this.timers.session = undefined;
+    if (['backoff', 'connecting', 'hello'].includes(this.phaseValue)) this.sessionOverWhileReconnecting = true;
     if (this.phaseValue !== 'ready') return;
     this.phaseValue = 'draining';
     this.clearTimer('slot');
@@ -441,12 +444,17 @@ export class BotSession {
       // A fresh stretch of play: the schedule and the session length start now.
       this.nextIntendedAt = this.clock.now() + thinkTime(this.options.profile, this.actionRng);
       this.reconnectVoluntary = false;
+      this.sessionOverWhileReconnecting = false;
       if (this.options.voluntaryDisconnects !== false) {
         const length = sample(this.options.profile.sessionLength, this.sessionRng);
         if (Number.isFinite(length)) this.timers.session = this.clock.setTimeout(() => this.beginVoluntaryDisconnect(), length);
       }
     }
     this.pump();
+    if (this.sessionOverWhileReconnecting) {
+      this.sessionOverWhileReconnecting = false;
+      this.beginVoluntaryDisconnect(); // after pump: a resent action goes out and is drained first
+    }
   }
 
   private onAck(message: Extract<ServerMessage, { t: 'ack' }>): void {

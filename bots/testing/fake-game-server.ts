@@ -54,6 +54,8 @@ export class FakeGameServer {
   private tokenCounter = 0;
   /** Decides how each action is handled (default: ack). */
   onAction: (call: ActionCall) => ActionBehaviour = () => 'ack';
+  /** Hold the next welcome back this long (a slow login after a reconnect); used once. */
+  delayNextWelcomeMs = 0;
   readonly received: Array<{ playerId: string; message: ClientMessage }> = [];
   connections = 0;
   /** Keep every received message in `received` (tests); off for benchmarks. */
@@ -132,7 +134,12 @@ export class FakeGameServer {
           this.sockets.set(playerId, socket);
           const token = message.resumeToken ?? `token-${++this.tokenCounter}`;
           this.tokens.set(playerId, token);
-          return send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: epochNowMs() });
+          const welcome = (): void => send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: epochNowMs() });
+          const delay = this.delayNextWelcomeMs;
+          this.delayNextWelcomeMs = 0;
+          if (delay > 0) setTimeout(welcome, delay);
+          else welcome();
+          return;
         }
         case 'ping':
           return send({ t: 'pong', id: message.id, serverTime: epochNowMs() });
