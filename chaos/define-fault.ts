@@ -14,6 +14,7 @@ export function defineFault<S extends ZodType<Record<string, unknown>>>(fault: {
   params: S;
   requiresRoot?: boolean;
   targetOf?: (params: z.output<S>) => string;
+  locks?: (params: z.output<S>) => string[];
   inject(target: FaultTarget, params: z.output<S>, signal: AbortSignal): Promise<FaultHandle>;
 }): Fault<z.output<S>> {
   return fault as unknown as Fault<z.output<S>>;

@@ -28,5 +28,10 @@ export interface Fault<P = Record<string, unknown>> {
   readonly requiresRoot?: boolean;
   /** What the fault hits, for the history ('bots-backend', 'postgres', ...); defaults to the family. */
   targetOf?(params: P): string;
+  /**
+   * What the fault holds alone while active (a PostgreSQL setting, a process, the pg_wal volume).
+   * Two faults sharing a lock must not overlap: the first heal would undo the second fault.
+   */
+  locks?(params: P): string[];
   inject(target: FaultTarget, params: P, signal: AbortSignal): Promise<FaultHandle>;
 }

@@ -34,11 +34,19 @@ export type FaultsSpec = Pick<Scenario['faults'], 'timeline'> & { random?: Rando
  * with mean `meanInterval`, fault chosen by weight, skipped when `maxConcurrent` random faults
  * would overlap, all inside [start, end] and ending before durationMs.
  */
-export function planSchedule(faults: FaultsSpec, options: { seed: number; durationMs: number }): PlannedFault[] {
+export function planSchedule(
+  faults: FaultsSpec,
+  options: { seed: number; durationMs: number; /** See Fault.locks: a random fault that would share one with an overlapping fault is not scheduled. */ locksOf?: (fault: string, params: Record<string, unknown>) => string[] },
+): PlannedFault[] {
   const plan: PlannedFault[] = [];
   faults.timeline.forEach((step: TimelineStep, i) => {
     plan.push({ id: `t${i + 1}`, fault: step.fault, params: step.params, at: step.at, duration: step.duration, origin: 'timeline' });
   });
+  const locksOf = options.locksOf ?? (() => []);
+  const sharesLock = (fault: string, params: Record<string, unknown>, start: number, stop: number): boolean => {
+    const locks = locksOf(fault, params);
+    return locks.length > 0 && plan.some((other) => other.at < stop && start < other.at + other.duration && locksOf(other.fault, other.params).some((lock) => locks.includes(lock)));
+  };
   const random = faults.random;
   if (random) {
     // Mersenne Twister: well mixed from the first draw even for small seeds (xoroshiro's first draws are not).
@@ -57,6 +65,7 @@ export function planSchedule(faults: FaultsSpec, options: { seed: number; durati
       if (at + entry.duration > end) continue; // would outlive the window; a later, shorter one may fit
       const overlapping = active.filter((stop) => stop > at).length;
       if (overlapping >= random.maxConcurrent) continue;
+      if (sharesLock(entry.fault, entry.params, at, at + entry.duration)) continue;
       active.push(at + entry.duration);
       plan.push({ id: `r${plan.filter((p) => p.origin === 'random').length + 1}`, fault: entry.fault, params: entry.params, at, duration: entry.duration, origin: 'random' });
     }

@@ -73,6 +73,7 @@ export const backendCrashFault = defineFault({
   description: 'SIGKILLs the backend; restarts it after `downtime` (or when the fault heals).',
   params: crashParams,
   targetOf: () => 'backend',
+  locks: () => ['the backend process'],
   inject: (target, p) => outage(target, 'backend', (s) => s.stop('SIGKILL'), p.restart ? p.downtime : undefined),
 });
 
@@ -84,6 +85,7 @@ export const backendRestartFault = defineFault({
   description: 'Graceful restart of the backend: SIGTERM (drains), then start again after `downtime`.',
   params: restartParams,
   targetOf: () => 'backend',
+  locks: () => ['the backend process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'backend', (s) => s.stop('SIGTERM', 15_000), undefined);
     try {
@@ -102,6 +104,7 @@ export const backendPauseFault = defineFault({
   description: 'SIGSTOPs the backend (a frozen process: connections stay open, nothing answers); SIGCONT on heal.',
   params: z.strictObject({}),
   targetOf: () => 'backend',
+  locks: () => ['the backend process'],
   async inject(target) {
     const service = target.stack.backend;
     const pid = service.pid;
@@ -130,6 +133,7 @@ export const postgresCrashFault = defineFault({
   description: 'Crashes PostgreSQL (immediate stop: no checkpoint, crash recovery on start); restarts after `downtime`.',
   params: crashParams,
   targetOf: () => 'postgres',
+  locks: () => ['the postgres process'],
   inject: (target, p) => outage(target, 'postgres', () => target.stack.postgres.stopWithMode('immediate'), p.restart ? p.downtime : undefined),
 });
 
@@ -139,6 +143,7 @@ export const postgresRestartFault = defineFault({
   description: 'Restarts PostgreSQL cleanly (fast stop: clients disconnected, shutdown checkpoint), then starts it.',
   params: restartParams,
   targetOf: () => 'postgres',
+  locks: () => ['the postgres process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'postgres', () => target.stack.postgres.stopWithMode('fast'), undefined);
     try {
@@ -156,6 +161,7 @@ export const toxiproxyRestartFault = defineFault({
   description: 'Stops Toxiproxy (every proxied connection drops) and starts it again; its start() recreates the proxies.',
   params: restartParams,
   targetOf: () => 'toxiproxy',
+  locks: () => ['the toxiproxy process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'toxiproxy', (s) => s.stop('SIGTERM', 5000), undefined);
     try {

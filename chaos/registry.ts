@@ -53,6 +53,12 @@ export class FaultRegistry {
     return result.success ? [] : result.error.issues;
   }
 
+  /** What a fault with these (valid) params holds alone while active; see Fault.locks. */
+  locksOf(type: string, params: unknown): string[] {
+    const fault = this.get(type);
+    return fault.locks?.(this.parse(type, params)) ?? [];
+  }
+
   /** Params with defaults filled; throws InvalidInputError naming every bad field. */
   parse(type: string, params: unknown): Record<string, unknown> {
     const fault = this.get(type);

@@ -30,6 +30,7 @@ export const checkpointStormFault = defineFault({
   description: 'Tiny max_wal_size and checkpoint_timeout: checkpoints back to back, more full-page images, more WAL.',
   params: z.strictObject({ maxWalSize: sizeSetting.default('32MB'), checkpointTimeout: timeSetting.default('30s') }),
   targetOf: () => 'postgres',
+  locks: () => ['postgres setting max_wal_size', 'postgres setting checkpoint_timeout'],
   async inject(target, p) {
     const url = target.stack.postgres.superuserUrl;
     const before = await withSuperuser(url, checkpointCounters);
@@ -187,6 +188,7 @@ export const stuckSlotFault = defineFault({
   description: 'A physical replication slot nobody reads (reserved at once): PostgreSQL keeps all WAL since, up to `capMb` (max_slot_wal_keep_size).',
   params: z.strictObject({ capMb: z.number().int().min(16).default(1024) }),
   targetOf: () => 'postgres',
+  locks: () => ['postgres setting max_slot_wal_keep_size'],
   async inject(target, p): Promise<FaultHandle> {
     const url = target.stack.postgres.superuserUrl;
     const slot = `lagstorm_stuck_${safeName(target.stack.runId, 20)}_${nextSequence()}`;
@@ -245,6 +247,7 @@ export const failingArchiverFault = defineFault({
   description: "archive_command '/bin/false': every archive attempt fails, the archiver retries forever and WAL piles up in pg_wal.",
   params: z.strictObject({}),
   targetOf: () => 'postgres',
+  locks: () => ['postgres setting archive_command'],
   async inject(target): Promise<FaultHandle> {
     const url = target.stack.postgres.superuserUrl;
     const before = await withSuperuser(url, archiverState);

@@ -14,6 +14,6 @@ export const defaultCatalog: ScenarioCatalog = {
   validateFaultParams(type, params) {
     const issues = defaultRegistry.validate(type, params);
     if (issues.length) return { ok: false, issues: issues.map((issue) => ({ path: issue.path, message: issue.message })) };
-    return { ok: true, params: defaultRegistry.parse(type, params) };
+    return { ok: true, params: defaultRegistry.parse(type, params), locks: defaultRegistry.locksOf(type, params) };
   },
 };

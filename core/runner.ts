@@ -269,7 +269,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     const activeFaults = new Set<string>();
     const target: FaultTarget = { stack, log };
     nemesis = startNemesis({
-      plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration }),
+      plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => defaultRegistry.locksOf(fault, params) }),
       target,
       registry: defaultRegistry,
       runStartEpochMs,

@@ -101,3 +101,33 @@ describe('validateScenario', () => {
     expect(problemsOf('smoke')[0]).toMatch(/expected object/);
   });
 });
+
+describe('faults that would undo each other', () => {
+  // The real registry: its faults declare what they hold alone (a PostgreSQL setting, a process).
+  const { defaultCatalog } = jest.requireActual<typeof import('../catalog')>('../catalog');
+  const timeline = (...steps: Array<[at: string, duration: string, fault: string]>) => ({
+    ...valid,
+    duration: '60s',
+    faults: { timeline: steps.map(([at, duration, fault]) => ({ at, duration, fault, params: {} })) },
+  });
+  const problems = (input: unknown): string[] => {
+    try {
+      validateScenario(input, defaultCatalog);
+      return [];
+    } catch (error) {
+      return (error as InvalidInputError).issues.map((issue) => issue.trim());
+    }
+  };
+
+  it('rejects two overlapping faults on the same PostgreSQL setting or process, naming the step, the lock and the fix', () => {
+    expect(problems(timeline(['5s', '10s', 'checkpoint-storm'], ['8s', '5s', 'checkpoint-storm']))).toEqual([
+      'faults.timeline[1]: overlaps faults.timeline[0] (checkpoint-storm at 5000ms for 10000ms) and both hold postgres setting max_wal_size, so one heal would undo the other fault; start the checkpoint-storm at or after 15000ms',
+    ]);
+    expect(problems(timeline(['5s', '10s', 'backend-pause'], ['2s', '4s', 'backend-crash']))).toEqual([expect.stringMatching(/^faults\.timeline\[1\]: .*the backend process.*start the backend-pause at or after 6000ms$/)]);
+  });
+
+  it('accepts the same faults one after the other, and overlapping faults on different things', () => {
+    expect(problems(timeline(['5s', '10s', 'checkpoint-storm'], ['15s', '5s', 'checkpoint-storm']))).toEqual([]);
+    expect(problems(timeline(['5s', '10s', 'backend-crash'], ['6s', '5s', 'postgres-crash'], ['7s', '2s', 'failing-archiver']))).toEqual([]);
+  });
+});

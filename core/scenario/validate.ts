@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { InvalidInputError } from '../exit-codes';
-import { scenarioSchema, type Scenario } from './schema';
+import { scenarioSchema, type Scenario, type TimelineStep } from './schema';
 
 export interface ParamIssue {
   path: ReadonlyArray<PropertyKey>;
@@ -17,7 +17,8 @@ export interface ScenarioCatalog {
   profiles: readonly string[];
   defects: readonly string[];
   faultTypes: readonly string[];
-  validateFaultParams(type: string, params: unknown): { ok: true; params: Record<string, unknown> } | { ok: false; issues: ParamIssue[] };
+  /** `locks`: what the fault holds alone while active; timeline steps sharing one must not overlap. */
+  validateFaultParams(type: string, params: unknown): { ok: true; params: Record<string, unknown>; locks?: string[] } | { ok: false; issues: ParamIssue[] };
 }
 
 export interface ScenarioProblem {
@@ -65,6 +66,26 @@ function knownList(known: readonly string[]): string {
   return known.length ? `known: ${known.join(', ')}` : 'none are registered';
 }
 
+/** Timeline steps that overlap in time while holding the same lock: the first heal would undo the other. */
+function overlappingLocks(timeline: ReadonlyArray<TimelineStep>, locks: ReadonlyMap<number, string[]>): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  timeline.forEach((later, j) => {
+    for (let i = 0; i < j; i++) {
+      const earlier = timeline[i];
+      const overlap = earlier.at < later.at + later.duration && later.at < earlier.at + earlier.duration;
+      const shared = overlap ? (locks.get(j) ?? []).find((lock) => (locks.get(i) ?? []).includes(lock)) : undefined;
+      if (!shared) continue;
+      const [first, second] = earlier.at <= later.at ? [earlier, later] : [later, earlier];
+      problems.push({
+        path: `faults.timeline[${j}]`,
+        message: `overlaps faults.timeline[${i}] (${earlier.fault} at ${earlier.at}ms for ${earlier.duration}ms) and both hold ${shared}, so one heal would undo the other fault; start the ${second.fault} at or after ${first.at + first.duration}ms`,
+      });
+      break;
+    }
+  });
+  return problems;
+}
+
 /** Returns the validated scenario or throws InvalidInputError listing every problem. */
 export function validateScenario(input: unknown, catalog: ScenarioCatalog, source = 'scenario'): Scenario {
   const problems: ScenarioProblem[] = [];
@@ -86,7 +107,8 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     problems.push({ path: 'backend.defect', message: `unknown defect "${backend.defect}"; use "none" or one of: ${catalog.defects.join(', ')}` });
   }
   const faults = (raw.faults ?? {}) as { timeline?: unknown; random?: { mix?: unknown } };
-  const checkFault = (entry: unknown, path: string) => {
+  const timelineLocks = new Map<number, string[]>();
+  const checkFault = (entry: unknown, path: string, timelineIndex?: number) => {
     if (!entry || typeof entry !== 'object') return;
     const { fault, params } = entry as { fault?: unknown; params?: unknown };
     if (typeof fault !== 'string') return;
@@ -96,8 +118,10 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     }
     const result = catalog.validateFaultParams(fault, params ?? {});
     if (!result.ok) for (const issue of result.issues) problems.push({ path: `${path}.params${issue.path.length ? '.' + formatPath(issue.path) : ''}`, message: issue.message });
+    else if (timelineIndex !== undefined) timelineLocks.set(timelineIndex, result.locks ?? []);
   };
-  if (Array.isArray(faults.timeline)) faults.timeline.forEach((step, i) => checkFault(step, `faults.timeline[${i}]`));
+  if (Array.isArray(faults.timeline)) faults.timeline.forEach((step, i) => checkFault(step, `faults.timeline[${i}]`, i));
+  if (parsed.success) problems.push(...overlappingLocks(parsed.data.faults.timeline, timelineLocks));
   if (faults.random && Array.isArray(faults.random.mix)) faults.random.mix.forEach((entry, i) => checkFault(entry, `faults.random.mix[${i}]`));
 
   if (problems.length > 0 || !parsed.success) {
