@@ -259,6 +259,25 @@ describe('database faults', () => {
     expectConserved(await snapshot(backend!.adminPort));
   });
 
+  it('lets one read per session wait for the database; a second gets overloaded, the first still answers', async () => {
+    const c = await connect();
+    await c.hello('quinn');
+    await cutDatabase(dbName());
+    try {
+      c.send({ t: 'action', seq: 1, action: { kind: 'collect' } }); // queued: the state in memory is no longer current
+      c.send({ t: 'read' });
+      c.send({ t: 'read' });
+      expect(await c.next((m) => m.t === 'error')).toMatchObject({ code: 'overloaded', retryable: true, message: expect.stringMatching(/read of this session is already waiting/) });
+      expect(c.received.filter((m) => m.t === 'state')).toHaveLength(0);
+    } finally {
+      await healDatabase(dbName());
+    }
+    expect(await c.reply(1, 8000)).toMatchObject({ t: 'ack', version: 1 });
+    expect(await c.next((m) => m.t === 'state', 8000)).toMatchObject({ state: { version: 1 } });
+    c.send({ t: 'read' }); // the bound is per waiting read, not per session lifetime
+    expect(await c.next((m) => m.t === 'state')).toMatchObject({ state: { version: 1 } });
+  });
+
   it('sheds actions past the queue limit with overloaded (guaranteed not applied)', async () => {
     await backend!.shutdown();
     backend = await startInProcess(url, { maxQueueDepth: 3 });
