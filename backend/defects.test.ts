@@ -3,45 +3,15 @@
  * same stimulus (so each test proves the difference, not just a symptom). ack-before-commit needs
  * a SIGKILL and lives in process.test.ts.
  */
-import type { RunningBackend } from './server';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { STARTING_GOLD, checksum, type PlayerState } from './shared';
-import { GameClient, TestPostgres, adminGet, isAck, query, snapshot, startInProcess } from './test-support/stack';
+import { adminGet, backendFixture, isAck, snapshot } from './test-support/stack';
 
-let pg: TestPostgres;
-let backend: RunningBackend | undefined;
-let clients: GameClient[] = [];
-let url: string;
-
-beforeAll(async () => {
-  pg = await TestPostgres.start();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
-afterEach(async () => {
-  for (const client of clients) client.close();
-  clients = [];
-  await backend?.shutdown();
-  backend = undefined;
-});
-
-async function start(defect: string | undefined, overrides: Parameters<typeof startInProcess>[1] = {}): Promise<RunningBackend> {
-  url = await pg.createDatabase();
-  backend = await startInProcess(url, overrides, defect);
-  return backend;
-}
-async function connect(host = '127.0.0.1'): Promise<GameClient> {
-  const client = await GameClient.connect(`ws://${host.includes(':') ? `[${host}]` : host}:${backend!.wsPort}/`);
-  clients.push(client);
-  return client;
-}
-const dbName = () => new URL(url).pathname.slice(1);
-async function cutDatabase(): Promise<void> {
-  await query(pg.cluster.superuserUrl, `ALTER DATABASE ${dbName()} ALLOW_CONNECTIONS false`);
-  await query(pg.cluster.superuserUrl, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName()]);
-}
-const healDatabase = () => query(pg.cluster.superuserUrl, `ALTER DATABASE ${dbName()} ALLOW_CONNECTIONS true`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const fx = backendFixture();
+const start = (defect: string | undefined, overrides?: Parameters<typeof fx.start>[1]) => fx.start(defect, overrides);
+const connect = (host?: string) => fx.connect(host);
+const cutDatabase = () => fx.cutDatabase();
+const healDatabase = () => fx.healDatabase();
 
 describe('no-dedup', () => {
   it.each([
@@ -53,10 +23,10 @@ describe('no-dedup', () => {
     await c.hello('nora');
     expect(await c.act(1, { kind: 'collect' })).toMatchObject({ version: 1, duplicate: false });
     expect(await c.act(1, { kind: 'collect' })).toMatchObject(resendAck);
-    const player = (await adminGet<{ state: PlayerState }>(backend!.adminPort, '/admin/players/nora')).body.state;
+    const player = (await adminGet<{ state: PlayerState }>(fx.backend.adminPort, '/admin/players/nora')).body.state;
     expect(player.version).toBe(finalVersion);
     expect(player.gold).toBe(STARTING_GOLD + 12 * finalVersion);
-    expect((await snapshot(backend!.adminPort)).actions).toHaveLength(1);
+    expect((await snapshot(fx.backend.adminPort)).actions).toHaveLength(1);
   });
 });
 
@@ -75,7 +45,7 @@ describe('nonatomic-gift', () => {
     await sleep(500); // the defect's credit leg runs (and fails) in this window
     await healDatabase();
     await sleep(200);
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expect(s.ledger.sources - s.ledger.sinks - s.totalGold).toBe(destroyed);
     expect(s.gifts).toHaveLength(destroyed === 0 ? 1 : 0);
   });
@@ -110,7 +80,7 @@ describe('lost-push', () => {
 
 describe('retry-storm', () => {
   const retries = async () => {
-    const text = (await adminGet<string>(backend!.adminPort, '/metrics')).body;
+    const text = (await adminGet<string>(fx.backend.adminPort, '/metrics')).body;
     return Number(/^game_db_retries_total (\d+)/m.exec(text)?.[1] ?? 0);
   };
   it.each([

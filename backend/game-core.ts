@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { BackendConfig } from './config';
 import type { DefectName } from './defects';
@@ -110,8 +111,6 @@ type Outgoing =
 
 /** Resends answered from the database at once, outside the committer (the pool has 6 connections). */
 const MAX_DUPLICATE_LOOKUPS = 3;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function newResumeToken(): string {
   return randomBytes(18).toString('base64url');

@@ -3,37 +3,11 @@
  * One cluster for the file, one database and one backend per test.
  */
 import type { FinalSnapshot } from './shared/snapshot';
-import type { RunningBackend } from './server';
 import { STARTING_GOLD, checksum, type PlayerState } from './shared';
-import { GameClient, TestPostgres, adminGet, isAck, isError, query, snapshot, startInProcess } from './test-support/stack';
+import { adminGet, backendFixture, isAck, isError, query, snapshot } from './test-support/stack';
 
-let pg: TestPostgres;
-let backend: RunningBackend | undefined;
-let clients: GameClient[] = [];
-let url: string;
-
-beforeAll(async () => {
-  pg = await TestPostgres.start();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
-beforeEach(async () => {
-  url = await pg.createDatabase();
-  backend = await startInProcess(url);
-});
-afterEach(async () => {
-  for (const client of clients) client.close();
-  clients = [];
-  await backend?.shutdown();
-  backend = undefined;
-});
-
-async function connect(host = '127.0.0.1'): Promise<GameClient> {
-  const client = await GameClient.connect(`ws://${host.includes(':') ? `[${host}]` : host}:${backend!.wsPort}/`);
-  clients.push(client);
-  return client;
-}
+const fx = backendFixture({ startEachTest: true });
+const connect = (host?: string) => fx.connect(host);
 
 function expectConserved(s: FinalSnapshot): void {
   expect(s.totalGold).toBe(s.ledger.sources - s.ledger.sinks);
@@ -58,7 +32,7 @@ describe('protocol', () => {
     const resumed = await again.hello('alice', welcome.resumeToken);
     expect(resumed).toMatchObject({ resumed: true, resumeToken: welcome.resumeToken, state: { version: 1, lastSeq: 1 } });
     expect(resumed.checksum).toBe(isAck(ack) ? ack.checksum : '');
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expect(s.ledger.byReason['starting-grant']).toBe(STARTING_GOLD);
   });
 
@@ -93,15 +67,14 @@ describe('protocol', () => {
     expect(isAck(original) && isAck(resent)).toBe(true);
     expect(resent).toMatchObject({ duplicate: true, version: (original as { version: number }).version, checksum: (original as { checksum: string }).checksum, result: (original as { result: unknown }).result });
     // After a reconnect the stored result comes from the database (not the in-memory cache).
-    await backend!.shutdown();
-    backend = await startInProcess(url);
+    await fx.restart();
     const fresh = await connect();
-    const token = (await query<{ resume_token: string }>(url, 'SELECT resume_token FROM players WHERE id = $1', ['dave']))[0].resume_token;
+    const token = (await query<{ resume_token: string }>(fx.url, 'SELECT resume_token FROM players WHERE id = $1', ['dave']))[0].resume_token;
     await fresh.hello('dave', token);
     expect(await fresh.act(1, { kind: 'buy', item: 'sword' })).toMatchObject({ duplicate: true, version: 1, result: { outcome: 'applied', goldDelta: -120 } });
-    const rows = await query<{ n: string }>(url, "SELECT count(*) AS n FROM action_log WHERE player = 'dave'");
+    const rows = await query<{ n: string }>(fx.url, "SELECT count(*) AS n FROM action_log WHERE player = 'dave'");
     expect(Number(rows[0].n)).toBe(2);
-    const player = (await adminGet<{ state: PlayerState }>(backend!.adminPort, '/admin/players/dave')).body.state;
+    const player = (await adminGet<{ state: PlayerState }>(fx.backend.adminPort, '/admin/players/dave')).body.state;
     expect(player).toMatchObject({ gold: STARTING_GOLD - 120 + 12, inventory: { sword: 1 }, version: 2 });
   });
 
@@ -128,7 +101,7 @@ describe('protocol', () => {
     c.send({ t: 'read' });
     const read = await c.next((m) => m.t === 'state');
     expect(read).toMatchObject({ state: { ...state, gold: state.gold + 12, version: 1, lastSeq: 1, xp: 5 } });
-    const log = (await adminGet<{ actions: unknown[] }>(backend!.adminPort, '/admin/players/erin/actions')).body.actions;
+    const log = (await adminGet<{ actions: unknown[] }>(fx.backend.adminPort, '/admin/players/erin/actions')).body.actions;
     expect(log).toHaveLength(1);
   });
 
@@ -150,7 +123,7 @@ describe('gifts', () => {
     expect(push).toMatchObject({ kind: 'gift-received', from: 'ann', amount: 70, version: 1, checksum: checksum({ ...bState, gold: bState.gold + 70, version: 1 }) });
     expect(await b.act(1, { kind: 'collect' })).toMatchObject({ version: 2 });
     expect(await a.act(2, { kind: 'gift-send', to: 'nobody', amount: 5 })).toMatchObject({ result: { outcome: 'rejected', reason: 'invalid-target' }, version: 2 });
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expect(s.gifts).toEqual([{ from: 'ann', to: 'ben', amount: 70, senderSeq: 1, recipientVersion: 1 }]);
     expectConserved(s);
   });
@@ -174,7 +147,7 @@ describe('gifts', () => {
         await p.client.reply(30, 15_000);
       }),
     );
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expectConserved(s);
     expect(s.actions).toHaveLength(names.length * 30);
     for (const p of players) {
@@ -190,14 +163,14 @@ describe('admin', () => {
     const c = await connect();
     await c.hello('mia');
     await c.act(1, { kind: 'collect' });
-    expect((await adminGet(backend!.adminPort, '/healthz')).status).toBe(200);
-    expect((await adminGet(backend!.adminPort, '/readyz')).status).toBe(200);
-    expect((await adminGet(backend!.adminPort, '/admin/players/nobody')).status).toBe(404);
-    const player = await adminGet<{ state: PlayerState; checksum: string }>(backend!.adminPort, '/admin/players/mia');
+    expect((await adminGet(fx.backend.adminPort, '/healthz')).status).toBe(200);
+    expect((await adminGet(fx.backend.adminPort, '/readyz')).status).toBe(200);
+    expect((await adminGet(fx.backend.adminPort, '/admin/players/nobody')).status).toBe(404);
+    const player = await adminGet<{ state: PlayerState; checksum: string }>(fx.backend.adminPort, '/admin/players/mia');
     expect(player.body.checksum).toBe(checksum(player.body.state));
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expect(Object.keys(s).sort()).toEqual(['actions', 'gifts', 'ledger', 'players', 'takenAt', 'totalGold']);
-    const metrics = (await adminGet<string>(backend!.adminPort, '/metrics')).body;
+    const metrics = (await adminGet<string>(fx.backend.adminPort, '/metrics')).body;
     for (const name of ['game_sessions_online 1', 'game_actions_total{kind="collect",outcome="applied"} 1', 'game_action_duration_seconds_bucket', 'game_db_query_duration_seconds_bucket', 'game_queue_depth', 'game_reconnects_total', 'game_gifts_total', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']) {
       expect(metrics).toContain(name);
     }
@@ -205,41 +178,33 @@ describe('admin', () => {
 });
 
 describe('database faults', () => {
-  const cutDatabase = async (name: string) => {
-    await query(pg.cluster.superuserUrl, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
-    await query(pg.cluster.superuserUrl, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-  };
-  const healDatabase = (name: string) => query(pg.cluster.superuserUrl, `ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
-  const dbName = () => new URL(url).pathname.slice(1);
-
   it('retries a write through a short outage with backoff and acks it once the database is back', async () => {
     const c = await connect();
     await c.hello('olga');
-    await cutDatabase(dbName());
+    await fx.cutDatabase();
     try {
       c.send({ t: 'action', seq: 1, action: { kind: 'collect' } });
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(c.received.filter((m) => m.t === 'ack')).toHaveLength(0);
     } finally {
-      await healDatabase(dbName());
+      await fx.healDatabase();
     }
     expect(await c.reply(1, 8000)).toMatchObject({ t: 'ack', version: 1, duplicate: false });
-    expect((await snapshot(backend!.adminPort)).actions).toHaveLength(1);
+    expect((await snapshot(fx.backend.adminPort)).actions).toHaveLength(1);
   });
 
   it('gives up after the retry budget with unavailable (outcome unknown), then a resend of the same seq resolves it', async () => {
-    await backend!.shutdown();
-    backend = await startInProcess(url, { retry: { baseMs: 20, capMs: 200, budgetMs: 800, backoff: true } });
+    await fx.restart({ retry: { baseMs: 20, capMs: 200, budgetMs: 800, backoff: true } });
     const c = await connect();
     await c.hello('pia');
-    await cutDatabase(dbName());
+    await fx.cutDatabase();
     try {
       expect(await c.act(1, { kind: 'collect' }, 5000)).toMatchObject({ t: 'error', code: 'unavailable', retryable: true, seq: 1 });
     } finally {
-      await healDatabase(dbName());
+      await fx.healDatabase();
     }
     expect(await c.act(1, { kind: 'collect' }, 8000)).toMatchObject({ t: 'ack', version: 1 });
-    expectConserved(await snapshot(backend!.adminPort));
+    expectConserved(await snapshot(fx.backend.adminPort));
   });
 
   it('reloads from the database when its in-memory version is stale instead of overwriting (no lost update)', async () => {
@@ -247,22 +212,22 @@ describe('database faults', () => {
     const { resumeToken } = await c.hello('quinn');
     await c.act(1, { kind: 'collect' });
     // Another writer changes the row behind the backend's back.
-    await query(url, "UPDATE players SET gold = gold + 1000, version = version + 1 WHERE id = 'quinn'");
-    await query(url, "INSERT INTO ledger (player, kind, reason, amount) VALUES ('quinn', 'source', 'collect', 1000)");
+    await query(fx.url, "UPDATE players SET gold = gold + 1000, version = version + 1 WHERE id = 'quinn'");
+    await query(fx.url, "INSERT INTO ledger (player, kind, reason, amount) VALUES ('quinn', 'source', 'collect', 1000)");
     // The client never heard of version 2: rather than ack version 3 across a gap, the server
     // closes the session (4009) so the client resyncs from its next welcome.
     await expect(c.act(2, { kind: 'collect' }, 8000)).rejects.toThrow(/socket closed 4009/);
     const resumed = await (await connect()).hello('quinn', resumeToken);
     expect(resumed.state).toMatchObject({ version: 3, lastSeq: 2 });
-    const player = (await adminGet<{ state: PlayerState }>(backend!.adminPort, '/admin/players/quinn')).body.state;
+    const player = (await adminGet<{ state: PlayerState }>(fx.backend.adminPort, '/admin/players/quinn')).body.state;
     expect(player.gold).toBe(STARTING_GOLD + 12 + 1000 + 12);
-    expectConserved(await snapshot(backend!.adminPort));
+    expectConserved(await snapshot(fx.backend.adminPort));
   });
 
   it('lets one read per session wait for the database; a second gets overloaded, the first still answers', async () => {
     const c = await connect();
     await c.hello('quinn');
-    await cutDatabase(dbName());
+    await fx.cutDatabase();
     try {
       c.send({ t: 'action', seq: 1, action: { kind: 'collect' } }); // queued: the state in memory is no longer current
       c.send({ t: 'read' });
@@ -270,7 +235,7 @@ describe('database faults', () => {
       expect(await c.next((m) => m.t === 'error')).toMatchObject({ code: 'overloaded', retryable: true, message: expect.stringMatching(/read of this session is already waiting/) });
       expect(c.received.filter((m) => m.t === 'state')).toHaveLength(0);
     } finally {
-      await healDatabase(dbName());
+      await fx.healDatabase();
     }
     expect(await c.reply(1, 8000)).toMatchObject({ t: 'ack', version: 1 });
     expect(await c.next((m) => m.t === 'state', 8000)).toMatchObject({ state: { version: 1 } });
@@ -279,21 +244,20 @@ describe('database faults', () => {
   });
 
   it('sheds actions past the queue limit with overloaded (guaranteed not applied)', async () => {
-    await backend!.shutdown();
-    backend = await startInProcess(url, { maxQueueDepth: 3 });
+    await fx.restart({ maxQueueDepth: 3 });
     const c = await connect();
     await c.hello('rob');
-    await cutDatabase(dbName());
+    await fx.cutDatabase();
     try {
       for (let seq = 1; seq <= 5; seq += 1) c.send({ t: 'action', seq, action: { kind: 'collect' } });
       expect(await c.reply(4)).toMatchObject({ code: 'overloaded', retryable: true });
       // 4 was shed (not applied), so 5 now skips ahead.
       expect(await c.reply(5)).toMatchObject({ code: 'out-of-order', expectedSeq: 4 });
     } finally {
-      await healDatabase(dbName());
+      await fx.healDatabase();
     }
     expect(await c.reply(3, 8000)).toMatchObject({ t: 'ack', version: 3 });
-    const s = await snapshot(backend!.adminPort);
+    const s = await snapshot(fx.backend.adminPort);
     expect(s.actions.map((a) => a.seq)).toEqual([1, 2, 3]);
   });
 });

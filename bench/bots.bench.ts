@@ -21,6 +21,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../backend/shared/protocol';
 import type { BehaviourProfile } from '../bots/behaviours/profiles';
@@ -47,7 +48,6 @@ const gc = vm.runInNewContext('gc') as () => void;
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const IDLE: BehaviourProfile = {
   name: 'bench-idle',

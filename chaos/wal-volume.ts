@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../core/exit-codes';
 import type { DebrisRecorder } from '../core/stack/debris';
-import { findPostgresBinDir } from '../core/stack/postgres';
+import { allowTraversalWithinTmp, findPostgresBinDir } from '../core/stack/postgres';
 import type { PostgresHandle } from '../core/stack/types';
 import { recordDebris, UndoStack } from './define-fault';
 import { runCommand, sleep, waitFor } from './util';
@@ -60,15 +60,6 @@ function pointPgWalAt(dataDir: string, target: string): void {
   fs.renameSync(temporary, link); // atomic swap of the symlink
 }
 
-/** PostgreSQL runs as its own user (as root: `postgres`); it must be able to walk down to the volume. */
-function allowTraversal(dir: string, uid: number): void {
-  if (process.getuid?.() === uid) return;
-  for (let current = path.resolve(dir); current !== path.dirname(current); current = path.dirname(current)) {
-    const mode = fs.statSync(current).mode;
-    if ((mode & 0o001) === 0) fs.chmodSync(current, (mode & 0o7777) | 0o011);
-  }
-}
-
 export async function moveWalToLoopVolume(options: { postgres: PostgresHandle; workDir: string; sizeMb: number; debris: DebrisRecorder; log: (line: string) => void }): Promise<WalVolume> {
   const { postgres, debris, log } = options;
   const pgWal = path.join(postgres.dataDir, 'pg_wal');
@@ -84,7 +75,7 @@ export async function moveWalToLoopVolume(options: { postgres: PostgresHandle; w
     fs.rmSync(volumeDir, { recursive: true, force: true });
     forgetDir();
   });
-  allowTraversal(volumeDir, owner.uid);
+  if (process.getuid?.() !== owner.uid) allowTraversalWithinTmp(volumeDir);
   const image = path.join(volumeDir, 'wal.img');
   const mountPoint = path.join(volumeDir, 'mnt');
   const walPath = path.join(mountPoint, 'wal');

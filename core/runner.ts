@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HistoryRecorder, readHistoryAll, startFleet, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
@@ -80,12 +81,6 @@ function preflightProblems(scenario: Scenario, options: RunOptions): string[] {
 
 /** Time for the fleet to wind down after its planned end before it is stopped. */
 const FLEET_GRACE_MS = 60_000;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
 
 /** Resolves with `work`, or with `onTimeout()` after `ms`; the timer never outlives the race (it would keep the CLI alive). */
 async function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => T | Promise<T>): Promise<T> {

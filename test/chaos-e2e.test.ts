@@ -5,7 +5,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { defaultRegistry } from '../chaos/registry';
 import { planSchedule, runNemesis } from '../chaos/nemesis';
-import { ToxiproxyApi } from '../chaos/toxiproxy-api';
+import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
 import type { NemesisOp } from '../core/history';
 import { processRuntime } from '../core/stack/process-runtime';
 import type { StartedStack } from '../core/stack/types';

@@ -9,6 +9,7 @@ import { processRuntime } from '../core/stack/process-runtime';
 import { readStateFile } from '../core/stack/state-file';
 import type { PrometheusServer } from '../core/stack/prometheus';
 import type { ToxiproxyServer } from '../core/stack/toxiproxy';
+import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
 import type { StartedStack } from '../core/stack/types';
 import { backendEntry, isAlive, leftovers, NOTHING_LEFT, tracesOf } from './stack-helpers';
 
@@ -81,7 +82,7 @@ describe('process runtime, whole stack', () => {
     const toxiproxyPid = toxiproxy.pid;
     await toxiproxy.restart();
     expect(toxiproxy.pid).not.toBe(toxiproxyPid);
-    const proxies = await toxiproxy.listProxies();
+    const proxies = await new ToxiproxyApi(toxiproxy.apiUrl).proxies();
     expect(Object.fromEntries(Object.entries(proxies).map(([name, proxy]) => [name, proxy.listen]))).toEqual(
       Object.fromEntries(Object.values(stack.links).map((link) => [link.name, link.listen])),
     );

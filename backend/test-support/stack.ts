@@ -69,6 +69,68 @@ export async function startInProcess(databaseUrl: string, overrides: Partial<Bac
   return startBackend(testConfig(databaseUrl, overrides, defect), silentLogger);
 }
 
+/**
+ * Jest hooks for a backend test file: one PostgreSQL cluster for the file; per test a database of its
+ * own, an in-process backend (`start`), clients closed and the backend shut down afterwards.
+ */
+export function backendFixture(options: { startEachTest?: boolean } = {}) {
+  let cluster: TestPostgres | undefined;
+  let running: RunningBackend | undefined;
+  let clients: GameClient[] = [];
+  const fixture = {
+    /** This test's database. */
+    url: '',
+    get pg(): TestPostgres {
+      if (!cluster) throw new Error('backendFixture: the cluster starts in beforeAll');
+      return cluster;
+    },
+    get backend(): RunningBackend {
+      if (!running) throw new Error('backendFixture: call start() first');
+      return running;
+    },
+    /** A fresh database and a backend on it (with a planted defect, if named). */
+    async start(defect?: string, overrides: Partial<BackendConfig> = {}): Promise<RunningBackend> {
+      fixture.url = await fixture.pg.createDatabase();
+      running = await startInProcess(fixture.url, overrides, defect);
+      return running;
+    },
+    /** Shuts the backend down and starts another on the same database. */
+    async restart(overrides: Partial<BackendConfig> = {}, defect?: string): Promise<RunningBackend> {
+      await running?.shutdown();
+      running = await startInProcess(fixture.url, overrides, defect);
+      return running;
+    },
+    async connect(host = '127.0.0.1'): Promise<GameClient> {
+      const client = await GameClient.connect(`ws://${host.includes(':') ? `[${host}]` : host}:${fixture.backend.wsPort}/`);
+      clients.push(client);
+      return client;
+    },
+    /** The backend's database refuses connections and its sessions are terminated. */
+    async cutDatabase(): Promise<void> {
+      const name = new URL(fixture.url).pathname.slice(1);
+      await query(fixture.pg.cluster.superuserUrl, `ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await query(fixture.pg.cluster.superuserUrl, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    },
+    async healDatabase(): Promise<void> {
+      await query(fixture.pg.cluster.superuserUrl, `ALTER DATABASE ${new URL(fixture.url).pathname.slice(1)} ALLOW_CONNECTIONS true`);
+    },
+  };
+  beforeAll(async () => {
+    cluster = await TestPostgres.start();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  if (options.startEachTest) beforeEach(() => fixture.start());
+  afterEach(async () => {
+    for (const client of clients) client.close();
+    clients = [];
+    await running?.shutdown();
+    running = undefined;
+  });
+  return fixture;
+}
+
 /** The real entry point as a child process (bin/run-ts.js backend/main.ts), for SIGKILL / SIGTERM tests. */
 export class BackendProcess extends ManagedProcess {
   constructor(

@@ -13,7 +13,7 @@ import { freePort, isListening } from '../../core/stack/ports';
 import { canConnect, findPostgresBinDir, PostgresCluster, startPostgres } from '../../core/stack/postgres';
 import type { BackendHandle, LinkName, ProxyLink, StartedStack, ToxiproxyHandle } from '../../core/stack/types';
 import type { FaultTarget } from '../fault';
-import { ToxiproxyApi } from '../toxiproxy-api';
+import { ToxiproxyApi } from '../../core/stack/toxiproxy-api';
 
 export const TOXIPROXY_BINARY = [path.join(__dirname, '../../.tools/bin/toxiproxy-server'), '/tmp/gobin/server'].find((file) => fs.existsSync(file)) ?? 'toxiproxy-server';
 

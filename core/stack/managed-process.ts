@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../exit-codes';
 import type { DebrisRecorder } from './debris';
 import type { ServiceHandle } from './types';
@@ -49,8 +50,6 @@ export function readProcStat(pid: number): { state: string; pgid: number; startT
 export function processStartTime(pid: number): string | undefined {
   return readProcStat(pid)?.startTime;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ManagedProcess implements ServiceHandle {
   private child: ChildProcess | undefined;

@@ -66,10 +66,13 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** mkdtemp makes 0700 dirs; the postgres user must be able to walk down to its own dir. */
-function allowTraversal(dir: string): void {
+/**
+ * mkdtemp makes 0700 dirs; PostgreSQL (as root: the `postgres` user) must be able to walk down to its
+ * own dirs. Adds o+x to `dir` and its parents, but never above the temp dir: the host stays as it was.
+ */
+export function allowTraversalWithinTmp(dir: string): void {
   const tmp = fs.realpathSync(os.tmpdir());
-  for (let current = path.dirname(path.resolve(dir)); current.startsWith(tmp + path.sep); current = path.dirname(current)) {
+  for (let current = path.resolve(dir); current.startsWith(tmp + path.sep); current = path.dirname(current)) {
     const mode = fs.statSync(current).mode;
     if ((mode & 0o001) === 0) fs.chmodSync(current, (mode & 0o7777) | 0o011);
   }
@@ -135,7 +138,7 @@ export async function preparePostgres(options: StartPostgresOptions): Promise<Pr
   for (const dir of [options.baseDir, socketDir, ...(options.walDir ? [walDir] : [])]) fs.mkdirSync(dir, { recursive: true });
   if (owner) {
     for (const dir of [options.baseDir, socketDir, walDir].filter(fs.existsSync)) fs.chownSync(dir, owner.uid, owner.gid);
-    allowTraversal(options.baseDir);
+    allowTraversalWithinTmp(path.dirname(options.baseDir)); // baseDir itself now belongs to postgres
   }
 
   try {

@@ -5,8 +5,9 @@
  */
 import { HarnessError } from '../exit-codes';
 import type { DebrisRecorder } from './debris';
-import { httpRequest, isHttpOk } from './http';
+import { isHttpOk } from './http';
 import { ManagedProcess } from './managed-process';
+import { ToxiproxyApi } from './toxiproxy-api';
 import { resolveTool } from './tools-path';
 import type { LinkName, ProxyLink, ToxiproxyHandle } from './types';
 
@@ -26,16 +27,9 @@ export interface StartToxiproxyOptions {
   apiTimeoutMs?: number;
 }
 
-interface ProxyState {
-  name: string;
-  listen: string;
-  upstream: string;
-  enabled: boolean;
-  toxics: unknown[];
-}
-
 export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
   readonly apiUrl: string;
+  private readonly api: ToxiproxyApi;
   private runningVersion = 'unknown';
   private readonly proxies = new Map<LinkName, ProxySpec>();
   private resetDebrisId: string | undefined;
@@ -55,6 +49,7 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
       debris: settings.debris,
     });
     this.apiUrl = apiUrl;
+    this.api = new ToxiproxyApi(apiUrl, settings.apiTimeoutMs ?? 3000);
   }
 
   /** The running server's version (from GET /version). */
@@ -66,8 +61,7 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
   override async start(): Promise<void> {
     if (this.isRunning()) return; // re-creating proxies would drop live connections
     await super.start();
-    const response = await this.api('GET', '/version');
-    this.runningVersion = parseVersion(response);
+    this.runningVersion = await this.api.version();
     if (this.settings.debris && !this.resetDebrisId) this.resetDebrisId = this.settings.debris.record({ kind: 'toxiproxy-reset', apiUrl: this.apiUrl });
     await this.reset();
     for (const spec of this.proxies.values()) await this.createProxy(spec);
@@ -89,11 +83,11 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
 
   /** Creates (or replaces) a proxy and reads it back; returns where it really listens. */
   async createProxy(spec: ProxySpec): Promise<ProxyLink> {
-    await this.api('DELETE', `/proxies/${spec.name}`, undefined, [404]);
-    const created = JSON.parse(await this.api('POST', '/proxies', { name: spec.name, listen: spec.listen, upstream: spec.upstream, enabled: true })) as ProxyState;
+    await this.api.deleteProxy(spec.name);
+    const created = await this.api.createProxy(spec);
     // Later restarts must reuse the port toxiproxy picked, so clients keep their address.
     this.proxies.set(spec.name, { ...spec, listen: created.listen });
-    const readBack = await this.listProxies();
+    const readBack = await this.api.proxies();
     const found = readBack[spec.name];
     if (!found || found.listen !== created.listen || found.upstream !== spec.upstream) {
       throw new HarnessError(`toxiproxy proxy ${spec.name} is not there after creating it (read back: ${JSON.stringify(found ?? null)})`);
@@ -105,37 +99,10 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
     return [...this.proxies.values()].map(({ name, listen, upstream }) => ({ name, listen, upstream }));
   }
 
-  async listProxies(): Promise<Record<string, ProxyState>> {
-    return JSON.parse(await this.api('GET', '/proxies')) as Record<string, ProxyState>;
-  }
-
   /** POST /reset: enables every proxy and removes every toxic. */
   async reset(): Promise<void> {
-    await this.api('POST', '/reset');
+    await this.api.reset();
   }
-
-  private async api(method: string, route: string, body?: unknown, okStatuses: number[] = []): Promise<string> {
-    let response;
-    try {
-      response = await httpRequest(`${this.apiUrl}${route}`, { method, body, timeoutMs: this.settings.apiTimeoutMs ?? 3000 });
-    } catch (error) {
-      throw new HarnessError(`toxiproxy API ${method} ${route} failed: ${(error as Error).message}`, { cause: error });
-    }
-    if (response.status >= 300 && !okStatuses.includes(response.status)) {
-      throw new HarnessError(`toxiproxy API ${method} ${route} answered ${response.status}: ${response.body.trim()}`);
-    }
-    return response.body;
-  }
-}
-
-function parseVersion(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { version?: unknown };
-    if (typeof parsed.version === 'string') return parsed.version;
-  } catch {
-    // older servers answer plain text
-  }
-  return body.trim() || 'unknown';
 }
 
 /** Starts toxiproxy-server and waits until its API answers. */

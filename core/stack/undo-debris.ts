@@ -7,13 +7,13 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { DebrisItem } from './debris';
-import { httpRequest } from './http';
+import { ToxiproxyApi } from './toxiproxy-api';
 import { readProcStat } from './managed-process';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** undone: removed now; absent: already gone; skipped: not ours any more (reused pid/device); failed: still there. */
 export type UndoOutcome = 'undone' | 'absent' | 'skipped' | 'failed';
@@ -74,7 +74,6 @@ export async function undoDebrisItem(item: DebrisItem, options: UndoOptions = {}
 }
 
 // ---- processes ----
-
 
 /** Still the recorded process, and not a zombie waiting to be reaped. */
 function isSameLiveProcess(pid: number, startTime: string): boolean {
@@ -243,19 +242,21 @@ function undoBlkioThrottle(cgroupDir: string, device: string): UndoResult {
 
 // ---- services ----
 
+/** Somewhere down the error's cause chain the connection was refused (fetch wraps the socket error). */
 function isConnectionRefused(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  return cause?.code === 'ECONNREFUSED' || (error as { code?: string }).code === 'ECONNREFUSED';
+  for (let current = error as { code?: string; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (current.code === 'ECONNREFUSED') return true;
+  }
+  return false;
 }
 
 async function undoToxiproxy(apiUrl: string, options: UndoOptions): Promise<UndoResult> {
   try {
-    const response = await httpRequest(`${apiUrl}/reset`, { method: 'POST', timeoutMs: options.callTimeoutMs ?? 3000 });
-    if (response.status >= 300) return { outcome: 'failed', detail: `POST /reset answered ${response.status}: ${response.body}` };
+    await new ToxiproxyApi(apiUrl, options.callTimeoutMs ?? 3000).reset();
     return { outcome: 'undone', detail: 'POST /reset' };
   } catch (error) {
     if (isConnectionRefused(error)) return { outcome: 'absent', detail: 'toxiproxy not running' };
-    return { outcome: 'failed', detail: `POST /reset failed: ${(error as Error).message}` };
+    return { outcome: 'failed', detail: (error as Error).message };
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * A minimal Toxiproxy HTTP client on fetch: every call has a timeout (removing a toxic has hung
- * the API before), 404 on delete counts as "already gone" so heals stay idempotent.
+ * The one Toxiproxy HTTP client (stack, faults, cleanup): every call has a timeout (removing a toxic
+ * has hung the API before), and 404 on delete counts as "already gone" so heals stay idempotent.
  */
-import { HarnessError } from '../core/exit-codes';
+import { HarnessError } from '../exit-codes';
+import { httpRequest } from './http';
 
 export interface ToxicSpec {
   name: string;
@@ -27,26 +28,32 @@ export class ToxiproxyApi {
   ) {}
 
   private async request<T>(method: string, path: string, body?: unknown, allowNotFound = false): Promise<T | undefined> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.apiUrl.replace(/\/$/, '')}${path}`, {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw new HarnessError(`Toxiproxy API ${method} ${path} at ${this.apiUrl} failed: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    if (response.status === 404 && allowNotFound) return undefined;
-    if (!response.ok) throw new HarnessError(`Toxiproxy API ${method} ${path} answered ${response.status}: ${text.trim()}`);
+    const text = await this.send(method, path, body, allowNotFound);
     return text ? (JSON.parse(text) as T) : undefined;
   }
 
+  private async send(method: string, path: string, body?: unknown, allowNotFound = false): Promise<string | undefined> {
+    let response;
+    try {
+      response = await httpRequest(`${this.apiUrl.replace(/\/$/, '')}${path}`, { method, body, timeoutMs: this.timeoutMs });
+    } catch (error) {
+      throw new HarnessError(`Toxiproxy API ${method} ${path} at ${this.apiUrl} failed: ${(error as Error).message}`, { cause: error });
+    }
+    if (response.status === 404 && allowNotFound) return undefined;
+    if (response.status >= 300) throw new HarnessError(`Toxiproxy API ${method} ${path} answered ${response.status}: ${response.body.trim()}`);
+    return response.body;
+  }
+
+  /** The server's version: JSON `{ version }` on 2.x, plain text on older servers. */
   async version(): Promise<string> {
-    const response = await fetch(`${this.apiUrl.replace(/\/$/, '')}/version`, { signal: AbortSignal.timeout(this.timeoutMs) });
-    return (await response.text()).trim();
+    const body = (await this.send('GET', '/version')) ?? '';
+    try {
+      const parsed = JSON.parse(body) as { version?: unknown };
+      if (typeof parsed.version === 'string') return parsed.version;
+    } catch {
+      // plain text
+    }
+    return body.trim() || 'unknown';
   }
 
   async proxies(): Promise<Record<string, ProxyState>> {
@@ -61,6 +68,11 @@ export class ToxiproxyApi {
 
   async createProxy(proxy: { name: string; listen: string; upstream: string; enabled?: boolean }): Promise<ProxyState> {
     return (await this.request<ProxyState>('POST', '/proxies', { enabled: true, ...proxy })) as ProxyState;
+  }
+
+  /** Idempotent: a proxy that is already gone is fine. */
+  async deleteProxy(name: string): Promise<void> {
+    await this.request('DELETE', `/proxies/${encodeURIComponent(name)}`, undefined, true);
   }
 
   async setEnabled(name: string, enabled: boolean): Promise<ProxyState> {
