@@ -10,6 +10,7 @@ import { DEFECTS } from '../backend/defects';
 import { buildDashboards } from '../dashboards/grafana';
 import { REPORTER_NAMES, type ReporterName } from '../reports';
 import { defaultRunsDir } from './run-dir';
+import { runCapacity } from './capacity';
 import { loadScenario, runScenario, type RunOptions } from './runner';
 import { formatSelfTestTable, runSelfTest } from './selftest';
 import { cleanupDebris } from './stack/state-file';
@@ -70,6 +71,30 @@ export function buildProgram(): Command {
     .option('--reporters <list>', `comma-separated subset of ${REPORTER_NAMES.join(',')}`)
     .action(async (scenarioFile: string, options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string }) => {
       process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters) });
+    });
+
+  program
+    .command('capacity')
+    .description('Find the largest player count at which the scenario\'s SLOs hold: whole runs with the bot groups scaled, doubling then bisecting. Exit 0 found, 1 a safety check failed / none / below --require, 2 undecided')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .option('--start <players>', 'players at the first step (default: the scenario\'s own)', integer('--start'))
+    .option('--max <players>', 'never run more players than this (default 64 × start, at most 20000)', integer('--max'))
+    .option('--resolution <players>', 'stop when pass and fail are this close (default 5 % of the passing count)', integer('--resolution'))
+    .option('--max-steps <n>', 'runs at most', integer('--max-steps'), 12)
+    .option('--require <players>', 'exit 1 when the capacity found is below this (a CI gate)', integer('--require'))
+    .option('--seed <n>', 'the same seed for every step', integer('--seed'))
+    .option('--out <dir>', 'where runs/capacity-<time>/ goes', defaultRunsDir())
+    .option('--reporters <list>', `reporters of each step's run (default json,markdown); any of ${REPORTER_NAMES.join(',')}`)
+    .action(async (scenarioFile: string, options: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string }) => {
+      const reporters = reporterOption(options.reporters);
+      if (options.resolution === 0) throw new InvalidInputError('--resolution must be at least 1 player');
+      if (options.maxSteps === 0) throw new InvalidInputError('--max-steps must be at least 1');
+      process.exitCode = await withSignals(async (signal) => {
+        const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, signal, print: (line) => console.log(line) });
+        console.log(`capacity: ${result.summary}`);
+        console.log(`capacity: ${path.join(result.dir, 'capacity.md')}`);
+        return result.exitCode;
+      });
     });
 
   program
@@ -168,7 +193,15 @@ function reporterOption(value: string | undefined): ReporterName[] | undefined {
 }
 
 /** Runs with SIGINT/SIGTERM wired to an orderly abort: faults heal, the stack stops, then exit. */
-async function runFromCli(options: RunOptions): Promise<number> {
+function runFromCli(options: RunOptions): Promise<number> {
+  return withSignals(async (signal) => {
+    const summary = await runScenario({ ...options, signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined });
+    return summary.exitCode;
+  });
+}
+
+/** The first SIGINT/SIGTERM aborts `work`'s signal (it tears down in order); exit 130/143 after it. */
+async function withSignals(work: (signal: AbortSignal) => Promise<number>): Promise<number> {
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -183,9 +216,9 @@ async function runFromCli(options: RunOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const summary = await runScenario({ ...options, signal: controller.signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined });
+    const code = await work(controller.signal);
     if (signalled) return signalled === 'SIGINT' ? 130 : 143;
-    return summary.exitCode;
+    return code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -39,6 +39,8 @@ export interface Checker {
 
 export const CHECK_NAMES = ['acked-durable', 'exactly-once', 'conservation', 'no-desync', 'monotonic', 'recovery'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
+/** Checks about progress (did players get back in time), judged like SLOs; the rest are safety checks. */
+export const LIVENESS_CHECKS: readonly CheckName[] = ['recovery'];
 
 export type Phase = 'baseline' | 'fault' | 'recovery';
 export const PHASES: Phase[] = ['baseline', 'fault', 'recovery'];

@@ -1,0 +1,105 @@
+import { playersOf, scaleBots, searchCapacity, type CapacityStep } from './capacity';
+import { defaultCatalog } from './catalog';
+import { validateScenario } from './scenario/validate';
+
+const scenario = validateScenario(
+  {
+    name: 'mixed',
+    duration: '10s',
+    bots: {
+      casual: { profile: 'casual', count: 6, ramp: '1s' },
+      gifters: { profile: 'gifter', count: 3 },
+      grinders: { profile: 'grinder', count: 1, stages: [{ duration: '5s', target: 1 }] },
+      walkins: { profile: 'casual', arrival: { rate: 2, maxBots: 2 } },
+    },
+  },
+  defaultCatalog,
+);
+
+describe('scaleBots', () => {
+  it('keeps each group its share, hits the total exactly and scales stages and arrival rates too', () => {
+    expect(playersOf(scenario)).toBe(12);
+    const doubled = scaleBots(scenario, 24);
+    expect(playersOf(doubled)).toBe(24);
+    expect(doubled.bots.casual.count).toBe(12);
+    expect(doubled.bots.gifters.count).toBe(6);
+    expect(doubled.bots.grinders).toMatchObject({ count: 2, stages: [{ target: 2 }] });
+    expect(doubled.bots.walkins.arrival).toMatchObject({ rate: 4, maxBots: 4 });
+    for (const players of [4, 5, 7, 13, 101, 997]) expect(playersOf(scaleBots(scenario, players))).toBe(players);
+  });
+
+  it('never leaves a group empty, and says so when there are fewer players than groups', () => {
+    const small = scaleBots(scenario, 4);
+    expect(Object.values(small.bots).map((group) => group.count ?? group.arrival?.maxBots)).toEqual([1, 1, 1, 1]);
+    expect(() => scaleBots(scenario, 3)).toThrow(/cannot spread 3 players over 4 bot groups: start at 4 or more/);
+  });
+
+  it('is the scenario itself at its own size (the rest of it untouched)', () => {
+    const same = scaleBots(scenario, 12);
+    expect(same).toEqual(scenario);
+  });
+});
+
+/** A backend whose SLOs hold up to `capacity` players; optional bug above `buggyFrom`. */
+function fakeRunner(capacity: number, extra: { buggyFrom?: number; errorAt?: number } = {}) {
+  const seen: number[] = [];
+  const runStep = async (players: number): Promise<CapacityStep> => {
+    seen.push(players);
+    const step: CapacityStep = { players, verdict: 'pass', sloFailures: [], safetyFailures: [], errors: [], actionsPerSecond: players, runDir: `runs/${players}`, seconds: 1 };
+    if (extra.errorAt === players) return { ...step, verdict: 'error', errors: ['the load generator saturated'] };
+    if (extra.buggyFrom !== undefined && players >= extra.buggyFrom) return { ...step, verdict: 'fail', safetyFailures: ['conservation: 40 gold created'] };
+    return players <= capacity ? step : { ...step, verdict: 'fail', sloFailures: ['SLO action_rtt[run] p(99)<50ms: observed 80'] };
+  };
+  return { runStep, seen };
+}
+
+describe('searchCapacity', () => {
+  const options = { start: 10, min: 1, max: 5000, maxSteps: 20 };
+
+  it('doubles until the SLOs break, then bisects to the resolution', async () => {
+    const { runStep, seen } = fakeRunner(137);
+    const result = await searchCapacity(runStep, { ...options, resolution: 1 });
+    expect(result).toMatchObject({ outcome: 'found', maxPassing: 137, firstFailing: 138, exitCode: 0 });
+    expect(seen.slice(0, 7)).toEqual([10, 20, 40, 80, 160, 120, 140]);
+    expect(seen.length).toBeLessThan(14);
+    expect(result.summary).toBe('capacity: 137 players (SLOs hold); they break at 138');
+  });
+
+  it('stops within 5 % by default, and fails a --require above what it found', async () => {
+    const found = await searchCapacity(fakeRunner(137).runStep, options);
+    expect(found.outcome).toBe('found');
+    expect(found.firstFailing! - found.maxPassing!).toBeLessThanOrEqual(Math.max(1, Math.floor(found.maxPassing! * 0.05)));
+    expect(found.maxPassing).toBeLessThanOrEqual(137);
+    const required = await searchCapacity(fakeRunner(137).runStep, { ...options, require: 200 });
+    expect(required).toMatchObject({ outcome: 'found', exitCode: 1 });
+    expect(required.summary).toMatch(/below the required 200$/);
+  });
+
+  it('walks down when the start already fails, and reports none when even the minimum fails', async () => {
+    const down = await searchCapacity(fakeRunner(3).runStep, { ...options, resolution: 1 });
+    expect(down).toMatchObject({ outcome: 'found', maxPassing: 3, firstFailing: 4 });
+    const none = await searchCapacity(fakeRunner(0).runStep, options);
+    expect(none).toMatchObject({ outcome: 'none', exitCode: 1 });
+    expect(none.steps.map((step) => step.players)).toEqual([10, 5, 2, 1]);
+  });
+
+  it('says "at least" when --max still passes', async () => {
+    const result = await searchCapacity(fakeRunner(10_000).runStep, { ...options, max: 100 });
+    expect(result).toMatchObject({ outcome: 'at-least-max', maxPassing: 100, exitCode: 0 });
+    expect(result.steps.map((step) => step.players)).toEqual([10, 20, 40, 80, 100]);
+  });
+
+  it('stops at a safety failure (a bug, not a limit) and at an undecided step', async () => {
+    const bug = await searchCapacity(fakeRunner(137, { buggyFrom: 40 }).runStep, options);
+    expect(bug).toMatchObject({ outcome: 'bug', exitCode: 1 });
+    expect(bug.summary).toMatch(/at 40 players a safety check failed \(conservation: 40 gold created\): a bug under load/);
+    const error = await searchCapacity(fakeRunner(137, { errorAt: 80 }).runStep, options);
+    expect(error).toMatchObject({ outcome: 'error', exitCode: 2, maxPassing: 40 });
+    expect(error.summary).toMatch(/the load generator saturated/);
+  });
+
+  it('gives up after --max-steps with the bounds it had', async () => {
+    const result = await searchCapacity(fakeRunner(137).runStep, { ...options, resolution: 1, maxSteps: 7 });
+    expect(result).toMatchObject({ outcome: 'steps-exhausted', exitCode: 2, maxPassing: 120, firstFailing: 140 });
+  });
+});
