@@ -11,6 +11,7 @@ import { buildDashboards } from '../dashboards/grafana';
 import { REPORTER_NAMES, type ReporterName } from '../reports';
 import { defaultRunsDir } from './run-dir';
 import { runCapacity } from './capacity';
+import { DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from './verdict/baseline';
 import { loadScenario, runScenario, type RunOptions } from './runner';
 import { formatSelfTestTable, runSelfTest } from './selftest';
 import { cleanupDebris } from './stack/state-file';
@@ -69,9 +70,20 @@ export function buildProgram(): Command {
     .option('--runtime <name>', 'process (local processes) or containers', undefined)
     .option('--defect <name>', 'switch on a planted defect in the reference backend (overrides the scenario)')
     .option('--reporters <list>', `comma-separated subset of ${REPORTER_NAMES.join(',')}`)
-    .action(async (scenarioFile: string, options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string }) => {
-      process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters) });
-    });
+    .option('--baseline <run>', 'a past run of the same scenario (runs/<id> or its summary.json): fail on a regression against it')
+    .option('--max-regression <percent>', 'with --baseline: allowed worsening', integer('--max-regression'), Math.round(DEFAULT_BASELINE_TOLERANCE.maxRegression * 100))
+    .option('--regression-floor <ms>', 'with --baseline: latency changes smaller than this are noise', integer('--regression-floor'), DEFAULT_BASELINE_TOLERANCE.floorMs)
+    .action(
+      async (
+        scenarioFile: string,
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number },
+      ) => {
+        const baseline = options.baseline
+          ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
+          : undefined;
+        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline });
+      },
+    );
 
   program
     .command('capacity')
@@ -182,6 +194,22 @@ function runtimeOption(value: string | undefined): RunOptions['runtime'] {
   if (value === undefined) return undefined;
   if (value !== 'process' && value !== 'containers') throw new InvalidInputError(`--runtime must be "process" or "containers", not "${value}"`);
   return value;
+}
+
+/** A run folder or its summary.json, checked enough to compare against. */
+function loadBaselineRun(where: string): BaselineRun {
+  const file = where.endsWith('.json') ? where : path.join(where, 'summary.json');
+  if (!fs.existsSync(file)) throw new InvalidInputError(`--baseline: ${file} not found; pass a finished run folder such as runs/<id> (it holds summary.json)`);
+  let run: Partial<BaselineRun>;
+  try {
+    run = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<BaselineRun>;
+  } catch (error) {
+    throw new InvalidInputError(`--baseline: ${file} is not JSON (${(error as Error).message}); pass a run's summary.json`);
+  }
+  if (typeof run.scenario !== 'string' || !run.stats?.latencyByPhase || !Array.isArray(run.slos)) {
+    throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary (no scenario, stats or slos); pass a run's summary.json`);
+  }
+  return { runId: run.runId ?? path.basename(path.dirname(path.resolve(file))), scenario: run.scenario, stats: run.stats, slos: run.slos };
 }
 
 function reporterOption(value: string | undefined): ReporterName[] | undefined {

@@ -30,6 +30,7 @@ import { getRuntime } from './stack/runtimes';
 import type { RuntimeName, StartedStack } from './stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
 import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from './verdict';
+import { compareToBaseline, type BaselineRun, type BaselineTolerance } from './verdict/baseline';
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from './verdict/series-slo';
 
 export interface RunOptions {
@@ -45,6 +46,8 @@ export interface RunOptions {
   defect?: string;
   reporters?: ReporterName[];
   extraReporters?: Reporter[];
+  /** A past run of the same scenario to gate regressions against (`run --baseline`). */
+  baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -74,6 +77,9 @@ function preflightProblems(scenario: Scenario, options: RunOptions): string[] {
   }
   if (scenario.backend.entry && !fs.existsSync(path.resolve(path.dirname(options.scenarioFile ?? '.'), scenario.backend.entry))) {
     problems.push(`backend.entry: ${scenario.backend.entry} does not exist (paths are relative to the scenario file)`);
+  }
+  if (options.baseline && options.baseline.run.scenario !== scenario.name) {
+    problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
   if ((options.runtime ?? scenario.runtime) === 'containers') problems.push('runtime "containers" is not available yet; use "process"');
   return problems;
@@ -342,6 +348,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
         ? evaluateSeriesSlos(scenario.slos.prometheus, await queryPrometheusSlos(stack.endpoints.prometheusUrl, scenario.slos.prometheus, runStartEpochMs), phases)
         : []),
     ];
+    if (options.baseline) slos.push(...compareToBaseline({ runId, scenario: scenario.name, stats, slos }, options.baseline.run, options.baseline.tolerance));
     series = await fetchPanelSeries(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }).catch(() => undefined);
     // What each catalogue panel's PromQL returned from this run's live Prometheus.
     fs.writeFileSync(
