@@ -167,7 +167,9 @@ export class GameCore {
     private readonly metrics: BackendMetrics,
     private readonly config: BackendConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    metrics.countSessionsOnlineWith(() => this.countSessionsOnline());
+  }
 
   private has(defect: DefectName): boolean {
     return this.config.defects.has(defect);
@@ -189,7 +191,6 @@ export class GameCore {
     this.sessions.delete(session);
     const actor = session.playerId ? this.actors.get(session.playerId) : undefined;
     if (actor?.session === session) actor.session = undefined;
-    this.updateSessionGauge();
   }
 
   receive(session: Session, raw: string): void {
@@ -617,7 +618,6 @@ export class GameCore {
     session.awaitingFirstRequest = resumed;
     if (resumed) this.metrics.reconnects.inc();
     session.send({ t: 'welcome', state, checksum: checksum(state), resumeToken, resumed, serverTime: Date.now() });
-    this.updateSessionGauge();
   }
 
   private push(to: string, message: Extract<ServerMessage, { t: 'push' }>): void {
@@ -646,7 +646,6 @@ export class GameCore {
       this.log('warn', 'a committed change was never sent to the session; closing it so the client resyncs', { player: actor.id, sentVersion: actor.sentVersion, version: message.version });
       session.close(4009, 'resync: a change could not be delivered; reconnect');
       actor.session = undefined;
-      this.updateSessionGauge();
       return;
     }
     actor.sentVersion = Math.max(actor.sentVersion, message.version);
@@ -780,9 +779,9 @@ export class GameCore {
     this.metrics.queueDepth.set(this.queuedActions + this.inFlightActions);
   }
 
-  private updateSessionGauge(): void {
+  private countSessionsOnline(): number {
     let online = 0;
     for (const session of this.sessions) if (session.status === 'ready') online += 1;
-    this.metrics.sessionsOnline.set(online);
+    return online;
   }
 }

@@ -14,9 +14,21 @@ function errorCounter(registry: Registry) {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let countOnline = () => 0;
   return {
     registry,
-    sessionsOnline: new Gauge({ name: 'game_sessions_online', help: 'Sessions online (logged in)', registers: [registry] }),
+    /** Counted when scraped (once a second), not on every login and logout of a login storm. */
+    sessionsOnline: new Gauge({
+      name: 'game_sessions_online',
+      help: 'Sessions online (logged in)',
+      registers: [registry],
+      collect() {
+        this.set(countOnline());
+      },
+    }),
+    countSessionsOnlineWith(count: () => number): void {
+      countOnline = count;
+    },
     actions: new Counter({
       name: 'game_actions_total',
       help: 'Client actions by kind and outcome (applied|rejected|duplicate|error|shed)',
