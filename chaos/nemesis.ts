@@ -9,6 +9,7 @@ import { mersenne } from 'pure-rand/generator/mersenne';
 import { Gauge, type Registry } from 'prom-client';
 import type { NemesisOp } from '../core/history';
 import type { RandomSchedule, Scenario, TimelineStep } from '../core/scenario/schema';
+import { sharedLock } from '../core/scenario/validate';
 import type { FaultRecord } from '../core/summary';
 import type { FaultHandle, FaultTarget } from './fault';
 import type { FaultRegistry } from './registry';
@@ -43,9 +44,11 @@ export function planSchedule(
     plan.push({ id: `t${i + 1}`, fault: step.fault, params: step.params, at: step.at, duration: step.duration, origin: 'timeline' });
   });
   const locksOf = options.locksOf ?? (() => []);
-  const sharesLock = (fault: string, params: Record<string, unknown>, start: number, stop: number): boolean => {
+  const planLocks = new Map<PlannedFault, string[]>(); // computed once per planned fault
+  const locksOfPlanned = (planned: PlannedFault) => planLocks.get(planned) ?? planLocks.set(planned, locksOf(planned.fault, planned.params)).get(planned)!;
+  const sharesLock = (fault: string, params: Record<string, unknown>, at: number, duration: number): boolean => {
     const locks = locksOf(fault, params);
-    return locks.length > 0 && plan.some((other) => other.at < stop && start < other.at + other.duration && locksOf(other.fault, other.params).some((lock) => locks.includes(lock)));
+    return locks.length > 0 && plan.some((other) => sharedLock({ at, duration }, locks, other, locksOfPlanned(other)) !== undefined);
   };
   const random = faults.random;
   if (random) {
@@ -65,7 +68,7 @@ export function planSchedule(
       if (at + entry.duration > end) continue; // would outlive the window; a later, shorter one may fit
       const overlapping = active.filter((stop) => stop > at).length;
       if (overlapping >= random.maxConcurrent) continue;
-      if (sharesLock(entry.fault, entry.params, at, at + entry.duration)) continue;
+      if (sharesLock(entry.fault, entry.params, at, entry.duration)) continue;
       active.push(at + entry.duration);
       plan.push({ id: `r${plan.filter((p) => p.origin === 'random').length + 1}`, fault: entry.fault, params: entry.params, at, duration: entry.duration, origin: 'random' });
     }

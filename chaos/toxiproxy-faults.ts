@@ -162,6 +162,7 @@ export const linkDownFault = defineFault({
   description: 'Disables the link\'s proxy: open connections drop, new ones are refused.',
   params: z.strictObject({ link: z.enum(LINK_NAMES).default('bots-backend') }),
   targetOf: (p) => p.link,
+  locks: (p) => [`the ${p.link} proxy's on/off switch`],
   async inject(target, p): Promise<FaultHandle> {
     const api = toxiproxyApiOf(target);
     const proxy = proxyNameOf(target, p.link);

@@ -60,7 +60,7 @@ export const walDiskFullFault = defineFault({
   params: z.strictObject({ sizeMb: z.number().int().min(48).max(1024).default(64), maxFillTime: durationParam.default(45_000) }),
   requiresRoot: true,
   targetOf: () => 'postgres',
-  locks: () => ['the pg_wal volume'],
+  locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('wal-disk-full', 'loop devices and mounts');
     const postgres = target.stack.postgres;
@@ -177,7 +177,7 @@ export const slowWalDiskFault = defineFault({
   }),
   requiresRoot: true,
   targetOf: () => 'postgres',
-  locks: () => ['the pg_wal volume'],
+  locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('slow-wal-disk', 'loop devices, mounts and blkio throttling');
     const files = throttleFiles(BLKIO_ROOT);

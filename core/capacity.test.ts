@@ -1,4 +1,5 @@
 import { playersOf, scaleBots, searchCapacity, type CapacityStep } from './capacity';
+import { closedTargetPoints } from '../bots/fleet/workload';
 import { defaultCatalog } from './catalog';
 import { validateScenario } from './scenario/validate';
 
@@ -32,6 +33,29 @@ describe('scaleBots', () => {
     const small = scaleBots(scenario, 4);
     expect(Object.values(small.bots).map((group) => group.count ?? group.arrival?.maxBots)).toEqual([1, 1, 1, 1]);
     expect(() => scaleBots(scenario, 3)).toThrow(/cannot spread 3 players over 4 bot groups: start at 4 or more/);
+  });
+
+  const groupsOf = (sizes: Record<string, number>, extra: Record<string, unknown> = {}) =>
+    validateScenario({ name: 'g', duration: '20s', bots: Object.fromEntries(Object.entries(sizes).map(([name, count]) => [name, { profile: 'casual', count, ...extra }])) }, defaultCatalog);
+
+  it('gives bots to the group furthest below its share and takes them from the one furthest above', () => {
+    const counts = (s: ReturnType<typeof groupsOf>) => Object.fromEntries(Object.entries(s.bots).map(([name, group]) => [name, group.count]));
+    expect(counts(scaleBots(groupsOf({ a: 18, b: 91, c: 91 }), 10))).toEqual({ a: 1, b: 5, c: 4 });
+    const many = groupsOf({ a: 50, b: 49, ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`z${String(i).padStart(2, '0')}`, 1])) });
+    const scaled = counts(scaleBots(many, 40));
+    expect(Object.values(scaled).reduce((sum, n) => sum! + n!, 0)).toBe(40);
+    expect(scaled.a).toBeGreaterThanOrEqual(scaled.b!);
+    expect(scaled.b).toBeGreaterThanOrEqual(4);
+  });
+
+  it('scales stage targets with their group so they never exceed its count, and arrival stages as rates', () => {
+    const staged = scaleBots(groupsOf({ a: 10, b: 10 }, { stages: [{ duration: '5s', target: 10 }, { duration: '5s', target: 3 }] }), 15);
+    for (const [name, group] of Object.entries(staged.bots)) {
+      expect(group.stages!.map((stage) => stage.target)).toEqual([group.count, expect.any(Number)]);
+      expect(() => closedTargetPoints(group, name, 20_000)).not.toThrow();
+    }
+    const open = validateScenario({ name: 'o', duration: '20s', bots: { walkins: { profile: 'casual', arrival: { rate: 2, maxBots: 10, stages: [{ duration: '5s', target: 1 }] } } } }, defaultCatalog);
+    expect(scaleBots(open, 4).bots.walkins.arrival).toMatchObject({ rate: 0.8, maxBots: 4, stages: [{ target: 0.4 }] });
   });
 
   it('is the scenario itself at its own size (the rest of it untouched)', () => {
@@ -98,8 +122,22 @@ describe('searchCapacity', () => {
     expect(error.summary).toMatch(/the load generator saturated/);
   });
 
-  it('gives up after --max-steps with the bounds it had', async () => {
+  it('gives up after --max-steps with the bounds it had; a --require already met still passes the gate', async () => {
     const result = await searchCapacity(fakeRunner(137).runStep, { ...options, resolution: 1, maxSteps: 7 });
     expect(result).toMatchObject({ outcome: 'steps-exhausted', exitCode: 2, maxPassing: 120, firstFailing: 140 });
+    const gated = await searchCapacity(fakeRunner(137).runStep, { ...options, resolution: 1, maxSteps: 7, require: 100 });
+    expect(gated).toMatchObject({ outcome: 'steps-exhausted', exitCode: 0 });
+    expect(gated.summary).toMatch(/meets the required 100$/);
+  });
+
+  it('does not bisect on a failed step that also had a harness error (the failure is not trustworthy)', async () => {
+    const { runStep } = fakeRunner(30);
+    const withError = async (players: number) => {
+      const step = await runStep(players);
+      return players === 40 ? { ...step, errors: ['fault f1 (backend-crash) did not heal'] } : step;
+    };
+    const result = await searchCapacity(withError, options);
+    expect(result).toMatchObject({ outcome: 'error', exitCode: 2, maxPassing: 20 });
+    expect(result.summary).toMatch(/at 40 players the run could not decide \(fault f1 \(backend-crash\) did not heal\)/);
   });
 });

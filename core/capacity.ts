@@ -11,46 +11,57 @@ import type { ReporterName } from '../reports';
 import { loadScenario, runScenario } from './runner';
 import type { BotGroup, Scenario } from './scenario/schema';
 import type { RunSummary, Verdict } from './summary';
-import { LIVENESS_CHECKS, type CheckName } from './verdict/types';
+import { isLivenessCheck } from './verdict/types';
 
-/** Players a scenario's bot groups stand for: closed-model `count`s plus open-model `maxBots`. */
+/** The most bots one machine's fleet runs (the schema's limit per group). */
+const MAX_PLAYERS = 20_000;
+
+/** Players one bot group stands for: its closed-model `count` or its open-model `maxBots`. */
+function sizeOf(group: BotGroup): number {
+  return group.count ?? group.arrival?.maxBots ?? 0;
+}
+
+/** Players a scenario's bot groups stand for. */
 export function playersOf(scenario: Pick<Scenario, 'bots'>): number {
-  return Object.values(scenario.bots).reduce((sum, group) => sum + (group.count ?? group.arrival?.maxBots ?? 0), 0);
+  return Object.values(scenario.bots).reduce((sum, group) => sum + sizeOf(group), 0);
 }
 
 /**
- * The scenario's bots scaled to `players` in total, each group keeping its share (largest
- * remainder, at least one bot per group); stage targets and arrival rates scale by the same factor.
+ * The scenario's bots scaled to `players` in total. Each group keeps its share as closely as whole
+ * bots allow (at least one bot each): bots go to, or come from, the group furthest from its exact
+ * share. Closed-model stage targets scale with their group (capped at its count); open-model
+ * arrival rates (and arrival stage targets, which are rates) scale by the overall factor.
  */
 export function scaleBots(scenario: Scenario, players: number): Scenario {
-  const groups = Object.entries(scenario.bots);
-  if (players < groups.length) throw new InvalidInputError(`cannot spread ${players} players over ${groups.length} bot groups: start at ${groups.length} or more`);
-  const base = playersOf(scenario);
-  const factor = players / base;
-  const shares = groups.map(([name, group]) => {
-    const exact = (group.count ?? group.arrival?.maxBots ?? 0) * factor;
-    return { name, whole: Math.max(1, Math.floor(exact)), remainder: exact - Math.floor(exact) };
-  });
-  // Largest remainder: hand out what flooring left over, biggest fractions first (ties by name, deterministic).
-  let left = players - shares.reduce((sum, share) => sum + share.whole, 0);
-  for (const share of [...shares].sort((a, b) => b.remainder - a.remainder || a.name.localeCompare(b.name))) {
-    if (left <= 0) break;
-    share.whole += 1;
-    left -= 1;
-  }
-  for (const share of [...shares].sort((a, b) => b.whole - a.whole || a.name.localeCompare(b.name))) {
-    while (left < 0 && share.whole > 1) {
-      share.whole -= 1; // the one-bot minimum overshot: take it back from the biggest groups
+  const names = Object.keys(scenario.bots);
+  if (players < names.length) throw new InvalidInputError(`cannot spread ${players} players over ${names.length} bot groups: start at ${names.length} or more`);
+  const factor = players / playersOf(scenario);
+  const exact = new Map(names.map((name) => [name, sizeOf(scenario.bots[name]) * factor]));
+  const whole = new Map(names.map((name) => [name, Math.max(1, Math.floor(exact.get(name)!))]));
+  const gap = (name: string) => exact.get(name)! - whole.get(name)!; // > 0: the group is short of its share
+  const byName = (a: string, b: string) => a.localeCompare(b);
+  for (let left = players - [...whole.values()].reduce((sum, size) => sum + size, 0); left !== 0; ) {
+    if (left > 0) {
+      const neediest = [...names].sort((a, b) => gap(b) - gap(a) || byName(a, b))[0];
+      whole.set(neediest, whole.get(neediest)! + 1);
+      left -= 1;
+    } else {
+      const richest = names.filter((name) => whole.get(name)! > 1).sort((a, b) => gap(a) - gap(b) || byName(a, b))[0];
+      whole.set(richest, whole.get(richest)! - 1);
       left += 1;
     }
   }
-  const scaleStages = (stages: BotGroup['stages']) => stages?.map((stage) => ({ ...stage, target: Math.max(0, Math.round(stage.target * factor)) }));
   const bots = Object.fromEntries(
-    shares.map(({ name, whole }): [string, BotGroup] => {
+    names.map((name): [string, BotGroup] => {
       const group = scenario.bots[name];
-      if (group.count !== undefined) return [name, { ...group, count: whole, ...(group.stages ? { stages: scaleStages(group.stages) } : {}) }];
+      const size = whole.get(name)!;
+      if (group.count !== undefined) {
+        const scaleTarget = (target: number) => (target === 0 ? 0 : Math.min(size, Math.max(1, Math.round((target * size) / group.count!))));
+        return [name, { ...group, count: size, ...(group.stages ? { stages: group.stages.map((stage) => ({ ...stage, target: scaleTarget(stage.target) })) } : {}) }];
+      }
       const arrival = group.arrival!;
-      return [name, { ...group, arrival: { ...arrival, rate: arrival.rate * factor, maxBots: whole, ...(arrival.stages ? { stages: scaleStages(arrival.stages) } : {}) } }];
+      const stages = arrival.stages?.map((stage) => ({ ...stage, target: stage.target * factor }));
+      return [name, { ...group, arrival: { ...arrival, rate: arrival.rate * factor, maxBots: size, ...(stages ? { stages } : {}) } }];
     }),
   );
   return { ...scenario, bots };
@@ -116,9 +127,15 @@ export async function searchCapacity(runStep: (players: number) => Promise<Capac
   const finish = (outcome: CapacityOutcome, summary: string): Omit<CapacityResult, 'scenario' | 'seed'> => {
     let exitCode: 0 | 1 | 2 = outcome === 'error' || outcome === 'steps-exhausted' ? ExitCode.harnessError : outcome === 'bug' || outcome === 'none' ? ExitCode.verdictFailed : ExitCode.pass;
     let line = summary;
-    if (exitCode === ExitCode.pass && options.require !== undefined && (maxPassing ?? 0) < options.require) {
-      exitCode = ExitCode.verdictFailed;
-      line += `; below the required ${options.require}`;
+    if (options.require !== undefined && exitCode !== ExitCode.verdictFailed) {
+      const met = (maxPassing ?? 0) >= options.require;
+      // The gate's question is answered once a passing step reached --require, even if the search could not finish.
+      if (met && outcome === 'steps-exhausted') exitCode = ExitCode.pass;
+      if (met) line += `; meets the required ${options.require}`;
+      else if (exitCode === ExitCode.pass) {
+        exitCode = ExitCode.verdictFailed;
+        line += `; below the required ${options.require}`;
+      }
     }
     return { outcome, maxPassing, firstFailing, steps, exitCode, summary: line };
   };
@@ -129,7 +146,10 @@ export async function searchCapacity(runStep: (players: number) => Promise<Capac
     const step = await runStep(players);
     steps.push(step);
     if (step.safetyFailures.length) return finish('bug', `at ${players} players a safety check failed (${step.safetyFailures.join('; ')}): a bug under load, not a capacity limit; see ${step.runDir}`);
-    if (step.verdict === 'error') return finish('error', `at ${players} players the run could not decide (${step.errors.join('; ') || 'unknown checks or SLOs'}); see ${step.runDir}`);
+    // A harness error makes even a failed SLO untrustworthy (the fault did not heal, the bots were stopped…).
+    if (step.verdict === 'error' || step.errors.length) {
+      return finish('error', `at ${players} players the run could not decide (${step.errors.join('; ') || 'unknown checks or SLOs'}); see ${step.runDir}`);
+    }
     if (step.verdict === 'pass') maxPassing = players;
     else firstFailing = players;
 
@@ -164,16 +184,15 @@ export interface CapacityRunOptions {
 }
 
 function stepOf(players: number, summary: RunSummary, seconds: number): CapacityStep {
-  const liveness = LIVENESS_CHECKS as readonly string[];
   const failedChecks = summary.checks.filter((check) => check.valid === false);
   return {
     players,
     verdict: summary.verdict,
     sloFailures: [
       ...summary.slos.filter((slo) => slo.ok === false).map((slo) => `SLO ${slo.metric}[${slo.phase}] ${slo.limit}: observed ${slo.observed}`),
-      ...failedChecks.filter((check) => liveness.includes(check.name as CheckName)).map((check) => `${check.name}: ${check.summary}`),
+      ...failedChecks.filter((check) => isLivenessCheck(check.name)).map((check) => `${check.name}: ${check.summary}`),
     ],
-    safetyFailures: failedChecks.filter((check) => !liveness.includes(check.name as CheckName)).map((check) => `${check.name}: ${check.summary}`),
+    safetyFailures: failedChecks.filter((check) => !isLivenessCheck(check.name)).map((check) => `${check.name}: ${check.summary}`),
     errors: summary.errors,
     actionP99Ms: summary.stats.latency.all?.p99,
     actionsPerSecond: summary.stats.actionsPerSecond,
@@ -187,13 +206,14 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
   const { scenario } = loadScenario({ scenarioFile: options.scenarioFile });
   const seed = options.seed ?? scenario.seed ?? Math.floor(Math.random() * 2 ** 31);
   const min = Object.keys(scenario.bots).length;
-  const start = options.start ?? playersOf(scenario);
-  const max = options.max ?? Math.max(start * 64, 64);
-  for (const [name, value] of [['--start', start], ['--max', max]] as const) {
-    if (value < min) throw new InvalidInputError(`${name} ${value} is below one bot per group (${min} groups); use ${min} or more`);
-  }
-  if (max > 20_000) throw new InvalidInputError(`--max ${max} is above 20000 bots, the most one machine's fleet runs; lower it`);
+  const own = playersOf(scenario);
+  const start = options.start ?? Math.min(own, options.max ?? own);
+  const max = options.max ?? Math.min(Math.max(start * 64, 64), MAX_PLAYERS);
+  if (options.start !== undefined && options.start < min) throw new InvalidInputError(`--start ${options.start} is below one bot per group (${min} groups); use ${min} or more`);
+  if (options.max !== undefined && options.max < min) throw new InvalidInputError(`--max ${options.max} is below one bot per group (${min} groups); use ${min} or more`);
+  if (max > MAX_PLAYERS) throw new InvalidInputError(`--max ${max} is above ${MAX_PLAYERS} bots, the most one machine's fleet runs; lower it`);
   if (start > max) throw new InvalidInputError(`--start ${start} is above --max ${max}; lower --start or raise --max`);
+  if (options.require !== undefined && options.require > max) throw new InvalidInputError(`--require ${options.require} is above --max ${max}, so it could never be shown; raise --max or lower --require`);
   const dir = path.join(options.outDir, `capacity-${new Date().toISOString().replace(/[:.]/g, '-')}-${scenario.name}`);
   fs.mkdirSync(dir, { recursive: true });
   const print = options.print ?? (() => undefined);
@@ -213,7 +233,7 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
       min,
       max,
       resolution: options.resolution,
-      maxSteps: options.maxSteps ?? 12,
+      maxSteps: options.maxSteps ?? 16,
       require: options.require,
     },
   );

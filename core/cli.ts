@@ -11,7 +11,7 @@ import { buildDashboards } from '../dashboards/grafana';
 import { REPORTER_NAMES, type ReporterName } from '../reports';
 import { defaultRunsDir } from './run-dir';
 import { runCapacity } from './capacity';
-import { DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from './verdict/baseline';
+import { baselineRunSchema, DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from './verdict/baseline';
 import { loadScenario, runScenario, type RunOptions } from './runner';
 import { formatSelfTestTable, runSelfTest } from './selftest';
 import { cleanupDebris } from './stack/state-file';
@@ -77,7 +77,10 @@ export function buildProgram(): Command {
       async (
         scenarioFile: string,
         options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number },
+        command: Command,
       ) => {
+        const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
+        if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
           ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
           : undefined;
@@ -92,10 +95,10 @@ export function buildProgram(): Command {
     .option('--start <players>', 'players at the first step (default: the scenario\'s own)', integer('--start'))
     .option('--max <players>', 'never run more players than this (default 64 × start, at most 20000)', integer('--max'))
     .option('--resolution <players>', 'stop when pass and fail are this close (default 5 % of the passing count)', integer('--resolution'))
-    .option('--max-steps <n>', 'runs at most', integer('--max-steps'), 12)
+    .option('--max-steps <n>', 'runs at most', integer('--max-steps'), 16)
     .option('--require <players>', 'exit 1 when the capacity found is below this (a CI gate)', integer('--require'))
     .option('--seed <n>', 'the same seed for every step', integer('--seed'))
-    .option('--out <dir>', 'where runs/capacity-<time>/ goes', defaultRunsDir())
+    .option('--out <dir>', 'where capacity-<time>-<scenario>/ goes', defaultRunsDir())
     .option('--reporters <list>', `reporters of each step's run (default json,markdown); any of ${REPORTER_NAMES.join(',')}`)
     .action(async (scenarioFile: string, options: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string }) => {
       const reporters = reporterOption(options.reporters);
@@ -200,16 +203,18 @@ function runtimeOption(value: string | undefined): RunOptions['runtime'] {
 function loadBaselineRun(where: string): BaselineRun {
   const file = where.endsWith('.json') ? where : path.join(where, 'summary.json');
   if (!fs.existsSync(file)) throw new InvalidInputError(`--baseline: ${file} not found; pass a finished run folder such as runs/<id> (it holds summary.json)`);
-  let run: Partial<BaselineRun>;
+  let json: unknown;
   try {
-    run = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<BaselineRun>;
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new InvalidInputError(`--baseline: ${file} is not JSON (${(error as Error).message}); pass a run's summary.json`);
   }
-  if (typeof run.scenario !== 'string' || !run.stats?.latencyByPhase || !Array.isArray(run.slos)) {
-    throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary (no scenario, stats or slos); pass a run's summary.json`);
+  const parsed = baselineRunSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary to compare with (${problems}); pass a passing run's summary.json`);
   }
-  return { runId: run.runId ?? path.basename(path.dirname(path.resolve(file))), scenario: run.scenario, stats: run.stats, slos: run.slos };
+  return parsed.data as unknown as BaselineRun; // the schema checked the fields the comparison reads
 }
 
 function reporterOption(value: string | undefined): ReporterName[] | undefined {

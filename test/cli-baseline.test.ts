@@ -53,15 +53,19 @@ describe('lagstorm run --baseline (real stacks)', () => {
     expect(slowSummary.verdict).toBe('fail');
     const broken = slowSummary.slos.filter((slo: { ok: unknown }) => slo.ok === false).map((slo: { metric: string; phase: string }) => `${slo.metric}[${slo.phase}]`);
     expect(broken).toContain('baseline:action_rtt.p50[baseline]');
-  });
+  }, 240_000);
 
   it.each([
     ['a missing baseline', (d: string) => ['--baseline', path.join(d, 'nope')], /--baseline: .*nope\/summary\.json not found; pass a finished run folder/],
-    ['a file that is not a summary', (d: string) => ['--baseline', path.join(d, 'not-a-summary.json')], /--baseline: .*not-a-summary\.json is not a lagstorm run summary/],
+    ['a file that is not a summary', (d: string) => ['--baseline', path.join(d, 'not-a-summary.json')], /--baseline: .*not-a-summary\.json is not a lagstorm run summary to compare with \(runId: .*\)/],
+    ['a run that failed', (d: string) => ['--baseline', path.join(d, 'failed-summary.json')], /verdict: the baseline run did not pass; gate against a passing run/],
     ['a run of another scenario', (d: string) => ['--baseline', path.join(d, 'other-summary.json')], /--baseline is a run of scenario "other", this is "gate": compare runs of the same scenario/],
-  ])('%s: exit 3 naming --baseline, and nothing run', async (_case, flags, message) => {
+    ['--max-regression without --baseline', () => ['--max-regression', '10'], /--max-regression only applies with --baseline <run>/],
+  ])('%s: exit 3 naming the flag, and nothing run', async (_case, flags, message) => {
+    const summary = { runId: 'x', scenario: 'other', verdict: 'pass', stats: { actions: { invoked: 10, fail: 0 }, latencyByPhase: {} }, slos: [] };
     fs.writeFileSync(path.join(dir, 'not-a-summary.json'), JSON.stringify({ hello: 1 }));
-    fs.writeFileSync(path.join(dir, 'other-summary.json'), JSON.stringify({ runId: 'x', scenario: 'other', stats: { latencyByPhase: {} }, slos: [] }));
+    fs.writeFileSync(path.join(dir, 'other-summary.json'), JSON.stringify(summary));
+    fs.writeFileSync(path.join(dir, 'failed-summary.json'), JSON.stringify({ ...summary, scenario: 'gate', verdict: 'fail' }));
     const out = path.join(dir, 'bad-runs');
     const result = await lagstorm(['run', scenario('gate'), '--out', out, ...flags(dir)]);
     expect(result.code).toBe(3);

@@ -54,13 +54,14 @@ describe('lagstorm capacity (real stacks)', () => {
       expect(scenario.seed).toBe(1);
     }
     expect(fs.readFileSync(path.join(out, capacityDir, 'capacity.md'), 'utf8')).toMatch(/\| 16 \| fail \|/);
-  });
+  }, 330_000);
 
   it.each([
     [['--start', '0'], /--start 0 is below one bot per group \(1 groups\)/],
     [['--start', '50', '--max', '20'], /--start 50 is above --max 20/],
     [['--resolution', '0'], /--resolution must be at least 1 player/],
     [['--max', '50000'], /--max 50000 is above 20000 bots/],
+    [['--require', '100', '--max', '50'], /--require 100 is above --max 50, so it could never be shown/],
   ])('bad flags %j: exit 3, a message naming the flag, and nothing run', async (flags, message) => {
     const out = path.join(dir, 'bad-runs');
     const result = await lagstorm(['capacity', scenarioFile, ...flags, '--out', out], 60_000);

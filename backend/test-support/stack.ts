@@ -94,10 +94,10 @@ export function backendFixture(options: { startEachTest?: boolean } = {}) {
       running = await startInProcess(fixture.url, overrides, defect);
       return running;
     },
-    /** Shuts the backend down and starts another on the same database. */
-    async restart(overrides: Partial<BackendConfig> = {}, defect?: string): Promise<RunningBackend> {
+    /** Shuts the backend down and starts another (correct, with these settings) on the same database. */
+    async restart(overrides: Partial<BackendConfig> = {}): Promise<RunningBackend> {
       await running?.shutdown();
-      running = await startInProcess(fixture.url, overrides, defect);
+      running = await startInProcess(fixture.url, overrides);
       return running;
     },
     async connect(host = '127.0.0.1'): Promise<GameClient> {

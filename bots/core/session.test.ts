@@ -249,18 +249,19 @@ test('voluntary disconnects resume the session with the token (churner shape)', 
 });
 
 test('a session that ran out while the bot was reconnecting still ends voluntarily after the unplanned reconnect', async () => {
-  const churn = { ...FAST, thinkTime: { kind: 'constant' as const, value: 20 }, sessionLength: { kind: 'constant' as const, value: 150 }, offlineTime: { kind: 'constant' as const, value: 30 } };
+  // Wide margins: the cut comes ~40 ms in, the session runs out at 600 ms, the welcome waits till ~1.2 s.
+  const churn = { ...FAST, thinkTime: { kind: 'constant' as const, value: 20 }, sessionLength: { kind: 'constant' as const, value: 600 }, offlineTime: { kind: 'constant' as const, value: 30 } };
   server.onAction = (call) => {
     if (call.seq !== 2 || call.attempt !== 1) return 'ack';
-    server.delayNextWelcomeMs = 300; // the session timer fires while the bot waits for its welcome
+    server.delayNextWelcomeMs = 1200; // the session timer fires while the bot waits for its welcome
     return 'cut';
   };
-  const { entries } = await playBot(server, { profile: churn, maxActions: 20 });
+  const { entries } = await playBot(server, { profile: churn, maxActions: 40, timing: { ...TIMING, helloTimeoutMs: 5000 } });
   const reconnected = events(entries, 'reconnected').map((event) => (event.value as { voluntary: boolean }).voluntary);
   expect(reconnected[0]).toBe(false);
   expect(reconnected.slice(1)).toContain(true);
   expect(events(entries, 'desync')).toEqual([]);
-  expect(server.player('players-1').state.lastSeq).toBe(20);
+  expect(server.player('players-1').state.lastSeq).toBe(40);
 });
 
 test('error classification follows what the server guarantees', () => {

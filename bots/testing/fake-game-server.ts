@@ -56,6 +56,7 @@ export class FakeGameServer {
   onAction: (call: ActionCall) => ActionBehaviour = () => 'ack';
   /** Hold the next welcome back this long (a slow login after a reconnect); used once. */
   delayNextWelcomeMs = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
   readonly received: Array<{ playerId: string; message: ClientMessage }> = [];
   connections = 0;
   /** Keep every received message in `received` (tests); off for benchmarks. */
@@ -87,6 +88,8 @@ export class FakeGameServer {
 
   /** Stops listening and drops every connection (clients then get ECONNREFUSED). */
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
@@ -134,10 +137,12 @@ export class FakeGameServer {
           this.sockets.set(playerId, socket);
           const token = message.resumeToken ?? `token-${++this.tokenCounter}`;
           this.tokens.set(playerId, token);
-          const welcome = (): void => send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: epochNowMs() });
+          const welcome = (): void => {
+            if (socket.readyState === socket.OPEN) send({ t: 'welcome', state: record.state, checksum: checksum(record.state), resumeToken: token, resumed: known !== undefined, serverTime: epochNowMs() });
+          };
           const delay = this.delayNextWelcomeMs;
           this.delayNextWelcomeMs = 0;
-          if (delay > 0) setTimeout(welcome, delay);
+          if (delay > 0) this.timers.add(setTimeout(welcome, delay));
           else welcome();
           return;
         }

@@ -121,9 +121,13 @@ describe('faults that would undo each other', () => {
 
   it('rejects two overlapping faults on the same PostgreSQL setting or process, naming the step, the lock and the fix', () => {
     expect(problems(timeline(['5s', '10s', 'checkpoint-storm'], ['8s', '5s', 'checkpoint-storm']))).toEqual([
-      'faults.timeline[1]: overlaps faults.timeline[0] (checkpoint-storm at 5000ms for 10000ms) and both hold postgres setting max_wal_size, so one heal would undo the other fault; start the checkpoint-storm at or after 15000ms',
+      'faults.timeline[1]: overlaps faults.timeline[0] (checkpoint-storm at 5000ms for 10000ms) and both hold postgres setting max_wal_size, so one heal would undo the other fault; start it at or after 15000ms',
     ]);
-    expect(problems(timeline(['5s', '10s', 'backend-pause'], ['2s', '4s', 'backend-crash']))).toEqual([expect.stringMatching(/^faults\.timeline\[1\]: .*the backend process.*start the backend-pause at or after 6000ms$/)]);
+    // The step that starts later is the one to move, whatever its index.
+    expect(problems(timeline(['5s', '10s', 'backend-pause'], ['2s', '4s', 'backend-crash']))).toEqual([
+      'faults.timeline[0]: overlaps faults.timeline[1] (backend-crash at 2000ms for 4000ms) and both hold the backend process, so one heal would undo the other fault; start it at or after 6000ms',
+    ]);
+    expect(problems(timeline(['5s', '5s', 'link-down'], ['8s', '5s', 'link-down']))).toEqual([expect.stringMatching(/^faults\.timeline\[1\]: .*the bots-backend proxy's on\/off switch/)]);
   });
 
   it('accepts the same faults one after the other, and overlapping faults on different things', () => {

@@ -66,19 +66,25 @@ function knownList(known: readonly string[]): string {
   return known.length ? `known: ${known.join(', ')}` : 'none are registered';
 }
 
+/** The lock two fault windows hold at the same time, if any (see Fault.locks). */
+export function sharedLock(a: { at: number; duration: number }, aLocks: readonly string[], b: { at: number; duration: number }, bLocks: readonly string[]): string | undefined {
+  const overlap = a.at < b.at + b.duration && b.at < a.at + a.duration;
+  return overlap ? aLocks.find((lock) => bLocks.includes(lock)) : undefined;
+}
+
 /** Timeline steps that overlap in time while holding the same lock: the first heal would undo the other. */
 function overlappingLocks(timeline: ReadonlyArray<TimelineStep>, locks: ReadonlyMap<number, string[]>): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
-  timeline.forEach((later, j) => {
+  timeline.forEach((step, j) => {
     for (let i = 0; i < j; i++) {
-      const earlier = timeline[i];
-      const overlap = earlier.at < later.at + later.duration && later.at < earlier.at + earlier.duration;
-      const shared = overlap ? (locks.get(j) ?? []).find((lock) => (locks.get(i) ?? []).includes(lock)) : undefined;
+      const shared = sharedLock(timeline[i], locks.get(i) ?? [], step, locks.get(j) ?? []);
       if (!shared) continue;
-      const [first, second] = earlier.at <= later.at ? [earlier, later] : [later, earlier];
+      // Blame the step that starts later; the earlier one sets when it may start.
+      const [later, earlier] = timeline[i].at > step.at ? [i, j] : [j, i];
+      const first = timeline[earlier];
       problems.push({
-        path: `faults.timeline[${j}]`,
-        message: `overlaps faults.timeline[${i}] (${earlier.fault} at ${earlier.at}ms for ${earlier.duration}ms) and both hold ${shared}, so one heal would undo the other fault; start the ${second.fault} at or after ${first.at + first.duration}ms`,
+        path: `faults.timeline[${later}]`,
+        message: `overlaps faults.timeline[${earlier}] (${first.fault} at ${first.at}ms for ${first.duration}ms) and both hold ${shared}, so one heal would undo the other fault; start it at or after ${first.at + first.duration}ms`,
       });
       break;
     }

@@ -72,7 +72,7 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
  */
 export function allowTraversalWithinTmp(dir: string): void {
   const tmp = fs.realpathSync(os.tmpdir());
-  for (let current = path.resolve(dir); current.startsWith(tmp + path.sep); current = path.dirname(current)) {
+  for (let current = fs.realpathSync(dir); current.startsWith(tmp + path.sep); current = path.dirname(current)) {
     const mode = fs.statSync(current).mode;
     if ((mode & 0o001) === 0) fs.chmodSync(current, (mode & 0o7777) | 0o011);
   }

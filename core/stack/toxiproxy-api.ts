@@ -27,9 +27,21 @@ export class ToxiproxyApi {
     private readonly timeoutMs = 5000,
   ) {}
 
+  /** The answer's JSON; undefined for an allowed 404 or an empty body (DELETE, reset). */
   private async request<T>(method: string, path: string, body?: unknown, allowNotFound = false): Promise<T | undefined> {
     const text = await this.send(method, path, body, allowNotFound);
-    return text ? (JSON.parse(text) as T) : undefined;
+    if (!text?.trim()) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new HarnessError(`Toxiproxy API ${method} ${path} answered something that is not JSON: ${text.trim().slice(0, 200)}`);
+    }
+  }
+
+  private async requestJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const answer = await this.request<T>(method, path, body);
+    if (answer === undefined) throw new HarnessError(`Toxiproxy API ${method} ${path} answered with an empty body`);
+    return answer;
   }
 
   private async send(method: string, path: string, body?: unknown, allowNotFound = false): Promise<string | undefined> {
@@ -57,7 +69,7 @@ export class ToxiproxyApi {
   }
 
   async proxies(): Promise<Record<string, ProxyState>> {
-    return (await this.request<Record<string, ProxyState>>('GET', '/proxies')) ?? {};
+    return this.requestJson<Record<string, ProxyState>>('GET', '/proxies');
   }
 
   async proxy(name: string): Promise<ProxyState> {
@@ -67,7 +79,7 @@ export class ToxiproxyApi {
   }
 
   async createProxy(proxy: { name: string; listen: string; upstream: string; enabled?: boolean }): Promise<ProxyState> {
-    return (await this.request<ProxyState>('POST', '/proxies', { enabled: true, ...proxy })) as ProxyState;
+    return this.requestJson<ProxyState>('POST', '/proxies', { enabled: true, ...proxy });
   }
 
   /** Idempotent: a proxy that is already gone is fine. */
@@ -76,15 +88,15 @@ export class ToxiproxyApi {
   }
 
   async setEnabled(name: string, enabled: boolean): Promise<ProxyState> {
-    return (await this.request<ProxyState>('PATCH', `/proxies/${encodeURIComponent(name)}`, { enabled })) as ProxyState;
+    return this.requestJson<ProxyState>('PATCH', `/proxies/${encodeURIComponent(name)}`, { enabled });
   }
 
   async toxics(proxy: string): Promise<ToxicSpec[]> {
-    return (await this.request<ToxicSpec[]>('GET', `/proxies/${encodeURIComponent(proxy)}/toxics`)) ?? [];
+    return this.requestJson<ToxicSpec[]>('GET', `/proxies/${encodeURIComponent(proxy)}/toxics`);
   }
 
   async addToxic(proxy: string, toxic: ToxicSpec): Promise<ToxicSpec> {
-    return (await this.request<ToxicSpec>('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, toxic)) as ToxicSpec;
+    return this.requestJson<ToxicSpec>('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, toxic);
   }
 
   /** Idempotent: a toxic that is already gone is fine. */

@@ -39,7 +39,7 @@ describe('compareToBaseline', () => {
       'baseline:error_ratio[run]',
       'baseline:time_to_recover[run]',
     ]);
-    expect(results[1]).toMatchObject({ limit: '<= 17ms (baseline 12ms +25%)', observed: 14, note: 'compared with baseline run r-before' });
+    expect(results[1]).toMatchObject({ limit: '<= 17ms (baseline 12ms +5ms)', observed: 14, note: 'compared with baseline run r-before' });
   });
 
   it('fails a regression beyond both the ratio and the floor, and the verdict with it', () => {
@@ -48,7 +48,23 @@ describe('compareToBaseline', () => {
     expect(failed(results)).toEqual(['baseline:action_rtt.p99[baseline]', 'baseline:error_ratio[run]', 'baseline:time_to_recover[run]']);
     const decision = decideVerdict({ checks: [], slos: results, errors: [] });
     expect(decision).toMatchObject({ verdict: 'fail', exitCode: 1 });
-    expect(decision.reasons[0]).toBe('SLO baseline:action_rtt.p99[baseline] <= 17ms (baseline 12ms +25%) failed: observed 30ms');
+    expect(decision.reasons[0]).toBe('SLO baseline:action_rtt.p99[baseline] <= 17ms (baseline 12ms +5ms) failed: observed 30ms');
+  });
+
+  it('labels the limit by what set it: the ratio on big numbers, the floor on small ones', () => {
+    const big = run('r-big', { fault: latency(300, 4000) });
+    expect(compareToBaseline(run('r', { fault: latency(300, 4100) }), big)[1]).toMatchObject({ limit: '<= 5000ms (baseline 4000ms +25%)', ok: true });
+  });
+
+  it('counts move by at least one and a plain value of 0 has no scale, so neither fails on noise', () => {
+    const count = (observed: number): SloResult => ({ metric: 'gave_up', phase: 'run', limit: 'count<10', observed, unit: 'count', ok: true, samples: 20 });
+    const value = (observed: number): SloResult => ({ metric: 'prometheus:db_retries', phase: 'run', limit: 'max<50', observed, unit: 'value', ok: true, samples: 20 });
+    const zero = run('r-zero', {}, { slos: [count(0), value(0)] });
+    expect(compareToBaseline(run('r', {}, { slos: [count(1), value(3)] }), zero).map((r) => [r.metric, r.ok])).toEqual([
+      ['baseline:error_ratio', true],
+      ['baseline:gave_up', true],
+    ]);
+    expect(failed(compareToBaseline(run('r', {}, { slos: [count(2), value(3)] }), zero))).toEqual(['baseline:gave_up[run]']);
   });
 
   it('ignores tiny absolute changes (1 ms → 3 ms is +200 % but under the 5 ms floor)', () => {

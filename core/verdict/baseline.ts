@@ -5,11 +5,25 @@
  * noise on tiny numbers (1 ms → 1.4 ms) never fails a build. Results are SLO rows, so every
  * reporter shows them and the verdict counts them.
  */
+import { z } from 'zod';
 import type { RunSummary } from '../summary';
 import { parseSloExpression } from './slo-expression';
 import { PHASES, type SloResult } from './types';
 
 export type BaselineRun = Pick<RunSummary, 'runId' | 'scenario' | 'stats' | 'slos'>;
+
+const latencyStats = z.looseObject({ count: z.number(), p50: z.number(), p99: z.number() });
+/** What of a summary.json the comparison reads: checked when the baseline is loaded, not mid-run. */
+export const baselineRunSchema = z.looseObject({
+  runId: z.string(),
+  scenario: z.string(),
+  verdict: z.literal('pass', { error: 'the baseline run did not pass; gate against a passing run' }),
+  stats: z.looseObject({
+    actions: z.looseObject({ invoked: z.number(), fail: z.number() }),
+    latencyByPhase: z.record(z.string(), z.record(z.string(), latencyStats)),
+  }),
+  slos: z.array(z.looseObject({ metric: z.string(), phase: z.string(), limit: z.string(), observed: z.number().nullable(), unit: z.enum(['ms', 'ratio', 'count', 'value']), samples: z.number() })),
+});
 
 export interface BaselineTolerance {
   /** Allowed relative worsening, e.g. 0.25 = 25 %. */
@@ -26,6 +40,14 @@ export const DEFAULT_BASELINE_TOLERANCE: BaselineTolerance = { maxRegression: 0.
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
+/** Changes smaller than this are noise, per unit: counts by one, plain values (PromQL) by nothing. */
+const FLOORS: Record<SloResult['unit'], (tolerance: BaselineTolerance) => number> = {
+  ms: (tolerance) => tolerance.floorMs,
+  ratio: (tolerance) => tolerance.floorRatio,
+  count: () => 1,
+  value: () => 0,
+};
+
 function compare(
   row: { metric: string; phase: SloResult['phase']; unit: SloResult['unit']; samples: number },
   candidate: number,
@@ -34,15 +56,18 @@ function compare(
   tolerance: BaselineTolerance,
   baselineRunId: string,
 ): SloResult {
-  const floor = row.unit === 'ms' ? tolerance.floorMs : row.unit === 'ratio' ? tolerance.floorRatio : 0;
-  const percent = `${Math.round(tolerance.maxRegression * 100)}%`;
+  const floor = FLOORS[row.unit](tolerance);
   const format = (value: number) => (row.unit === 'ms' ? `${round(value)}ms` : row.unit === 'ratio' ? `${round(value * 100)}%` : `${round(value)}`);
   // The limit is whichever is looser: the relative tolerance or the absolute floor.
-  const limit = lowerIsBetter ? Math.max(baseline * (1 + tolerance.maxRegression), baseline + floor) : Math.min(baseline * (1 - tolerance.maxRegression), baseline - floor);
+  const relative = baseline * (lowerIsBetter ? 1 + tolerance.maxRegression : 1 - tolerance.maxRegression);
+  const absolute = lowerIsBetter ? baseline + floor : baseline - floor;
+  const floorWins = lowerIsBetter ? absolute > relative : absolute < relative;
+  const limit = floorWins ? absolute : relative;
+  const allowance = floorWins ? format(floor) : `${Math.round(tolerance.maxRegression * 100)}%`;
   const ok = lowerIsBetter ? candidate <= limit : candidate >= limit;
   return {
     ...row,
-    limit: `${lowerIsBetter ? '<=' : '>='} ${format(limit)} (baseline ${format(baseline)} ${lowerIsBetter ? '+' : '-'}${percent})`,
+    limit: `${lowerIsBetter ? '<=' : '>='} ${format(limit)} (baseline ${format(baseline)} ${lowerIsBetter ? '+' : '-'}${allowance})`,
     observed: round(candidate),
     ok,
     note: `compared with baseline run ${baselineRunId}`,
@@ -68,6 +93,7 @@ export function compareToBaseline(candidate: BaselineRun, baseline: BaselineRun,
     if (before.metric === 'action_rtt' || before.observed === null) continue;
     const now = candidate.slos.find((slo) => slo.metric === before.metric && slo.phase === before.phase && slo.limit === before.limit);
     if (!now || now.observed === null) continue;
+    if (before.unit === 'value' && before.observed === 0) continue; // no scale to judge "25 % worse than 0" by
     let lowerIsBetter: boolean;
     try {
       lowerIsBetter = parseSloExpression(before.limit).op.startsWith('<');

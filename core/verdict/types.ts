@@ -41,6 +41,7 @@ export const CHECK_NAMES = ['acked-durable', 'exactly-once', 'conservation', 'no
 export type CheckName = (typeof CHECK_NAMES)[number];
 /** Checks about progress (did players get back in time), judged like SLOs; the rest are safety checks. */
 export const LIVENESS_CHECKS: readonly CheckName[] = ['recovery'];
+export const isLivenessCheck = (name: string): boolean => (LIVENESS_CHECKS as readonly string[]).includes(name);
 
 export type Phase = 'baseline' | 'fault' | 'recovery';
 export const PHASES: Phase[] = ['baseline', 'fault', 'recovery'];

@@ -3,7 +3,7 @@
  * any harness error → 'error' (exit 2), never a pass; else 'pass' (exit 0).
  */
 import type { Verdict } from '../summary';
-import { LIVENESS_CHECKS, type CheckName, type CheckResult, type SloResult } from './types';
+import { isLivenessCheck, type CheckResult, type SloResult } from './types';
 import { ExitCode } from '../exit-codes';
 
 export interface VerdictDecision {
@@ -43,7 +43,7 @@ export function withholdLivenessFailures(
   if (!reason) return { checks: [...input.checks], slos: [...input.slos] };
   const note = `not judged: ${reason}`;
   return {
-    checks: input.checks.map((check) => (LIVENESS_CHECKS.includes(check.name as CheckName) && check.valid === false ? { ...check, valid: 'unknown', summary: `${note} (was: ${check.summary})` } : check)),
+    checks: input.checks.map((check) => (isLivenessCheck(check.name) && check.valid === false ? { ...check, valid: 'unknown', summary: `${note} (was: ${check.summary})` } : check)),
     slos: input.slos.map((slo) => (slo.ok === false ? { ...slo, ok: 'unknown', note } : slo)),
   };
 }
