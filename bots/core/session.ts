@@ -125,6 +125,7 @@ export class BotSession {
   private reconnectVoluntary = false;
   /** The profile's session ran out while the link was down: disconnect once the resume is done. */
   private sessionOverWhileReconnecting = false;
+  private thinkingUntilAtStop: number | undefined;
   private attemptStartedAt = 0;
   private lastInboundAt = 0;
   private pingOutstanding = false;
@@ -185,6 +186,10 @@ export class BotSession {
   stop(): Promise<void> {
     if (this.phaseValue === 'ended' || this.phaseValue === 'stopping') return this.endedPromise;
     const wasPlaying = this.phaseValue === 'ready' || this.phaseValue === 'draining';
+    // Connected with nothing due yet: the checkers must not read "no action after the heal" as "not recovered".
+    if (this.phaseValue === 'ready' && !this.inFlight && !this.pendingRead && !this.unresolved && this.nextIntendedAt > this.clock.now()) {
+      this.thinkingUntilAtStop = this.nextIntendedAt;
+    }
     this.phaseValue = 'stopping';
     for (const name of ['slot', 'session', 'backoff', 'offline'] as const) this.clearTimer(name);
     if (wasPlaying && (this.inFlight || this.pendingRead)) {
@@ -672,6 +677,7 @@ export class BotSession {
       actions: this.stats.actionsSent,
       reconnects: this.stats.reconnects,
       desyncs: this.stats.desyncs,
+      ...(this.thinkingUntilAtStop !== undefined ? { thinkingUntil: round(this.thinkingUntilAtStop) } : {}),
     });
     this.endedResolve?.();
   }

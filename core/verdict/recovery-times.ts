@@ -25,11 +25,13 @@ export interface RecoveryTimes {
   expected: BotRecovery[];
   /** Bots whose session had ended (by plan) before the heal. */
   endedBeforeHeal: number;
+  /** Bots still connected at the end, no action due yet since the heal (a long think time), so no evidence either way. */
+  thinkingThroughEnd: number;
   gaveUp: BotEvent[];
 }
 
 export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: number): RecoveryTimes {
-  const bots = new Map<string, { player: string; activeBefore: boolean; endedBefore: boolean; lastBefore?: ClientOp | BotEvent; firstOk?: ClientOp }>();
+  const bots = new Map<string, { player: string; activeBefore: boolean; endedBefore: boolean; lastBefore?: ClientOp | BotEvent; firstOk?: ClientOp; invokedAfter?: boolean; thinkingUntil?: number }>();
   const gaveUp: BotEvent[] = [];
   for (const entry of history) {
     if (entry.process === 'nemesis') continue;
@@ -38,6 +40,7 @@ export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: 
     if (!bot) bots.set(item.process, (bot = { player: item.player, activeBefore: false, endedBefore: false }));
     if (item.type === 'event') {
       if (item.f === 'gave-up') gaveUp.push(item);
+      if (item.f === 'session-end' && item.time >= lastHealAt) bot.thinkingUntil = (item.value as { thinkingUntil?: number } | undefined)?.thinkingUntil;
       if (item.time < lastHealAt) {
         if (item.f === 'session-end') bot.endedBefore = true;
         else if (item.f === 'session-start') {
@@ -52,19 +55,25 @@ export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: 
       bot.activeBefore = true;
       bot.lastBefore = item;
     }
+    if (item.type === 'invoke' && item.time >= lastHealAt && ACTION_OPS.has(item.f)) bot.invokedAfter = true;
     if (item.type === 'ok' && ACTION_OPS.has(item.f) && item.time >= lastHealAt && (!bot.firstOk || item.time < bot.firstOk.time)) bot.firstOk = item;
   }
   const expected: BotRecovery[] = [];
   let endedBeforeHeal = 0;
+  let thinkingThroughEnd = 0;
   for (const [process, bot] of bots) {
     if (!bot.activeBefore) continue;
     if (bot.endedBefore) {
       endedBeforeHeal++;
       continue;
     }
+    if (!bot.firstOk && !bot.invokedAfter && bot.thinkingUntil !== undefined) {
+      thinkingThroughEnd++;
+      continue;
+    }
     const firstOk = bot.firstOk;
     const recoveredAfterMs = firstOk ? firstOk.time - Math.max(lastHealAt, firstOk.intendedAt ?? lastHealAt) : undefined;
     expected.push({ process, player: bot.player, firstOkAt: firstOk?.time, recoveredAfterMs, op: firstOk ?? bot.lastBefore! });
   }
-  return { lastHealAt, expected, endedBeforeHeal, gaveUp };
+  return { lastHealAt, expected, endedBeforeHeal, thinkingThroughEnd, gaveUp };
 }

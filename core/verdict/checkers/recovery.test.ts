@@ -60,10 +60,26 @@ describe('recovery', () => {
     b.event({ process: 'c', player: 'c', f: 'gave-up', time: 3_000 });
     const result = await recovery.check(b.input({ limits: { reconnectWithinMs: 2_000 }, runEndAt: 6_000 }));
     expect(result.valid).toBe(false);
-    expect(result.offendingCount).toBe(2);
+    expect(result.offendingCount).toBe(1); // one bot, one offence: giving up, not also "not recovered"
     expect((result.worst as RecoveryOffence).problem).toBe('gave-up');
     const problems = (result.details!.examples as RecoveryOffence[]).map((o) => `${o.problem}:${o.process}`).sort();
-    expect(problems).toEqual(['gave-up:c', 'not-recovered:c']);
+    expect(problems).toEqual(['gave-up:c']);
+  });
+
+  it('excuses a bot still connected and thinking at the end with no action due since the heal, but not one that tried and failed', async () => {
+    const play = (cThinking: boolean, cTried: boolean) => {
+      const b = beforeTheFault();
+      b.act('a', { kind: 'collect' }, { at: 1_100 });
+      b.act('b', { kind: 'collect' }, { at: 1_200 });
+      if (cTried) b.act('c', { kind: 'collect' }, { at: 4_000, outcome: 'info' });
+      b.event({ process: 'c', player: 'c', f: 'session-end', time: 6_000, value: { reason: 'stopped', ...(cThinking ? { thinkingUntil: 9_000 } : {}) } });
+      return recovery.check(b.input({ limits: { reconnectWithinMs: 2_000 }, runEndAt: 6_000 }));
+    };
+    const thinking = await play(true, false);
+    expect(thinking.valid).toBe(true);
+    expect(thinking.details).toMatchObject({ thinkingThroughEnd: 1, botsExpected: 2 });
+    expect((await play(false, false)).valid).toBe(false);
+    expect((await play(true, true)).valid).toBe(false);
   });
 
   it('is unknown when the run ended before the deadline with a bot not yet recovered', async () => {

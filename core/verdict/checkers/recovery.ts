@@ -47,8 +47,10 @@ export const recovery: Checker = {
     for (const event of times.gaveUp) {
       offences.add({ problem: 'gave-up', process: event.process, player: event.player, op: event }, event.index, 1e12);
     }
+    const gaveUp = new Set(times.gaveUp.map((event) => event.process));
     for (const bot of times.expected) {
       if (bot.firstOkAt === undefined) {
+        if (gaveUp.has(bot.process)) continue; // already an offence of its own
         // The run ended before the deadline: the bot might still have made it.
         if (input.runEndAt < deadline) {
           undecided++;
@@ -67,6 +69,7 @@ export const recovery: Checker = {
       reconnectWithinMs: limit,
       botsExpected: times.expected.length,
       endedBeforeHeal: times.endedBeforeHeal,
+      thinkingThroughEnd: times.thinkingThroughEnd,
       slowestRecoveryMs: slowest,
       undecidedAtRunEnd: undecided,
     };
