@@ -3,20 +3,13 @@
  * real binary and real stacks. The "slow build" is the same scenario with the backend lingering
  * 60 ms before every group commit, so its regression is real, not faked.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from './run-cli';
 
-const CLI = path.resolve(__dirname, '..', 'bin', 'lagstorm.js');
-
-function lagstorm(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
+/** This file's runs: the real binary, two minutes each at most. */
+const lagstorm = (args: string[], timeoutMs = 120_000) => runCli(args, { timeoutMs });
 
 describe('lagstorm run --baseline (real stacks)', () => {
   let dir: string;

@@ -2,20 +2,10 @@
  * `lagstorm capacity` through the real binary and real stacks: the SLO is a PromQL query on the
  * backend's own sessions gauge, so where it breaks is known (10 players) and the search must find it.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-const CLI = path.resolve(__dirname, '..', 'bin', 'lagstorm.js');
-
-function lagstorm(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
+import { runCli } from './run-cli';
 
 describe('lagstorm capacity (real stacks)', () => {
   let dir: string;
@@ -39,7 +29,7 @@ describe('lagstorm capacity (real stacks)', () => {
 
   it('doubles, then bisects to where the SLO breaks, and writes capacity.json, capacity.md and a run per step', async () => {
     const out = path.join(dir, 'runs');
-    const result = await lagstorm(['capacity', scenarioFile, '--start', '4', '--resolution', '2', '--seed', '1', '--out', out], 300_000);
+    const result = await runCli(['capacity', scenarioFile, '--start', '4', '--resolution', '2', '--seed', '1', '--out', out], { timeoutMs: 300_000 });
     if (result.code !== 0) console.error(result.stdout, result.stderr);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/capacity: 8 players \(SLOs hold\); they break at 10/);
@@ -64,7 +54,7 @@ describe('lagstorm capacity (real stacks)', () => {
     [['--require', '100', '--max', '50'], /--require 100 is above --max 50, so it could never be shown/],
   ])('bad flags %j: exit 3, a message naming the flag, and nothing run', async (flags, message) => {
     const out = path.join(dir, 'bad-runs');
-    const result = await lagstorm(['capacity', scenarioFile, ...flags, '--out', out], 60_000);
+    const result = await runCli(['capacity', scenarioFile, ...flags, '--out', out], { timeoutMs: 60_000 });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(message);
     expect(fs.existsSync(out)).toBe(false);

@@ -2,41 +2,14 @@
  * The main job end to end through the real CLI: the smoke scenario against the real stack ends in
  * a verdict and a run folder; SIGINT midway tears everything down; invalid input starts nothing.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isListening } from '../core/stack/ports';
+import { runCli as runLagstorm, type RunCliOptions } from './run-cli';
 
-const REPO = path.resolve(__dirname, '..');
-const CLI = path.join(REPO, 'bin', 'lagstorm.js');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], options: { onStdout?: (text: string, child: ReturnType<typeof spawn>) => void; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`lagstorm ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 150_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      options.onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** This file's runs are SIGKILLed on a timeout, as before the helper was shared. */
+const runCli = (args: string[], options: RunCliOptions = {}) => runLagstorm(args, { killSignal: 'SIGKILL', ...options });
 
 function pidAlive(pid: number): boolean {
   try {

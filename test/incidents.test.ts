@@ -4,7 +4,6 @@
  * that the incident really happened (reconnect storm, checkpoints, retained WAL and a PANIC,
  * dropped packets with timeouts, IPv6 connections).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,37 +12,12 @@ import type { Distribution } from '../bots/behaviours/distributions';
 import type { BotEvent, ClientOp, HistoryEntry } from '../core/history';
 import { loadScenario } from '../core/runner';
 import type { RunSummary } from '../core/summary';
+import { REPO, runCli, type CliResult } from './run-cli';
 
-const REPO = path.resolve(__dirname, '..');
-const CLI = path.join(REPO, 'bin', 'lagstorm.js');
 const INCIDENTS = path.join(REPO, 'scenarios', 'incidents');
 /** A run takes ~30-40 s here; the margin covers a machine busy with the rest of the suite. */
 const RUN_TIMEOUT_MS = 140_000;
 const TEST_TIMEOUT_MS = RUN_TIMEOUT_MS + 10_000;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], timeoutMs: number): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGINT'); // the CLI heals and tears down on SIGINT
-      reject(new Error(`lagstorm ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface IncidentRun {
   result: CliResult;
@@ -115,7 +89,7 @@ describe('incident scenarios: real runs against the correct reference backend', 
   /** Runs one incident through the real CLI and reads its run folder; asserts the run passed. */
   async function runIncident(file: string, seed: number): Promise<IncidentRun> {
     const runsDir = path.join(out, file.replace('.scenario.ts', ''));
-    const result = await runCli(['run', `scenarios/incidents/${file}`, '--seed', String(seed), '--out', runsDir, '--reporters', 'json'], RUN_TIMEOUT_MS);
+    const result = await runCli(['run', `scenarios/incidents/${file}`, '--seed', String(seed), '--out', runsDir, '--reporters', 'json'], { timeoutMs: RUN_TIMEOUT_MS });
     const runDir = fs.realpathSync(path.join(runsDir, 'latest'));
     const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
     // On failure this shows what broke: the failing checks and SLOs with their observed values.

@@ -4,42 +4,22 @@
  * scenarios over two seeds (must pass). Then the HTML report of a real failing run is checked in
  * a real browser.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFECTS } from '../backend/defects';
 import type { SelfTestRow } from '../core/selftest';
 import { withReportPage } from '../reports/screenshot';
-
-const REPO = path.resolve(__dirname, '..');
-
-function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'lagstorm.js'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGINT');
-      reject(new Error(`selftest timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli, type CliResult } from './run-cli';
 
 describe('lagstorm selftest (real stack, every planted defect)', () => {
   let out: string;
   let rows: SelfTestRow[] = [];
-  let result: { code: number | null; stdout: string; stderr: string };
+  let result: CliResult;
 
   beforeAll(async () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-selftest-'));
-    result = await runCli(['selftest', '--seeds', '1,2', '--json', path.join(out, 'selftest.json'), '--out', path.join(out, 'runs')], 25 * 60_000);
+    result = await runCli(['selftest', '--seeds', '1,2', '--json', path.join(out, 'selftest.json'), '--out', path.join(out, 'runs')], { timeoutMs: 25 * 60_000 });
     rows = JSON.parse(fs.readFileSync(path.join(out, 'selftest.json'), 'utf8')) as SelfTestRow[];
   }, 26 * 60_000);
   // Keep the runs of a failed self-test for inspection (their paths are in the failure message).
