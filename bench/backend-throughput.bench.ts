@@ -20,8 +20,8 @@ import { performance } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
 import { Client } from 'pg';
 import { WebSocket, WebSocketServer } from 'ws';
-import { BackendProcess, GameClient, TestPostgres, isAck } from '../backend/test-support/stack';
-import type { Action } from '../backend/shared';
+import { BackendProcess, GameClient, TestPostgres, isAck } from '../games/reference/server/test-support/stack';
+import type { Action } from '../games/reference/rules';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);

@@ -23,13 +23,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import type { ServerMessage } from '../backend/shared/protocol';
+import type { ServerMessage } from '../games/reference/rules/protocol';
 import type { BehaviourProfile } from '../bots/behaviours/profiles';
-import { epochNowMs, systemClock } from '../bots/core/clock';
-import { deriveSeed } from '../bots/core/rng';
+import { epochNowMs, systemClock } from '../core/clock';
+import { deriveSeed } from '../core/rng';
 import { BotSession } from '../bots/core/session';
 import type { HistoryDraft } from '../bots/core/types';
-import type { WebSocketLike } from '../bots/core/websocket-like';
+import type { WebSocketLike } from '../core/websocket-like';
 import { LatencyBook } from '../bots/metrics/latency';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

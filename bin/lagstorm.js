@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // Registers tsx so the CLI, scenario files and worker threads run straight from TypeScript.
 require('tsx/cjs');
-require('../core/cli.ts');
+require('../cli/main.ts');

@@ -7,9 +7,9 @@ export { HistoryRecorder, readHistory, readHistoryAll } from './history/recorder
 export { LatencyBook } from './metrics/latency';
 export { BotSession, classifyError } from './core/session';
 export type { BotSessionOptions, SessionPhase } from './core/session';
-export { systemClock, ManualClock, epochNowMs } from './core/clock';
-export type { Clock } from './core/clock';
-export type { WebSocketLike, WebSocketFactory } from './core/websocket-like';
+export { systemClock, ManualClock, epochNowMs } from '../core/clock';
+export type { Clock } from '../core/clock';
+export type { WebSocketLike, WebSocketFactory } from '../core/websocket-like';
 export type { HistoryDraft, BotSink, SessionTiming } from './core/types';
 export { DEFAULT_TIMING } from './core/types';
 export { getProfile, PROFILE_NAMES } from './behaviours/profiles';

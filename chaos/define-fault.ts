@@ -4,7 +4,7 @@
  * a successful heal is never repeated, a failed one may be retried).
  */
 import type { z, ZodType } from 'zod';
-import type { DebrisItem, DebrisRecorder } from '../core/stack/debris';
+import type { DebrisItem, DebrisRecorder } from '../stack/debris';
 import type { Fault, FaultHandle, FaultTarget } from './fault';
 
 export function defineFault<S extends ZodType<Record<string, unknown>>>(fault: {

@@ -3,7 +3,7 @@
  * whose heal() is idempotent and always safe to call. Contract: chaos/CREATING_FAULTS.md.
  */
 import type { ZodType } from 'zod';
-import type { StartedStack } from '../core/stack/types';
+import type { StartedStack } from '../stack/types';
 
 export interface FaultTarget {
   stack: StartedStack;

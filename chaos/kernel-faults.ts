@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { HarnessError } from '../core/exit-codes';
-import type { StartedStack } from '../core/stack/types';
+import type { StartedStack } from '../stack/types';
 import { defineFault, healOnce, recordDebris } from './define-fault';
 import type { Fault, FaultHandle } from './fault';
 import { LINK_NAMES } from './toxiproxy-faults';

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { NemesisOp } from '../core/history';
-import type { StartedStack } from '../core/stack/types';
+import type { StartedStack } from '../stack/types';
 import { defineFault } from './define-fault';
 import type { Fault, FaultTarget } from './fault';
 import { planSchedule, runNemesis, startNemesis, type FaultsSpec } from './nemesis';

@@ -5,7 +5,7 @@
  */
 import { Client } from 'pg';
 import { HarnessError } from '../core/exit-codes';
-import type { DebrisRecorder } from '../core/stack/debris';
+import type { DebrisRecorder } from '../stack/debris';
 import { recordDebris } from './define-fault';
 import { waitFor } from './util';
 

@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { HarnessError } from '../core/exit-codes';
-import { readProcStat } from '../core/stack/managed-process';
-import type { ServiceHandle, StartedStack } from '../core/stack/types';
+import { readProcStat } from '../stack/managed-process';
+import type { ServiceHandle, StartedStack } from '../stack/types';
 import { defineFault, healOnce } from './define-fault';
 import type { Fault, FaultHandle, FaultTarget } from './fault';
 import { durationParam, sleep } from './util';

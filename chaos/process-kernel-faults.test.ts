@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { isListening } from '../core/stack/ports';
+import { isListening } from '../stack/ports';
 import { nftTableExists } from './kernel-faults';
 import { defaultRegistry } from './registry';
 import { connect, startTestStack, tcpRoundTrip, type TestStack } from './testing/test-stack';
-import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
+import { ToxiproxyApi } from '../stack/toxiproxy-api';
 
 async function inject(t: TestStack, type: string, params: Record<string, unknown>, signal = new AbortController().signal) {
   return defaultRegistry.get(type).inject(t.target, defaultRegistry.parse(type, params), signal);

@@ -1,5 +1,5 @@
 import { defaultRegistry } from './registry';
-import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
+import { ToxiproxyApi } from '../stack/toxiproxy-api';
 import { connect, startTestStack, tcpRoundTrip, type TestStack } from './testing/test-stack';
 
 /** Injects a registered fault with params parsed as the nemesis does. */

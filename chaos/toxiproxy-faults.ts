@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { HarnessError } from '../core/exit-codes';
-import type { LinkName } from '../core/stack/types';
+import type { LinkName } from '../stack/types';
 import { defineFault, healOnce, recordDebris } from './define-fault';
 import type { Fault, FaultHandle, FaultTarget } from './fault';
-import { ToxiproxyApi, type ToxicSpec } from '../core/stack/toxiproxy-api';
+import { ToxiproxyApi, type ToxicSpec } from '../stack/toxiproxy-api';
 import { nextSequence, throwIfAborted } from './util';
 
 export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];

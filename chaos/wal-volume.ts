@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../core/exit-codes';
-import type { DebrisRecorder } from '../core/stack/debris';
-import { allowTraversalWithinTmp, findPostgresBinDir } from '../core/stack/postgres';
-import type { PostgresHandle } from '../core/stack/types';
+import type { DebrisRecorder } from '../stack/debris';
+import { allowTraversalWithinTmp, findPostgresBinDir } from '../stack/postgres';
+import type { PostgresHandle } from '../stack/types';
 import { recordDebris, UndoStack } from './define-fault';
 import { runCommand, sleep, waitFor } from './util';
 

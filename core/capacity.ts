@@ -11,7 +11,7 @@ import type { ReporterName } from '../reports';
 import { loadScenario, runScenario } from './runner';
 import type { BotGroup, Scenario } from './scenario/schema';
 import type { RunSummary, Verdict } from './summary';
-import { isLivenessCheck } from './verdict/types';
+import { isLivenessCheck } from '../verdict/types';
 
 /** The most bots one machine's fleet runs (the schema's limit per group). */
 const MAX_PLAYERS = 20_000;

@@ -2,7 +2,7 @@
  * The composition root: the one place core names the concrete parts (bot profiles, faults, backend
  * defects) so validation can check names. Everything else in core sees only interfaces.
  */
-import { DEFECTS } from '../backend/defects';
+import { DEFECTS } from '../games/reference/server/defects';
 import { PROFILE_NAMES } from '../bots/behaviours/profiles';
 import { defaultRegistry } from '../chaos/registry';
 import type { ScenarioCatalog } from './scenario/validate';

@@ -3,6 +3,6 @@ export { defineScenario } from './scenario/define';
 export type { ScenarioInput, Scenario, ResolvedScenario, BotGroup, TimelineStep } from './scenario/schema';
 export { parseDuration, formatDuration } from './duration';
 export type { HistoryEntry, ClientOp, NemesisOp, BotEvent, OpType } from './history';
-export type { StartedStack, Runtime, StackOptions } from './stack/types';
+export type { StartedStack, Runtime, StackOptions } from '../stack/types';
 export type { Fault, FaultHandle, FaultTarget } from '../chaos/fault';
-export type { CheckResult, Checker, SloResult, FinalSnapshot, Validity } from './verdict/types';
+export type { CheckResult, Checker, SloResult, FinalSnapshot, Validity } from '../verdict/types';

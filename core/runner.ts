@@ -18,20 +18,20 @@ import { defaultCatalog } from './catalog';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import type { HistoryEntry, NemesisOp } from './history';
-import { startPostgresExporter, type PostgresExporter } from './metrics/postgres-collector';
-import { measureProxyBaseline } from './proxy-baseline';
+import { startPostgresExporter, type PostgresExporter } from '../stack/postgres-collector';
+import { measureProxyBaseline } from '../stack/proxy-baseline';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
 import { loadScenarioInput } from './scenario/load';
 import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
-import { tailFile } from './stack/managed-process';
-import { freePort } from './stack/ports';
-import { getRuntime } from './stack/runtimes';
-import type { RuntimeName, StartedStack } from './stack/types';
+import { tailFile } from '../stack/managed-process';
+import { freePort } from '../stack/ports';
+import { getRuntime } from '../stack/runtimes';
+import type { RuntimeName, StartedStack } from '../stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
-import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from './verdict';
-import { compareToBaseline, type BaselineRun, type BaselineTolerance } from './verdict/baseline';
-import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from './verdict/series-slo';
+import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from '../verdict';
+import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
+import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
 
 export interface RunOptions {
   /** A scenario file (.scenario.ts / .json) ... */

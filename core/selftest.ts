@@ -1,17 +1,17 @@
 /**
  * `lagstorm selftest`: proves the verdict is right. Each planted defect of the reference backend
- * has a scenario in scenarios/self-test/ that must FAIL through the intended checker or SLO; the
+ * has a scenario in games/reference/self-test/ that must FAIL through the intended checker or SLO; the
  * same scenarios with the correct backend must PASS over several seeds.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from './exit-codes';
-import { REPO_ROOT } from './tools/catalog';
+import { REPO_ROOT } from '../stack/tools/catalog';
 import { runScenario } from './runner';
 import { loadScenarioInput } from './scenario/load';
 import type { RunSummary } from './summary';
 
-export const SELF_TEST_DIR = path.join(REPO_ROOT, 'scenarios', 'self-test');
+export const SELF_TEST_DIR = path.join(REPO_ROOT, 'games', 'reference', 'self-test');
 
 export interface SelfTestCase {
   file: string;

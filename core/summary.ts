@@ -1,5 +1,5 @@
 /** The single record of a run (Chaos Toolkit's journal): summary.json and every reporter's input. */
-import type { CheckResult, SloResult } from './verdict/types';
+import type { CheckResult, SloResult } from '../verdict/types';
 
 export type Verdict = 'pass' | 'fail' | 'error';
 

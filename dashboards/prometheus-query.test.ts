@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { freePort } from '../core/stack/ports';
-import { startPrometheus, type PrometheusServer } from '../core/stack/prometheus';
+import { freePort } from '../stack/ports';
+import { startPrometheus, type PrometheusServer } from '../stack/prometheus';
 import { PANEL_CATALOGUE } from './catalogue';
 import { fetchPanelSeries, formatLegend } from './prometheus-query';
 

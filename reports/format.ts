@@ -1,6 +1,6 @@
 /** Shared wording and number formatting for every reporter, so they all say the same thing. */
 import type { FaultRecord, RunSummary, Verdict } from '../core/summary';
-import type { CheckResult, SloResult, Validity } from '../core/verdict/types';
+import type { CheckResult, SloResult, Validity } from '../verdict/types';
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR' };
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', error: '⚠️' };

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../core/summary';
-import { PHASES } from '../core/verdict/types';
+import { PHASES } from '../verdict/types';
 import { PANEL_CATALOGUE, panelsByRow, type CataloguePanel } from '../dashboards/catalogue';
 import type { PanelSeries } from '../dashboards/prometheus-query';
 import type { ReportContext, Reporter } from './reporter';

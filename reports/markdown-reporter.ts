@@ -2,7 +2,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../core/summary';
-import { PHASES } from '../core/verdict/types';
+import { PHASES } from '../verdict/types';
 import type { ReportContext, Reporter } from './reporter';
 import { VERDICT_ICON, VERDICT_WORD, describeOperation, formatMs, formatSloObserved, sloWord, validityWord } from './format';
 

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFleet, type FleetResult } from '../bots/fleet/fleet';
 import { HistoryRecorder, readHistoryAll } from '../bots/history/recorder';
-import { startBackend, type BackendProcess } from '../core/stack/backend';
-import { freePort } from '../core/stack/ports';
-import { startPostgres, type PostgresCluster } from '../core/stack/postgres';
-import { startToxiproxy, type ToxiproxyServer } from '../core/stack/toxiproxy';
+import { startBackend, type BackendProcess } from '../stack/backend';
+import { freePort } from '../stack/ports';
+import { startPostgres, type PostgresCluster } from '../stack/postgres';
+import { startToxiproxy, type ToxiproxyServer } from '../stack/toxiproxy';
 import { scenarioSchema } from '../core/scenario/schema';
 import { isClientOp, type BotEvent, type ClientOp, type HistoryEntry } from '../core/history';
 

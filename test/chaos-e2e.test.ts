@@ -5,10 +5,10 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { defaultRegistry } from '../chaos/registry';
 import { planSchedule, runNemesis } from '../chaos/nemesis';
-import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
+import { ToxiproxyApi } from '../stack/toxiproxy-api';
 import type { NemesisOp } from '../core/history';
-import { processRuntime } from '../core/stack/process-runtime';
-import type { StartedStack } from '../core/stack/types';
+import { processRuntime } from '../stack/process-runtime';
+import type { StartedStack } from '../stack/types';
 import { backendEntry } from './stack-helpers';
 
 /** Time for a WebSocket handshake through the bots' proxy (one round trip through Toxiproxy). */

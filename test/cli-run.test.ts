@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isListening } from '../core/stack/ports';
+import { isListening } from '../stack/ports';
 import { runCli as runLagstorm, type RunCliOptions } from './run-cli';
 
 /** This file's runs are SIGKILLed on a timeout, as before the helper was shared. */

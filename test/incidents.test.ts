@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getProfile } from '../bots/behaviours/profiles';
-import type { Distribution } from '../bots/behaviours/distributions';
+import type { Distribution } from '../core/distributions';
 import type { BotEvent, ClientOp, HistoryEntry } from '../core/history';
 import { loadScenario } from '../core/runner';
 import type { RunSummary } from '../core/summary';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFECTS } from '../backend/defects';
+import { DEFECTS } from '../games/reference/server/defects';
 import type { SelfTestRow } from '../core/selftest';
 import { withReportPage } from '../reports/screenshot';
 import { runCli, type CliResult } from './run-cli';

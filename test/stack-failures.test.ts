@@ -4,10 +4,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { HarnessError } from '../core/exit-codes';
-import { isListening } from '../core/stack/ports';
-import { processRuntime } from '../core/stack/process-runtime';
-import { readStateFile } from '../core/stack/state-file';
-import type { StackOptions } from '../core/stack/types';
+import { isListening } from '../stack/ports';
+import { processRuntime } from '../stack/process-runtime';
+import { readStateFile } from '../stack/state-file';
+import type { StackOptions } from '../stack/types';
 import { backendEntry, isAlive, liveGroupMembers, STAND_IN_BACKEND } from './stack-helpers';
 
 /** Watches a start attempt: every pid the state file ever listed, every port a part came up on. */

@@ -1,14 +1,14 @@
 /** Shared by the whole-stack tests: which backend to run, and proof that nothing was left behind. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isListening } from '../core/stack/ports';
-import { readStateFile } from '../core/stack/state-file';
-import type { StartedStack } from '../core/stack/types';
+import { isListening } from '../stack/ports';
+import { readStateFile } from '../stack/state-file';
+import type { StartedStack } from '../stack/types';
 
-const REAL_BACKEND = path.resolve(__dirname, '..', 'backend', 'main.ts');
+const REAL_BACKEND = path.resolve(__dirname, '..', 'games', 'reference', 'server', 'main.ts');
 export const STAND_IN_BACKEND = path.resolve(__dirname, 'fixtures', 'stand-in-backend.ts');
 
-/** The real backend once backend/main.ts exists; the stand-in until then. */
+/** The real backend once games/reference/server/main.ts exists; the stand-in until then. */
 export function backendEntry(): string | undefined {
   return fs.existsSync(REAL_BACKEND) ? undefined : STAND_IN_BACKEND;
 }

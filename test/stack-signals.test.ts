@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cleanupDebris, readStateFile } from '../core/stack/state-file';
+import { cleanupDebris, readStateFile } from '../stack/state-file';
 import { backendEntry, isAlive, leftovers, NOTHING_LEFT, type StackTraces } from './stack-helpers';
 
 const REPO = path.resolve(__dirname, '..');

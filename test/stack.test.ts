@@ -4,13 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { httpRequest } from '../core/stack/http';
-import { processRuntime } from '../core/stack/process-runtime';
-import { readStateFile } from '../core/stack/state-file';
-import type { PrometheusServer } from '../core/stack/prometheus';
-import type { ToxiproxyServer } from '../core/stack/toxiproxy';
-import { ToxiproxyApi } from '../core/stack/toxiproxy-api';
-import type { StartedStack } from '../core/stack/types';
+import { httpRequest } from '../stack/http';
+import { processRuntime } from '../stack/process-runtime';
+import { readStateFile } from '../stack/state-file';
+import type { PrometheusServer } from '../stack/prometheus';
+import type { ToxiproxyServer } from '../stack/toxiproxy';
+import { ToxiproxyApi } from '../stack/toxiproxy-api';
+import type { StartedStack } from '../stack/types';
 import { backendEntry, isAlive, leftovers, NOTHING_LEFT, tracesOf } from './stack-helpers';
 
 async function wsOpens(url: string): Promise<boolean> {

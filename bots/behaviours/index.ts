@@ -1,2 +1,2 @@
-export * from './distributions';
+export * from '../../core/distributions';
 export * from './profiles';

@@ -1,5 +1,5 @@
-import { createRng, deriveSeed } from '../core/rng';
-import { meanOf, sample, type Distribution } from './distributions';
+import { createRng, deriveSeed } from '../../core/rng';
+import { meanOf, sample, type Distribution } from '../../core/distributions';
 import { getProfile, nextAction, PROFILE_NAMES } from './profiles';
 
 test('the registry has the four profiles and names the choices on a typo', () => {

@@ -3,9 +3,9 @@
  * Action choice depends only on the bot's Rng (never on its state), so one seed gives the same
  * action sequence on every run, whatever the server answered. No Node APIs here.
  */
-import { ITEM_NAMES, type Action, type ActionKind } from '../../backend/shared/model';
-import { uniformInt, type Rng } from '../core/rng';
-import { sample, type Distribution } from './distributions';
+import { ITEM_NAMES, type Action, type ActionKind } from '../../games/reference/rules/model';
+import { uniformInt, type Rng } from '../../core/rng';
+import { sample, type Distribution } from '../../core/distributions';
 
 export interface ActionContext {
   playerId: string;

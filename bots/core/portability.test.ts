@@ -31,5 +31,5 @@ test('bots/core and bots/behaviours import no Node modules and use no Node globa
 test('the scan itself catches a Node import', () => {
   expect(NODE_ONLY.test(`import * as fs from 'node:fs';`)).toBe(true);
   expect(NODE_ONLY.test(`import { Worker } from 'worker_threads';`)).toBe(true);
-  expect(NODE_ONLY.test(`import { applyAction } from '../../backend/shared/model';`)).toBe(false);
+  expect(NODE_ONLY.test(`import { applyAction } from '../../games/reference/rules/model';`)).toBe(false);
 });

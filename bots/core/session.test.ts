@@ -1,9 +1,9 @@
 import WebSocket from 'ws';
-import { checksum } from '../../backend/shared/checksum';
+import { checksum } from '../../games/reference/rules/checksum';
 import type { BotEvent, ClientOp } from '../../core/history';
 import { getProfile, type BehaviourProfile } from '../behaviours/profiles';
 import { FakeGameServer, type ActionBehaviour, type ActionCall } from '../testing/fake-game-server';
-import { epochNowMs, systemClock } from './clock';
+import { epochNowMs, systemClock } from '../../core/clock';
 import { BotSession, classifyError, type BotSessionOptions } from './session';
 import type { HistoryDraft, SessionTiming } from './types';
 

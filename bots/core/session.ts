@@ -10,17 +10,17 @@
  *
  * Plain TypeScript against WebSocketLike and an injected Clock: no Node APIs (k6-bundleable).
  */
-import { checksum as checksumOf } from '../../backend/shared/checksum';
-import type { Action, PlayerState } from '../../backend/shared/model';
-import { PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage } from '../../backend/shared/protocol';
+import { checksum as checksumOf } from '../../games/reference/rules/checksum';
+import type { Action, PlayerState } from '../../games/reference/rules/model';
+import { PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type ServerMessage } from '../../games/reference/rules/protocol';
 import type { ClientOpKind, OpType } from '../../core/history';
 import { nextAction, thinkTime, type BehaviourProfile } from '../behaviours/profiles';
-import { sample } from '../behaviours/distributions';
-import type { Clock, TimerHandle } from './clock';
-import { createRng, deriveSeed, type Rng } from './rng';
+import { sample } from '../../core/distributions';
+import type { Clock, TimerHandle } from '../../core/clock';
+import { createRng, deriveSeed, type Rng } from '../../core/rng';
 import { ShadowModel, type DesyncFinding } from './shadow';
 import { DEFAULT_TIMING, type BotSink, type SessionTiming } from './types';
-import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket-like';
+import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from '../../core/websocket-like';
 
 export interface BotSessionOptions {
   botId: string;

@@ -4,11 +4,11 @@
  * and benchmarks may call it directly.
  */
 import { getProfile } from '../behaviours/profiles';
-import type { Clock, TimerHandle } from '../core/clock';
-import { deriveSeed, uniformInt, type Rng } from '../core/rng';
+import type { Clock, TimerHandle } from '../../core/clock';
+import { deriveSeed, uniformInt, type Rng } from '../../core/rng';
 import { BotSession, playerToken } from '../core/session';
 import type { BotSink, SessionTiming } from '../core/types';
-import type { WebSocketFactory } from '../core/websocket-like';
+import type { WebSocketFactory } from '../../core/websocket-like';
 import type { BotPlan } from './workload';
 
 export interface PlanRunnerOptions {

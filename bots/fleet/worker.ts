@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { systemClock } from '../core/clock';
+import { systemClock } from '../../core/clock';
 import type { HistoryDraft, SessionTiming } from '../core/types';
 import { runPlans } from './plan-runner';
 import type { BotPlan } from './workload';

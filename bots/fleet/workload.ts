@@ -10,8 +10,8 @@
  */
 import type { ResolvedScenario, BotGroup } from '../../core/scenario/schema';
 import { getProfile } from '../behaviours/profiles';
-import { sample } from '../behaviours/distributions';
-import { createRng, deriveSeed } from '../core/rng';
+import { sample } from '../../core/distributions';
+import { createRng, deriveSeed } from '../../core/rng';
 
 export interface SessionWindow {
   start: number;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import type { HistoryEntry } from '../../core/history';
-import { epochNowMs } from '../core/clock';
+import { epochNowMs } from '../../core/clock';
 import type { HistoryDraft } from '../core/types';
 
 export interface HistoryRecorderOptions {

@@ -1,4 +1,4 @@
-import { createRng } from '../core/rng';
+import { createRng } from '../../core/rng';
 import { LatencyBook } from './latency';
 
 test('percentiles of a known exponential distribution match the closed form', () => {

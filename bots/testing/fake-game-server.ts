@@ -5,10 +5,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { checksum } from '../../backend/shared/checksum';
-import { epochNowMs } from '../core/clock';
-import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../backend/shared/model';
-import type { ClientMessage, ErrorCode, ServerMessage } from '../../backend/shared/protocol';
+import { checksum } from '../../games/reference/rules/checksum';
+import { epochNowMs } from '../../core/clock';
+import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../games/reference/rules/model';
+import type { ClientMessage, ErrorCode, ServerMessage } from '../../games/reference/rules/protocol';
 
 export type ActionBehaviour =
   | 'ack'

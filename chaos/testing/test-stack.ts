@@ -7,13 +7,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { DebrisItem, DebrisRecorder } from '../../core/stack/debris';
-import { ManagedProcess } from '../../core/stack/managed-process';
-import { freePort, isListening } from '../../core/stack/ports';
-import { canConnect, findPostgresBinDir, PostgresCluster, startPostgres } from '../../core/stack/postgres';
-import type { BackendHandle, LinkName, ProxyLink, StartedStack, ToxiproxyHandle } from '../../core/stack/types';
+import type { DebrisItem, DebrisRecorder } from '../../stack/debris';
+import { ManagedProcess } from '../../stack/managed-process';
+import { freePort, isListening } from '../../stack/ports';
+import { canConnect, findPostgresBinDir, PostgresCluster, startPostgres } from '../../stack/postgres';
+import type { BackendHandle, LinkName, ProxyLink, StartedStack, ToxiproxyHandle } from '../../stack/types';
 import type { FaultTarget } from '../fault';
-import { ToxiproxyApi } from '../../core/stack/toxiproxy-api';
+import { ToxiproxyApi } from '../../stack/toxiproxy-api';
 
 export const TOXIPROXY_BINARY = [path.join(__dirname, '../../.tools/bin/toxiproxy-server'), '/tmp/gobin/server'].find((file) => fs.existsSync(file)) ?? 'toxiproxy-server';
 

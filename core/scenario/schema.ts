@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
-import { CHECK_NAMES } from '../verdict/types';
-import { parseSloExpression, SLO_HINT } from '../verdict/slo-expression';
-import { sloStatProblem, type SloMetric } from '../verdict/slo';
+import { CHECK_NAMES } from '../../verdict/types';
+import { parseSloExpression, SLO_HINT } from '../../verdict/slo-expression';
+import { sloStatProblem, type SloMetric } from '../../verdict/slo';
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {

@@ -1,0 +1,285 @@
+/**
+ * The `lagstorm` command line. Exit codes: 0 pass, 1 verdict failed, 2 harness or infrastructure
+ * error, 3 invalid input.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ExitCode, HarnessError, InvalidInputError } from '../core/exit-codes';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFECTS } from '../games/reference/server/defects';
+import { buildDashboards } from '../dashboards/grafana';
+import { REPORTER_NAMES, type ReporterName } from '../reports';
+import { defaultRunsDir } from '../core/run-dir';
+import { runCapacity } from '../core/capacity';
+import { baselineRunSchema, DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from '../verdict/baseline';
+import { loadScenario, runScenario, type RunOptions } from '../core/runner';
+import { formatSelfTestTable, runSelfTest } from '../core/selftest';
+import { cleanupDebris } from '../stack/state-file';
+import { doctor, formatDoctor, setup } from '../stack/tools/provision';
+
+function integer(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a non-negative integer, e.g. 42`);
+    return Number(value);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('lagstorm')
+    .description('Chaos-testing and load harness for live-game backends: bots, faults, Jepsen-style checkers and SLOs in one run.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('doctor')
+    .description('List every external part (PostgreSQL, toxiproxy-server, Prometheus, nft, chromium, dockerd, k6) with version and status')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { json?: boolean }) => {
+      const statuses = await doctor();
+      console.log(options.json ? JSON.stringify(statuses, null, 2) : formatDoctor(statuses));
+      const missing = statuses.filter((s) => s.required && !s.present);
+      if (missing.length) {
+        console.error(`\nmissing: ${missing.map((s) => s.name).join(', ')}; run \`lagstorm setup\``);
+        process.exitCode = ExitCode.harnessError;
+      }
+    });
+
+  program
+    .command('setup')
+    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into .tools/bin; idempotent')
+    .option('--all', 'also install optional parts (dockerd)')
+    .option('--quiet', 'print only problems and one summary line')
+    .action(async (options: { all?: boolean; quiet?: boolean }) => {
+      const started = Date.now();
+      const result = await setup({ all: options.all, log: (line) => console.log(`setup: ${line}`) });
+      if (!options.quiet) console.log(formatDoctor(result.statuses));
+      if (!result.ok) {
+        console.error(`\nsetup could not install everything. Do this, then run \`lagstorm setup\` again:\n${result.manual.map((m) => `  ${m}`).join('\n')}`);
+        process.exitCode = ExitCode.harnessError;
+        return;
+      }
+      console.log(`setup: ready in ${((Date.now() - started) / 1000).toFixed(1)}s${result.installed.length ? ` (installed ${result.installed.join(', ')})` : ' (nothing to install)'}`);
+    });
+
+  program
+    .command('run')
+    .description('Run a scenario: start the stack, drive bots through the faults, check, report. Exit 0 pass, 1 fail, 2 error, 3 invalid input')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .option('--seed <n>', 'seed for bots and random faults (default: the scenario\'s, else random)', integer('--seed'))
+    .option('--out <dir>', 'where runs/<id> goes', defaultRunsDir())
+    .option('--runtime <name>', 'process (local processes) or containers', undefined)
+    .option('--defect <name>', 'switch on a planted defect in the reference backend (overrides the scenario)')
+    .option('--reporters <list>', `comma-separated subset of ${REPORTER_NAMES.join(',')}`)
+    .option('--baseline <run>', 'a past run of the same scenario (runs/<id> or its summary.json): fail on a regression against it')
+    .option('--max-regression <percent>', 'with --baseline: allowed worsening', integer('--max-regression'), Math.round(DEFAULT_BASELINE_TOLERANCE.maxRegression * 100))
+    .option('--regression-floor <ms>', 'with --baseline: latency changes smaller than this are noise', integer('--regression-floor'), DEFAULT_BASELINE_TOLERANCE.floorMs)
+    .action(
+      async (
+        scenarioFile: string,
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number },
+        command: Command,
+      ) => {
+        const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
+        if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
+        const baseline = options.baseline
+          ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
+          : undefined;
+        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline });
+      },
+    );
+
+  program
+    .command('capacity')
+    .description('Find the largest player count at which the scenario\'s SLOs hold: whole runs with the bot groups scaled, doubling then bisecting. Exit 0 found, 1 a safety check failed / none / below --require, 2 undecided')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .option('--start <players>', 'players at the first step (default: the scenario\'s own)', integer('--start'))
+    .option('--max <players>', 'never run more players than this (default 64 × start, at most 20000)', integer('--max'))
+    .option('--resolution <players>', 'stop when pass and fail are this close (default 5 % of the passing count)', integer('--resolution'))
+    .option('--max-steps <n>', 'runs at most', integer('--max-steps'), 16)
+    .option('--require <players>', 'exit 1 when the capacity found is below this (a CI gate)', integer('--require'))
+    .option('--seed <n>', 'the same seed for every step', integer('--seed'))
+    .option('--out <dir>', 'where capacity-<time>-<scenario>/ goes', defaultRunsDir())
+    .option('--reporters <list>', `reporters of each step's run (default json,markdown); any of ${REPORTER_NAMES.join(',')}`)
+    .action(async (scenarioFile: string, options: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string }) => {
+      const reporters = reporterOption(options.reporters);
+      if (options.resolution === 0) throw new InvalidInputError('--resolution must be at least 1 player');
+      if (options.maxSteps === 0) throw new InvalidInputError('--max-steps must be at least 1');
+      process.exitCode = await withSignals(async (signal) => {
+        const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, signal, print: (line) => console.log(line) });
+        console.log(`capacity: ${result.summary}`);
+        console.log(`capacity: ${path.join(result.dir, 'capacity.md')}`);
+        return result.exitCode;
+      });
+    });
+
+  program
+    .command('replay')
+    .description('Run a past run again: its resolved scenario.json with the same seed')
+    .argument('<run>', 'a run folder (runs/<id>, runs/latest) or its scenario.json')
+    .option('--out <dir>', 'where the new runs/<id> goes', defaultRunsDir())
+    .action(async (run: string, options: { out: string }) => {
+      const file = run.endsWith('.json') ? run : path.join(run, 'scenario.json');
+      if (!fs.existsSync(file)) throw new InvalidInputError(`${file} not found: pass a run folder such as runs/latest`);
+      const { source: _source, ...saved } = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      process.exitCode = await runFromCli({ scenarioInput: saved, seed: saved.seed as number, outDir: options.out });
+    });
+
+  program
+    .command('validate')
+    .description('Check a scenario file and print it resolved (durations in ms, defaults filled); starts nothing')
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .action((scenarioFile: string) => {
+      const { scenario } = loadScenario({ scenarioFile });
+      console.log(JSON.stringify(scenario, null, 2));
+    });
+
+  program
+    .command('cleanup')
+    .description('Remove the debris of killed runs: processes, proxies, nft tables, mounts, loop devices, temp dirs')
+    .option('--runs <dir>', 'the runs folder', defaultRunsDir())
+    .option('--force', 'also clean runs whose lagstorm process still lives')
+    .action(async (options: { runs: string; force?: boolean }) => {
+      const report = await cleanupDebris(options.runs, { force: options.force, log: (line) => console.log(line) });
+      const actions = report.runs.flatMap((run) => run.actions);
+      console.log(`cleanup: ${report.runs.length} run(s) inspected, ${actions.filter((a) => a.outcome === 'undone').length} item(s) removed, ${report.failed} failed`);
+      if (report.failed) process.exitCode = ExitCode.harnessError;
+    });
+
+  program
+    .command('dashboards')
+    .description('Write the Grafana dashboard JSON (current schema) and a Prometheus scrape config for your own setup')
+    .requiredOption('--out <dir>', 'output folder')
+    .action((options: { out: string }) => {
+      const { files } = buildDashboards(options.out);
+      for (const file of files) console.log(file);
+    });
+
+  program
+    .command('selftest')
+    .description('Prove the checkers: each planted backend defect must be caught by its intended checker/SLO, and the correct backend must pass the same scenarios')
+    .option('--json <file>', 'also write the table as JSON')
+    .option('--seeds <list>', 'seeds for the correct-backend control runs', '1,2')
+    .option('--only <defects>', 'comma-separated defects to test')
+    .option('--out <dir>', 'where the runs go', path.join(defaultRunsDir(), 'selftest'))
+    .action(async (options: { json?: string; seeds: string; only?: string; out: string }) => {
+      const controlSeeds = options.seeds.split(',').map((seed) => seed.trim());
+      const badSeed = controlSeeds.find((seed) => !/^\d+$/.test(seed));
+      if (badSeed !== undefined) throw new InvalidInputError(`--seeds: "${badSeed}" is not a non-negative integer; write e.g. --seeds 1,2,3`);
+      const only = options.only?.split(',').map((name) => name.trim());
+      const unknown = (only ?? []).filter((name) => !(DEFECTS as readonly string[]).includes(name));
+      if (unknown.length) throw new InvalidInputError(`--only: unknown defect ${unknown.join(', ')}; use any of ${DEFECTS.join(',')}`);
+      const controller = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (controller.signal.aborted) return console.error(`lagstorm: ${signal} again; still tearing down, please wait`);
+        console.error(`lagstorm: ${signal}: stopping the self-test after tearing down the current run`);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const rows = await runSelfTest({ controlSeeds: controlSeeds.map(Number), outDir: options.out, only, signal: controller.signal, onRow: (row) => console.log(`selftest: ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) });
+        console.log(`\n${formatSelfTestTable(rows)}`);
+        if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
+        const bad = rows.filter((row) => !row.ok);
+        console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
+        // A run that errored says nothing about the checkers: that is exit 2, not a failed self-test.
+        process.exitCode = controller.signal.aborted ? 130 : bad.some((row) => row.verdict === 'error') ? ExitCode.harnessError : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  return program;
+}
+
+function runtimeOption(value: string | undefined): RunOptions['runtime'] {
+  if (value === undefined) return undefined;
+  if (value !== 'process' && value !== 'containers') throw new InvalidInputError(`--runtime must be "process" or "containers", not "${value}"`);
+  return value;
+}
+
+/** A run folder or its summary.json, checked enough to compare against. */
+function loadBaselineRun(where: string): BaselineRun {
+  const file = where.endsWith('.json') ? where : path.join(where, 'summary.json');
+  if (!fs.existsSync(file)) throw new InvalidInputError(`--baseline: ${file} not found; pass a finished run folder such as runs/<id> (it holds summary.json)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidInputError(`--baseline: ${file} is not JSON (${(error as Error).message}); pass a run's summary.json`);
+  }
+  const parsed = baselineRunSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+    throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary to compare with (${problems}); pass a passing run's summary.json`);
+  }
+  return parsed.data as unknown as BaselineRun; // the schema checked the fields the comparison reads
+}
+
+function reporterOption(value: string | undefined): ReporterName[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(REPORTER_NAMES as string[]).includes(name));
+  if (unknown.length) throw new InvalidInputError(`--reporters: unknown ${unknown.join(', ')}; use any of ${REPORTER_NAMES.join(',')}`);
+  return names as ReporterName[];
+}
+
+/** Runs with SIGINT/SIGTERM wired to an orderly abort: faults heal, the stack stops, then exit. */
+function runFromCli(options: RunOptions): Promise<number> {
+  return withSignals(async (signal) => {
+    const summary = await runScenario({ ...options, signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined });
+    return summary.exitCode;
+  });
+}
+
+/** The first SIGINT/SIGTERM aborts `work`'s signal (it tears down in order); exit 130/143 after it. */
+async function withSignals(work: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      console.error(`lagstorm: ${signal} again; still tearing down, please wait (\`lagstorm cleanup\` removes leftovers)`);
+      return;
+    }
+    signalled = signal;
+    console.error(`lagstorm: ${signal}: stopping bots, healing faults, tearing down the stack`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const code = await work(controller.signal);
+    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.pass;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.pass;
+      return ExitCode.invalidInput;
+    }
+    if (error instanceof InvalidInputError) {
+      console.error(`lagstorm: ${error.message}`);
+      return ExitCode.invalidInput;
+    }
+    const harness = error instanceof HarnessError ? error : undefined;
+    console.error(`lagstorm: ${harness ? harness.message : (error as Error).stack ?? String(error)}`);
+    return ExitCode.harnessError;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('lagstorm.js')) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * The game plug-in port: everything specific to one game backend, bundled by `defineGame()`.
+ * The harness (bots, verdict, runner) sees a game only through these types; the reference game
+ * (games/reference) plugs in exactly like a studio's own game would.
+ *
+ * The client follows Jepsen's client protocol: open a session (log in or resume), invoke a named
+ * action and classify its outcome as ok / fail / info, receive pushes, close. The bot session
+ * (bots/core/session.ts) drives it: think times, sequence numbers, timeouts, reconnects with
+ * backoff, resends and the history are the harness's job, never the plug-in's.
+ *
+ * No Node APIs here: a client must also run where the bot core runs.
+ */
+import type { Clock } from './clock';
+import type { Distribution } from './distributions';
+import type { OpType } from './history';
+import type { Rng } from './rng';
+import type { Checker } from '../verdict/types';
+import type { WebSocketFactory } from './websocket-like';
+
+// ---- the client (one per bot session; it lives across reconnects) ----
+
+/** How one invocation ended (Jepsen): ok took effect, fail did not, info may have. */
+export type Outcome =
+  | {
+      type: 'ok';
+      /** The server's result, recorded as the op's value. */
+      value?: unknown;
+      /** The player's state version after this change, when the game versions player state. */
+      version?: number;
+      /** The server's checksum of the player's state, when the game has one. */
+      checksum?: string;
+    }
+  | {
+      type: 'fail' | 'info';
+      /** Why, e.g. "unavailable: database down"; recorded as the op's error. */
+      error: string;
+      /** The server named the sequence number it expects next (an out-of-order refusal). */
+      expectedSeq?: number;
+    };
+
+/** One action to send. */
+export interface ActionCall {
+  /** The action's name, a key of `GameDefinition.actions`. */
+  name: string;
+  params: unknown;
+  /** The client sequence number (idempotency key): a resend keeps the original's. */
+  seq: number;
+  /** A resend of an action whose outcome is unknown (it was info). */
+  resend: boolean;
+}
+
+/** What a successful login or resume tells the bot. */
+export interface LoginResult {
+  /** Recorded as the login op's value (e.g. { version, lastSeq, resumed }). */
+  value?: unknown;
+  version?: number;
+  checksum?: string;
+  /** The highest sequence number the server has applied for this player; new actions continue after it. */
+  lastSeq?: number;
+}
+
+/** A login that did not succeed: fail = the server refused it, info = unknown (timeout, cut link). */
+export class LoginError extends Error {
+  constructor(
+    readonly type: 'fail' | 'info',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LoginError';
+  }
+}
+
+/** One open, logged-in link. */
+export interface GameConnection {
+  /** Sends one action; the promise settles once with its outcome (the session applies its own action timeout too). */
+  invoke(call: ActionCall): Promise<Outcome>;
+  /** Closes the link: graceful = a voluntary logout, else it was declared dead. Idempotent; never throws. */
+  close(graceful: boolean): void;
+}
+
+export interface ConnectOptions {
+  /** false on the first login of this session, true on every later one (reconnect or return from offline). */
+  resume: boolean;
+  /** Call when the link dies after the login (socket closed, ping unanswered). Call it at most once per connection. */
+  onLinkLost(reason: string): void;
+}
+
+export interface GameClient {
+  /** Opens a link and logs in (or resumes). Rejects with a LoginError (or any Error: info). */
+  connect(options: ConnectOptions): Promise<{ login: LoginResult; connection: GameConnection }>;
+  /** The client's own view of the player at the end, for the session-end event (e.g. { version, checksum }). */
+  describeEnd?(): Record<string, unknown>;
+}
+
+/** What the harness hands a client when it creates it. */
+export interface GameClientContext {
+  botId: string;
+  playerId: string;
+  /** The bot's seed: derive the client's own random choices from it (deriveSeed). */
+  seed: number;
+  /** Where the bots reach the backend (through the bots-backend proxy). */
+  url: string;
+  clock: Clock;
+  /** Opens a WebSocket (the `ws` package in the fleet, a fake in tests). */
+  openWebSocket: WebSocketFactory;
+  /** Liveness settings the client should honour (ms). */
+  timing: { pingIntervalMs: number; pongTimeoutMs: number; connectTimeoutMs: number; actionTimeoutMs: number; versionGapTimeoutMs: number };
+  /** Records the client's own operations (e.g. a state read to resync), each invoke followed by one completion. */
+  recordOp(type: OpType, f: string, fields: { intendedAt: number; value?: unknown; version?: number; checksum?: string; error?: string }): void;
+  /** Records a desync finding of the client's shadow model (read by the no-desync checker). */
+  recordDesync(finding: { reason: string; seq?: number; expected: unknown; actual: unknown }): void;
+  /**
+   * Another player's id for a peer-to-peer action (a gift), or undefined when there is none.
+   * Draws from the given Rng exactly once, so action sequences stay aligned across runs.
+   */
+  pickPeer(rng: Rng): string | undefined;
+}
+
+// ---- actions, effects and profiles ----
+
+/** A change to one quantity a player owns (gold, an item count, xp). */
+export interface Effect {
+  /** Whose quantity; default: the acting player. */
+  player?: string;
+  quantity: string;
+  delta: number;
+}
+
+export interface ActionContext {
+  playerId: string;
+  rng: Rng;
+  pickPeer(rng: Rng): string | undefined;
+  /** The profile's own settings (e.g. gift amounts), as the game defined them. */
+  profile: BehaviourProfile;
+}
+
+export interface ActionSpec<P = unknown> {
+  description: string;
+  /** Draws the parameters (a fixed number of Rng draws, so sequences stay aligned); undefined: not possible now. */
+  params?(context: ActionContext): P | undefined;
+  /** When `params` returns undefined, invoke this action instead. */
+  fallback?: string;
+  /** What an ok outcome changed, from the params and the server's result (the generic checkers read these). */
+  effects?(params: P, result: unknown): Effect[];
+}
+
+export interface BehaviourProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Weighted action mix over the game's action names. */
+  readonly mix: ReadonlyArray<{ action: string; weight: number }>;
+  /** Pause between two scheduled actions (ms). */
+  readonly thinkTime: Distribution;
+  /** Online play before a voluntary disconnect (ms); { kind: 'never' } = stays until stopped. */
+  readonly sessionLength: Distribution;
+  /** Offline pause before resuming after a voluntary disconnect (ms). */
+  readonly offlineTime: Distribution;
+  /** Game-specific settings the action generators read (e.g. gift amounts). */
+  readonly settings?: Readonly<Record<string, unknown>>;
+}
+
+// ---- the final state and the game's own checks ----
+
+/** Where a game's final-state reader finds the backend. */
+export interface FinalStateSource {
+  /** The backend's admin / HTTP base URL, straight (no proxy). */
+  adminUrl: string;
+  /** Superuser URL of the run's PostgreSQL, straight (no proxy). */
+  databaseUrl: string;
+}
+
+/** What a game provides to the generic checkers; a checker whose inputs are missing reports n/a. */
+export interface GameFeatures {
+  /** Acks and logins carry the player's state version (the monotonic checker reads them). */
+  stateVersions: boolean;
+  /** The client keeps a shadow model and records desync findings (the no-desync checker reads them). */
+  shadowModel: boolean;
+  /** The game reads its final state after the run. */
+  finalState: boolean;
+}
+
+/** How the process runtime starts the game's backend: `node bin/run-ts.js <entry> --port --admin-port --database-url [--defect]`, ready at <admin>/readyz. */
+export interface GameServer {
+  /** Absolute path of the backend's TypeScript or JavaScript entry point. */
+  entry: string;
+}
+
+/** A planted defect of the game's backend and the self-test scenario that must catch it. */
+export interface PlantedDefect {
+  name: string;
+  description: string;
+}
+
+export interface GameDefinition<FinalState = unknown> {
+  /** Lowercase name, e.g. 'reference'; scenarios name it in `game`. */
+  name: string;
+  description: string;
+  /** Creates one bot's client. */
+  client(context: GameClientContext): GameClient;
+  actions: Readonly<Record<string, ActionSpec<never>>>;
+  profiles: Readonly<Record<string, BehaviourProfile>>;
+  /** Reads the final persisted state after the run (one snapshot); checkers get it as `final`. */
+  readFinalState?(source: FinalStateSource): Promise<FinalState>;
+  /** The game's own checkers (over the history and its final state), beside the generic ones. */
+  checkers?: ReadonlyArray<Checker>;
+  /** Acks and logins carry state versions; the client records desync findings. */
+  features?: Partial<Pick<GameFeatures, 'stateVersions' | 'shadowModel'>>;
+  /** The backend the process runtime starts (a scenario's `backend.entry` overrides it). */
+  server?: GameServer;
+  defects?: ReadonlyArray<PlantedDefect>;
+  /** Folder of self-test scenarios, one per planted defect (`lagstorm selftest`). */
+  selfTestDir?: string;
+}
+
+/** Typed identity: what a game plug-in module exports (as `default` or `game`). */
+export function defineGame<FinalState>(game: GameDefinition<FinalState>): GameDefinition<FinalState> {
+  return game;
+}
+
+/** The features a game provides, with defaults filled in. */
+export function gameFeatures(game: GameDefinition): GameFeatures {
+  return {
+    stateVersions: game.features?.stateVersions ?? false,
+    shadowModel: game.features?.shadowModel ?? false,
+    finalState: game.readFinalState !== undefined,
+  };
+}

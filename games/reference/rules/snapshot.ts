@@ -1,0 +1,16 @@
+/**
+ * The admin API's /admin/snapshot: the final persisted state, read in ONE database snapshot. It is
+ * the contract the checkers read (verdict re-exports it), so any backend lagstorm tests serves it.
+ */
+import type { Action, ActionResult, PlayerState } from './model';
+
+export interface FinalSnapshot {
+  takenAt: string;
+  players: Array<{ state: PlayerState; checksum: string }>;
+  /** Every applied (or rejected) client action, unique on (player, seq). */
+  actions: Array<{ player: string; seq: number; action: Action; result: ActionResult; version: number; checksum: string }>;
+  /** Gifts credited to recipients, with the recipient's version after the credit. */
+  gifts: Array<{ from: string; to: string; amount: number; senderSeq: number; recipientVersion: number }>;
+  ledger: { sources: number; sinks: number; byReason: Record<string, number> };
+  totalGold: number;
+}

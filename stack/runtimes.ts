@@ -1,0 +1,31 @@
+/** Runtime registry: callers ask for a runtime by name and never import a driver directly. */
+import { HarnessError, InvalidInputError } from '../core/exit-codes';
+import { processRuntime } from './process-runtime';
+import type { Runtime, RuntimeName } from './types';
+
+type RuntimeFactory = () => Runtime;
+
+const runtimes = new Map<RuntimeName, RuntimeFactory>([
+  ['process', () => processRuntime],
+  [
+    'containers',
+    () => {
+      throw new HarnessError("the 'containers' runtime is not available yet; use --runtime process (local processes, the default)");
+    },
+  ],
+]);
+
+/** Registers (or replaces) a runtime driver; the containers driver plugs in here. */
+export function registerRuntime(name: RuntimeName, factory: RuntimeFactory): void {
+  runtimes.set(name, factory);
+}
+
+export function runtimeNames(): RuntimeName[] {
+  return [...runtimes.keys()];
+}
+
+export function getRuntime(name: string): Runtime {
+  const factory = runtimes.get(name as RuntimeName);
+  if (!factory) throw new InvalidInputError(`unknown runtime '${name}'; choose one of: ${runtimeNames().join(', ')}`);
+  return factory();
+}

@@ -1,0 +1,128 @@
+/**
+ * The system under test plus the chaos plumbing, as a runtime brings it up. Callers (runner,
+ * faults, checkers) see only these types, so a `containers` runtime can replace `process`.
+ */
+import type { DebrisRecorder } from './debris';
+
+export type RuntimeName = 'process' | 'containers';
+
+/** A long-running part of the stack that faults may kill, pause and restart. */
+export interface ServiceHandle {
+  readonly name: string;
+  /** Current pid (changes after a restart); undefined while stopped. */
+  readonly pid: number | undefined;
+  readonly logFile: string;
+  isRunning(): boolean;
+  /** Start (again) and wait until healthy; rejects with the log tail if it does not come up. */
+  start(): Promise<void>;
+  /** Send a signal and, for terminating signals, wait for exit (bounded by timeoutMs, then SIGKILL). */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
+  /** Send a signal without waiting (SIGSTOP / SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
+}
+
+export interface PostgresHandle extends ServiceHandle {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly walDir: string;
+  /** Superuser URL straight to PostgreSQL (not through Toxiproxy): for faults and the collector. */
+  readonly superuserUrl: string;
+  readonly database: string;
+  /** pg_ctl stop with a mode: immediate = crash, fast = clean stop. */
+  stopWithMode(mode: 'immediate' | 'fast' | 'smart'): Promise<void>;
+}
+
+export interface BackendHandle extends ServiceHandle {
+  /** Direct WebSocket URL (no proxy). */
+  readonly wsUrl: string;
+  readonly adminUrl: string;
+  readonly wsPort: number;
+  readonly adminPort: number;
+}
+
+export interface ToxiproxyHandle extends ServiceHandle {
+  readonly apiUrl: string;
+  readonly version: string;
+  /** Stop + start; start() (re)creates the stack's proxies on their old listen ports. */
+  restart?(): Promise<void>;
+}
+
+export interface PrometheusHandle extends ServiceHandle {
+  readonly url: string;
+  /** Resolves once every named job has a target that was scraped successfully. */
+  waitForTargetsUp?(jobs: string[], timeoutMs?: number): Promise<void>;
+}
+
+/** A Toxiproxy proxy on one link of the stack. */
+export interface ProxyLink {
+  readonly name: LinkName;
+  readonly listen: string; // host:port the client side connects to
+  readonly upstream: string; // host:port of the real service
+}
+
+/** bots → backend (IPv4 and IPv6 listeners) and backend → PostgreSQL. */
+export type LinkName = 'bots-backend' | 'bots-backend-v6' | 'backend-db';
+
+export interface ScrapeTarget {
+  job: string;
+  target: string; // host:port serving /metrics
+}
+
+export interface StackOptions {
+  runId: string;
+  /** runs/<id>: logs/ and state.json go here. */
+  runDir: string;
+  backend: {
+    defect?: string;
+    env?: Record<string, string>;
+    extraArgs?: string[];
+    /** Entry point run with bin/run-ts.js instead of games/reference/server/main.ts (same flags). */
+    entry?: string;
+  };
+  /** Extra PostgreSQL server settings (-c name=value). */
+  postgres?: { settings?: Record<string, string> };
+  /** Fixed ports instead of free ones; a fixed port that is taken is an error, never retried. */
+  ports?: Partial<Record<StackPortName, number>>;
+  /** Extra Prometheus scrape targets (the bot fleet, the PostgreSQL collector). */
+  scrapeTargets?: ScrapeTarget[];
+  /** Aborting stops startup and tears down what was started. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export type StackPortName = 'postgres' | 'toxiproxy' | 'backendWs' | 'backendAdmin' | 'prometheus';
+
+export interface StartedStack {
+  readonly runtime: RuntimeName;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly logsDir: string;
+  /** Run-private temp dir (data dirs, configs); removed on stop. */
+  readonly workDir: string;
+  readonly endpoints: {
+    /** What bots connect to: through the bots-backend proxies. */
+    botsWsUrl: string;
+    botsWsUrlV6: string;
+    backendAdminUrl: string;
+    /** Superuser URL straight to PostgreSQL (no proxy). */
+    postgresUrl: string;
+    /** What the backend uses: through the backend-db proxy. */
+    backendDatabaseUrl?: string;
+    toxiproxyApiUrl: string;
+    prometheusUrl: string;
+  };
+  readonly backend: BackendHandle;
+  readonly postgres: PostgresHandle;
+  readonly toxiproxy: ToxiproxyHandle;
+  readonly prometheus: PrometheusHandle;
+  readonly links: Readonly<Record<LinkName, ProxyLink>>;
+  readonly debris: DebrisRecorder;
+  /** Idempotent teardown of everything started; safe to call from signal handlers. */
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly name: RuntimeName;
+  start(options: StackOptions): Promise<StartedStack>;
+}
