@@ -5,8 +5,12 @@
  */
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
-/** Action kinds of the shared game logic, plus the nemesis' fault events. */
-export type ClientOpKind = 'collect' | 'buy' | 'upgrade' | 'gift-send' | 'login' | 'read';
+/**
+ * What a client op did: an action name of the game ('collect', 'gift-send', ...), or one of the
+ * harness's own: 'login' (log in or resume) and whatever the game's client records itself ('read').
+ * An action is the op that carries a `seq`.
+ */
+export type ClientOpKind = string;
 
 export interface ClientOp {
   /** Position in the merged history, assigned when the history is sealed. */
