@@ -6,7 +6,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, HarnessError, InvalidInputError } from '../core/exit-codes';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFECTS } from '../games/reference/server/defects';
 import { buildDashboards } from '../dashboards/grafana';
 import { REPORTER_NAMES, type ReporterName } from '../reports';
 import { defaultRunsDir } from '../core/run-dir';
@@ -14,6 +13,8 @@ import { runCapacity } from '../core/capacity';
 import { baselineRunSchema, DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from '../verdict/baseline';
 import { loadScenario, runScenario, type RunOptions } from '../core/runner';
 import { formatSelfTestTable, runSelfTest } from '../core/selftest';
+import type { RunParts } from '../core/parts';
+import { defaultParts } from './composition-root';
 import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 
@@ -24,7 +25,45 @@ function integer(name: string) {
   };
 }
 
-export function buildProgram(): Command {
+/**
+ * The CLI's one signal handler: the first SIGINT/SIGTERM aborts the running command's signal (it
+ * heals faults and tears down in order); a second one only says to wait. Exit 130/143 after it.
+ */
+class Interruption {
+  private readonly controller = new AbortController();
+  signalled: NodeJS.Signals | undefined;
+  readonly signal = this.controller.signal;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    if (this.signalled) {
+      console.error(`lagstorm: ${signal} again; still tearing down, please wait (\`lagstorm cleanup\` removes leftovers)`);
+      return;
+    }
+    this.signalled = signal;
+    console.error(`lagstorm: ${signal}: stopping bots, healing faults, tearing down the stack`);
+    this.controller.abort();
+  };
+
+  install(): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  uninstall(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
+  get exitCode(): number | undefined {
+    return this.signalled === undefined ? undefined : this.signalled === 'SIGINT' ? 130 : 143;
+  }
+}
+
+export function buildProgram(interruption = new Interruption(), parts: RunParts = defaultParts): Command {
+  const signal = interruption.signal;
+  const runFromCli = async (options: RunOptions): Promise<number> => {
+    const summary = await runScenario({ ...options, signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined }, parts);
+    return summary.exitCode;
+  };
   const program = new Command('lagstorm')
     .description('Chaos-testing and load harness for live-game backends: bots, faults, Jepsen-style checkers and SLOs in one run.')
     .showHelpAfterError()
@@ -104,12 +143,10 @@ export function buildProgram(): Command {
       const reporters = reporterOption(options.reporters);
       if (options.resolution === 0) throw new InvalidInputError('--resolution must be at least 1 player');
       if (options.maxSteps === 0) throw new InvalidInputError('--max-steps must be at least 1');
-      process.exitCode = await withSignals(async (signal) => {
-        const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, signal, print: (line) => console.log(line) });
-        console.log(`capacity: ${result.summary}`);
-        console.log(`capacity: ${path.join(result.dir, 'capacity.md')}`);
-        return result.exitCode;
-      });
+      const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, signal, print: (line) => console.log(line) }, parts);
+      console.log(`capacity: ${result.summary}`);
+      console.log(`capacity: ${path.join(result.dir, 'capacity.md')}`);
+      process.exitCode = result.exitCode;
     });
 
   program
@@ -129,7 +166,7 @@ export function buildProgram(): Command {
     .description('Check a scenario file and print it resolved (durations in ms, defaults filled); starts nothing')
     .argument('<scenario>', 'a *.scenario.ts or .json file')
     .action((scenarioFile: string) => {
-      const { scenario } = loadScenario({ scenarioFile });
+      const { scenario } = loadScenario({ scenarioFile }, parts);
       console.log(JSON.stringify(scenario, null, 2));
     });
 
@@ -166,28 +203,19 @@ export function buildProgram(): Command {
       const badSeed = controlSeeds.find((seed) => !/^\d+$/.test(seed));
       if (badSeed !== undefined) throw new InvalidInputError(`--seeds: "${badSeed}" is not a non-negative integer; write e.g. --seeds 1,2,3`);
       const only = options.only?.split(',').map((name) => name.trim());
-      const unknown = (only ?? []).filter((name) => !(DEFECTS as readonly string[]).includes(name));
-      if (unknown.length) throw new InvalidInputError(`--only: unknown defect ${unknown.join(', ')}; use any of ${DEFECTS.join(',')}`);
-      const controller = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (controller.signal.aborted) return console.error(`lagstorm: ${signal} again; still tearing down, please wait`);
-        console.error(`lagstorm: ${signal}: stopping the self-test after tearing down the current run`);
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const rows = await runSelfTest({ controlSeeds: controlSeeds.map(Number), outDir: options.out, only, signal: controller.signal, onRow: (row) => console.log(`selftest: ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) });
-        console.log(`\n${formatSelfTestTable(rows)}`);
-        if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
-        const bad = rows.filter((row) => !row.ok);
-        console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
-        // A run that errored says nothing about the checkers: that is exit 2, not a failed self-test.
-        process.exitCode = controller.signal.aborted ? 130 : bad.some((row) => row.verdict === 'error') ? ExitCode.harnessError : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      const defects = parts.games.names().flatMap((name) => (parts.games.load(parts.games.resolve(name, '.')).defects ?? []).map((defect) => defect.name));
+      const unknown = (only ?? []).filter((name) => !defects.includes(name));
+      if (unknown.length) throw new InvalidInputError(`--only: unknown defect ${unknown.join(', ')}; use any of ${defects.join(',')}`);
+      const rows = await runSelfTest(
+        { controlSeeds: controlSeeds.map(Number), outDir: options.out, only, signal, onRow: (row) => console.log(`selftest: ${row.game} ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) },
+        parts,
+      );
+      console.log(`\n${formatSelfTestTable(rows)}`);
+      if (options.json) fs.writeFileSync(options.json, JSON.stringify(rows, null, 2));
+      const bad = rows.filter((row) => !row.ok);
+      console.log(`\nselftest: ${rows.length - bad.length}/${rows.length} as expected`);
+      // A run that errored says nothing about the checkers: that is exit 2, not a failed self-test.
+      process.exitCode = bad.some((row) => row.verdict === 'error') ? ExitCode.harnessError : bad.length ? ExitCode.verdictFailed : ExitCode.pass;
     });
 
   return program;
@@ -225,45 +253,15 @@ function reporterOption(value: string | undefined): ReporterName[] | undefined {
   return names as ReporterName[];
 }
 
-/** Runs with SIGINT/SIGTERM wired to an orderly abort: faults heal, the stack stops, then exit. */
-function runFromCli(options: RunOptions): Promise<number> {
-  return withSignals(async (signal) => {
-    const summary = await runScenario({ ...options, signal, log: process.env.LAGSTORM_DEBUG ? (line) => console.error(line) : undefined });
-    return summary.exitCode;
-  });
-}
-
-/** The first SIGINT/SIGTERM aborts `work`'s signal (it tears down in order); exit 130/143 after it. */
-async function withSignals(work: (signal: AbortSignal) => Promise<number>): Promise<number> {
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      console.error(`lagstorm: ${signal} again; still tearing down, please wait (\`lagstorm cleanup\` removes leftovers)`);
-      return;
-    }
-    signalled = signal;
-    console.error(`lagstorm: ${signal}: stopping bots, healing faults, tearing down the stack`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const code = await work(controller.signal);
-    if (signalled) return signalled === 'SIGINT' ? 130 : 143;
-    return code;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const interruption = new Interruption();
+  const program = buildProgram(interruption);
+  interruption.install();
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.pass;
+    return interruption.exitCode ?? (typeof process.exitCode === 'number' ? process.exitCode : ExitCode.pass);
   } catch (error) {
+    if (interruption.exitCode !== undefined) return interruption.exitCode;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.pass;
       return ExitCode.invalidInput;
@@ -275,6 +273,8 @@ export async function main(argv: string[]): Promise<number> {
     const harness = error instanceof HarnessError ? error : undefined;
     console.error(`lagstorm: ${harness ? harness.message : (error as Error).stack ?? String(error)}`);
     return ExitCode.harnessError;
+  } finally {
+    interruption.uninstall();
   }
 }
 

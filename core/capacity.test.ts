@@ -1,7 +1,8 @@
 import { playersOf, scaleBots, searchCapacity, type CapacityStep } from './capacity';
 import { closedTargetPoints } from '../bots/fleet/workload';
-import { defaultCatalog } from './catalog';
-import { validateScenario } from './scenario/validate';
+import { validateScenario, type ScenarioCatalog } from './scenario/validate';
+
+const defaultCatalog: ScenarioCatalog = { game: 'test', profiles: ['casual', 'gifter', 'grinder'], defects: [], checks: ['recovery'], faultTypes: [], validateFaultParams: () => ({ ok: true, params: {} }) };
 
 const scenario = validateScenario(
   {

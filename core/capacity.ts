@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, InvalidInputError } from './exit-codes';
 import type { ReporterName } from '../reports';
+import type { RunParts } from './parts';
 import { loadScenario, runScenario } from './runner';
 import type { BotGroup, Scenario } from './scenario/schema';
 import type { RunSummary, Verdict } from './summary';
@@ -202,8 +203,8 @@ function stepOf(players: number, summary: RunSummary, seconds: number): Capacity
 }
 
 /** Runs the search with real runs under `<outDir>/capacity-<time>/` and writes capacity.json and capacity.md there. */
-export async function runCapacity(options: CapacityRunOptions): Promise<CapacityResult & { dir: string }> {
-  const { scenario } = loadScenario({ scenarioFile: options.scenarioFile });
+export async function runCapacity(options: CapacityRunOptions, parts: RunParts): Promise<CapacityResult & { dir: string }> {
+  const { scenario } = loadScenario({ scenarioFile: options.scenarioFile }, parts);
   const seed = options.seed ?? scenario.seed ?? Math.floor(Math.random() * 2 ** 31);
   const min = Object.keys(scenario.bots).length;
   const own = playersOf(scenario);
@@ -222,7 +223,7 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
       const began = Date.now();
       if (options.signal?.aborted) return { players, verdict: 'error', sloFailures: [], safetyFailures: [], errors: ['interrupted'], actionsPerSecond: 0, runDir: dir, seconds: 0 };
       print(`capacity: running ${players} players…`);
-      const summary = await runScenario({ scenarioInput: scaleBots(scenario, players), seed, outDir: dir, reporters: options.reporters ?? ['json', 'markdown'], signal: options.signal });
+      const summary = await runScenario({ scenarioInput: scaleBots(scenario, players), seed, outDir: dir, reporters: options.reporters ?? ['json', 'markdown'], signal: options.signal }, parts);
       const step = stepOf(players, summary, (Date.now() - began) / 1000);
       const p99 = step.actionP99Ms === undefined ? '' : `, action p99 ${step.actionP99Ms.toFixed(1)} ms`;
       print(`capacity: ${players} players → ${step.verdict}${p99}, ${step.actionsPerSecond.toFixed(0)} actions/s${step.sloFailures.length ? ` (${step.sloFailures.join('; ')})` : ''}`);

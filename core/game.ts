@@ -197,7 +197,7 @@ export interface GameDefinition<FinalState = unknown> {
   description: string;
   /** Creates one bot's client. */
   client(context: GameClientContext): GameClient;
-  actions: Readonly<Record<string, ActionSpec<never>>>;
+  actions: Readonly<Record<string, ActionSpec<unknown>>>;
   profiles: Readonly<Record<string, BehaviourProfile>>;
   /** Reads the final persisted state after the run (one snapshot); checkers get it as `final`. */
   readFinalState?(source: FinalStateSource): Promise<FinalState>;

@@ -1,42 +1,43 @@
 /**
- * One run, start to verdict: validate → stack → (bots ∥ nemesis) → heal → final snapshot →
- * checkers + SLOs → reporters. Teardown always runs (success, failure, exception, abort), and
- * every fault heals before the stack stops.
+ * One run, start to verdict, as a list of tasks (core/task-runner.ts): stack → PostgreSQL exporter
+ * → history → bots → nemesis → watchdog → play → final state → verdict. Whatever happens (a task
+ * failing, SIGINT, the watchdog), the teardowns run in reverse: faults heal, bots stop, the history
+ * closes, the stack stops. The verdict is decided after teardown: a run that leaves debris is not a pass.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HistoryRecorder, readHistoryAll, startFleet, type StartedFleet } from '../bots';
+import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
-import { defaultRegistry } from '../chaos/registry';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
-import { fetchPanelSeries } from '../dashboards/prometheus-query';
-import { createDefaultReporters, type ReporterName } from '../reports';
-import type { Reporter } from '../reports/reporter';
-import { defaultCatalog } from './catalog';
-import { formatDuration } from './duration';
-import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
-import type { HistoryEntry, NemesisOp } from './history';
+import { fetchPanelSeries, snapshotPanels, type PanelSeries } from '../dashboards/prometheus-query';
+import type { Reporter, ReporterMultiplexer } from '../reports/reporter';
+import { tailFile } from '../stack/managed-process';
 import { startPostgresExporter, type PostgresExporter } from '../stack/postgres-collector';
 import { measureProxyBaseline } from '../stack/proxy-baseline';
+import { freePort } from '../stack/ports';
+import type { RuntimeName, StartedStack } from '../stack/types';
+import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures } from '../verdict';
+import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
+import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
+import { formatDuration } from './duration';
+import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
+import type { GameDefinition } from './game';
+import type { HistoryEntry, NemesisOp } from './history';
+import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
+import { catalogFor } from './scenario/catalog';
 import { loadScenarioInput } from './scenario/load';
 import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
-import { tailFile } from '../stack/managed-process';
-import { freePort } from '../stack/ports';
-import { getRuntime } from '../stack/runtimes';
-import type { RuntimeName, StartedStack } from '../stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
-import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from '../verdict';
-import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
-import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
+import { runTasks, type Task } from './task-runner';
 
 export interface RunOptions {
   /** A scenario file (.scenario.ts / .json) ... */
   scenarioFile?: string;
-  /** ... or an already loaded scenario input (replay, selftest). */
+  /** ... or an already loaded scenario input (replay, selftest, capacity). */
   scenarioInput?: unknown;
   seed?: number;
   /** Where runs/<id> goes (default ./runs). */
@@ -44,7 +45,7 @@ export interface RunOptions {
   runtime?: RuntimeName;
   /** Overrides scenario.backend.defect (selftest). */
   defect?: string;
-  reporters?: ReporterName[];
+  reporters?: string[];
   extraReporters?: Reporter[];
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
@@ -53,35 +54,65 @@ export interface RunOptions {
 }
 
 export interface LoadedScenario {
+  /** Validated; `game` and `backend.entry` are absolute paths when the file gave relative ones. */
   scenario: Scenario;
   source: string;
+  game: GameDefinition;
+  /** Absolute path of the game's module (worker threads load it from there). */
+  gameModule: string;
 }
 
-/** Loads and validates; throws InvalidInputError (exit 3) listing every problem. Starts nothing. */
-export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenarioInput'>): LoadedScenario {
+/** Loads the scenario and its game and validates one against the other; throws InvalidInputError (exit 3) listing every problem. Starts nothing. */
+export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenarioInput'>, parts: RunParts): LoadedScenario {
   const source = options.scenarioFile ?? 'scenario';
   const input = options.scenarioInput ?? (options.scenarioFile ? loadScenarioInput(options.scenarioFile) : undefined);
   if (input === undefined) throw new InvalidInputError('no scenario given: pass a scenario file, e.g. `lagstorm run scenarios/smoke.scenario.ts`');
-  return { scenario: validateScenario(input, defaultCatalog, source), source };
+  const baseDir = path.dirname(path.resolve(options.scenarioFile ?? 'scenario'));
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as { game?: unknown; backend?: { entry?: unknown } };
+  const gameName = typeof raw.game === 'string' ? raw.game : 'reference';
+  let gameModule: string;
+  let game: GameDefinition;
+  try {
+    gameModule = parts.games.resolve(gameName, baseDir);
+    game = parts.games.load(gameModule);
+  } catch (error) {
+    throw new InvalidInputError(`${source} is invalid:\n  game: ${(error as Error).message.replace(/^game: /, '')}`);
+  }
+  const validated = validateScenario(input, catalogFor(game, parts.faults), source);
+  const isPath = !parts.games.names().includes(validated.game);
+  const scenario: Scenario = {
+    ...validated,
+    // Absolute, so scenario.json replays (and capacity steps run) from anywhere.
+    game: isPath ? gameModule : validated.game,
+    backend: { ...validated.backend, ...(validated.backend.entry ? { entry: path.resolve(baseDir, validated.backend.entry) } : {}) },
+  };
+  return { scenario, source, game, gameModule };
 }
 
-/** What the schema cannot know: flags, files, privileges. Checked before anything starts. */
-function preflightProblems(scenario: Scenario, options: RunOptions): string[] {
+/** What the schema cannot know: flags, files, privileges, the runtime. Checked before anything starts. */
+function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: RunParts): string[] {
+  const { scenario, game } = loaded;
   const problems: string[] = [];
   if (process.getuid?.() !== 0) {
     const steps = [...scenario.faults.timeline, ...(scenario.faults.random?.mix ?? [])];
-    for (const step of steps.filter((s) => defaultRegistry.get(s.fault).requiresRoot)) problems.push(`fault "${step.fault}" needs root (nftables, loop devices, cgroups); run as root or remove it`);
+    for (const step of steps.filter((s) => parts.faults.get(s.fault).requiresRoot)) problems.push(`fault "${step.fault}" needs root (nftables, loop devices, cgroups); run as root or remove it`);
   }
-  if (options.defect !== undefined && options.defect !== 'none' && !defaultCatalog.defects.includes(options.defect)) {
-    problems.push(`--defect "${options.defect}" is unknown; use none or one of: ${defaultCatalog.defects.join(', ')}`);
+  const defects = (game.defects ?? []).map((defect) => defect.name);
+  if (options.defect !== undefined && options.defect !== 'none' && !defects.includes(options.defect)) {
+    problems.push(`--defect "${options.defect}" is unknown for game "${game.name}"; use none${defects.length ? ` or one of: ${defects.join(', ')}` : ''}`);
   }
-  if (scenario.backend.entry && !fs.existsSync(path.resolve(path.dirname(options.scenarioFile ?? '.'), scenario.backend.entry))) {
+  if (scenario.backend.entry && !fs.existsSync(scenario.backend.entry)) {
     problems.push(`backend.entry: ${scenario.backend.entry} does not exist (paths are relative to the scenario file)`);
   }
+  if (!scenario.backend.entry && !game.server) problems.push(`game "${game.name}" brings no server to start; set backend.entry to your backend's entry point`);
   if (options.baseline && options.baseline.run.scenario !== scenario.name) {
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
-  if ((options.runtime ?? scenario.runtime) === 'containers') problems.push('runtime "containers" is not available yet; use "process"');
+  try {
+    parts.runtime(options.runtime ?? scenario.runtime);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
   return problems;
 }
 
@@ -113,12 +144,6 @@ async function waitReady(adminUrl: string, timeoutMs: number): Promise<boolean> 
     await sleep(200);
   }
   return false;
-}
-
-async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
-  const response = await fetch(`${adminUrl}/admin/snapshot`, { signal: AbortSignal.timeout(60_000) });
-  if (!response.ok) throw new Error(`GET /admin/snapshot answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
-  return (await response.json()) as FinalSnapshot;
 }
 
 /**
@@ -174,14 +199,37 @@ function emptyStats(): RunStats {
     reconnects: 0,
     desyncs: 0,
     gaveUp: 0,
+    droppedArrivals: 0,
     loadGenerator: { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false },
   };
 }
 
-export async function runScenario(options: RunOptions): Promise<RunSummary> {
+/** What the tasks share: each task fills in its part; teardowns read what exists. */
+interface RunState {
+  stack?: StartedStack;
+  exporter?: PostgresExporter;
+  recorder?: HistoryRecorder;
+  fleet?: StartedFleet;
+  fleetResult?: FleetResult;
+  nemesis?: NemesisRun;
+  watchdog?: NodeJS.Timeout;
+  progressTimer?: NodeJS.Timeout;
+  runStartEpochMs?: number;
+  timelineStartedAt?: string;
+  proxyBaselineMs?: number;
+  activeFaults: Set<string>;
+  faults: FaultRecord[];
+  final?: unknown;
+  stats: RunStats;
+  series?: PanelSeries[];
+  verdictInput: Pick<RunSummary, 'checks' | 'slos'>;
+}
+
+export async function runScenario(options: RunOptions, parts: RunParts): Promise<RunSummary> {
   const log = options.log ?? (() => undefined);
-  const { scenario: validated, source } = loadScenario(options);
-  const problems = preflightProblems(validated, options);
+  const loaded = loadScenario(options, parts);
+  const { scenario: validated, source, game, gameModule } = loaded;
+  const problems = preflightProblems(loaded, options, parts);
   if (problems.length) throw new InvalidInputError(`${source} cannot run here:\n  ${problems.join('\n  ')}`);
 
   const seed = options.seed ?? validated.seed ?? Math.floor(Math.random() * 2 ** 32);
@@ -189,210 +237,248 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     ...validated,
     seed,
     runtime: options.runtime ?? validated.runtime,
-    backend: {
-      ...validated.backend,
-      defect: options.defect ?? validated.backend.defect,
-      // Relative to the scenario file, made absolute so scenario.json replays from anywhere.
-      ...(validated.backend.entry ? { entry: path.resolve(path.dirname(options.scenarioFile ?? '.'), validated.backend.entry) } : {}),
-    },
+    backend: { ...validated.backend, defect: options.defect ?? validated.backend.defect },
   };
   const runsDir = path.resolve(options.outDir ?? defaultRunsDir());
   const runId = makeRunId(scenario.name, seed);
   const runDir = createRunDir(runsDir, runId);
   fs.writeFileSync(path.join(runDir, 'scenario.json'), JSON.stringify({ ...scenario, source }, null, 2));
-  const reporters = createDefaultReporters({ only: options.reporters, extra: options.extraReporters });
+  const reporters = parts.reporters({ only: options.reporters, extra: options.extraReporters });
   const startedAt = new Date();
   const errors: string[] = [];
-  let stack: StartedStack | undefined;
-  let exporter: PostgresExporter | undefined;
-  let fleet: StartedFleet | undefined;
-  let nemesis: NemesisRun | undefined;
-  let recorder: HistoryRecorder | undefined;
-  let faults: FaultRecord[] = [];
-  let stats = emptyStats();
-  let final: FinalSnapshot | undefined;
-  let history: HistoryEntry[] = [];
-  let progressTimer: NodeJS.Timeout | undefined;
-  let series: Awaited<ReturnType<typeof fetchPanelSeries>> | undefined;
+  const state: RunState = { activeFaults: new Set(), faults: [], stats: emptyStats(), verdictInput: { checks: [], slos: [] } };
   // Aborted by the user (SIGINT/SIGTERM) or by the watchdog when a part of the stack dies.
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
-  const interrupted = () => signal.aborted;
-  let watchdog: NodeJS.Timeout | undefined;
+  const ports = { fleet: await freePort(), exporter: await freePort() };
+  const historyPath = path.join(runDir, 'history.jsonl');
 
-  let verdictInput: Pick<RunSummary, 'checks' | 'slos'> = { checks: [], slos: [] };
-  let timelineStartedAt: string | undefined;
-  await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
-  try {
-    const fleetPort = await freePort();
-    const exporterPort = await freePort();
-    stack = await getRuntime(scenario.runtime).start({
-      runId,
-      runDir,
-      backend: {
-        defect: scenario.backend.defect === 'none' ? undefined : scenario.backend.defect,
-        env: scenario.backend.env,
-        extraArgs: scenario.backend.args,
-        entry: scenario.backend.entry,
+  const tasks: Array<Task<RunState>> = [
+    {
+      title: 'stack',
+      async setup(s) {
+        s.stack = await parts.runtime(scenario.runtime).start({
+          runId,
+          runDir,
+          backend: {
+            defect: scenario.backend.defect === 'none' ? undefined : scenario.backend.defect,
+            env: scenario.backend.env,
+            extraArgs: scenario.backend.args,
+            entry: scenario.backend.entry ?? game.server?.entry,
+          },
+          scrapeTargets: [
+            { job: 'bots', target: `127.0.0.1:${ports.fleet}` },
+            { job: 'postgres', target: `127.0.0.1:${ports.exporter}` },
+          ],
+          signal,
+          log,
+        });
+        fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: s.stack.runtime, endpoints: s.stack.endpoints, links: s.stack.links }, null, 2));
       },
-      scrapeTargets: [
-        { job: 'bots', target: `127.0.0.1:${fleetPort}` },
-        { job: 'postgres', target: `127.0.0.1:${exporterPort}` },
-      ],
-      signal,
-      log,
-    });
-    fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: stack.runtime, endpoints: stack.endpoints, links: stack.links }, null, 2));
-    exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: exporterPort });
-    // Prometheus 2.42 hands new targets to its scraper only every 5 s: wait, so the baseline phase has data.
-    await stack.prometheus.waitForTargetsUp?.(['backend', 'postgres'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));
-    const baseline = await measureProxyBaseline(stack.endpoints.botsWsUrl, stack.backend.wsUrl).catch((error: Error) => {
-      log(`proxy baseline not measured: ${error.message}`);
-      return undefined;
-    });
-
-    const runStartEpochMs = Date.now();
-    timelineStartedAt = new Date(runStartEpochMs).toISOString();
-    recorder = new HistoryRecorder(path.join(runDir, 'history.jsonl'), { runStartEpochMs });
-    const activeRecorder = recorder;
-    fleet = await startFleet({
-      scenario,
-      wsUrl: stack.endpoints.botsWsUrl,
-      wsUrlV6: stack.endpoints.botsWsUrlV6,
-      runStartEpochMs,
-      recorder,
-      metricsPort: fleetPort,
-      timing: clientTiming(scenario.client),
-      signal,
-      log,
-    });
-    const activeFleet = fleet;
-    const activeFaults = new Set<string>();
-    const target: FaultTarget = { stack, log };
-    nemesis = startNemesis({
-      plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => defaultRegistry.locksOf(fault, params) }),
-      target,
-      registry: defaultRegistry,
-      runStartEpochMs,
-      signal,
-      log,
-      append(entry: Omit<NemesisOp, 'index'>) {
-        activeRecorder.append(entry);
-        const started = entry.f === 'fault-start';
-        if (started) activeFaults.add(entry.value.id);
-        else activeFaults.delete(entry.value.id);
-        activeFleet.setFaultActive(entry.value.fault, started);
-        void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
+      teardown: (s) => s.stack?.stop(),
+    },
+    {
+      title: 'postgres exporter',
+      async setup(s) {
+        const stack = s.stack!;
+        s.exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: ports.exporter });
+        // Prometheus 2.42 hands new targets to its scraper only every 5 s: wait, so the baseline phase has data.
+        await stack.prometheus.waitForTargetsUp?.(['backend', 'postgres'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));
+        const baseline = await measureProxyBaseline(stack.endpoints.botsWsUrl, stack.backend.wsUrl).catch((error: Error) => void log(`proxy baseline not measured: ${error.message}`));
+        if (baseline) s.proxyBaselineMs = baseline.addedMs;
       },
-    });
-    watchdog = watchStack(stack, () => activeFaults.size > 0, (message) => {
-      errors.push(message);
-      internal.abort();
-    });
-    progressTimer = setInterval(() => {
-      const progress = activeFleet.progress();
-      void reporters.onProgress?.({ elapsedMs: Date.now() - runStartEpochMs, ...progress, activeFaults: [...activeFaults] });
-    }, 1000);
-
-    const fleetDeadline = scenario.duration + scenario.recovery.window + FLEET_GRACE_MS;
-    const fleetResult = await withDeadline(fleet.done, fleetDeadline, () => {
-      errors.push(`the bots had not finished ${formatDuration(FLEET_GRACE_MS)} after the planned end; stopped them`);
-      return activeFleet.stop();
-    });
-    clearInterval(progressTimer);
-    faults = await nemesis.done;
-    errors.push(...fleetResult.errors);
-    if (fleetResult.loadGenerator.saturated) {
-      errors.push(
-        `the load generator saturated (CPU peak ${(fleetResult.loadGenerator.cpuPeakRatio * 100).toFixed(0)} %, event-loop lag p99 ${fleetResult.loadGenerator.eventLoopLagP99Ms.toFixed(1)} ms): latencies are overstated, so the run is invalid; use fewer bots or a bigger machine`,
-      );
-    }
-    for (const fault of faults) {
-      if (fault.error) errors.push(`fault ${fault.id} (${fault.fault}): ${fault.error}`);
-      if (!fault.healed) errors.push(`fault ${fault.id} (${fault.fault}) did not heal`);
-    }
-    if (options.signal?.aborted) errors.push('interrupted (SIGINT/SIGTERM) before the run finished');
-
-    if (!interrupted()) {
-      if (await waitReady(stack.backend.adminUrl, 30_000)) {
-        final = await readFinalSnapshot(stack.backend.adminUrl).catch((error: Error) => {
-          errors.push(`final snapshot unavailable: ${error.message}`);
+      teardown: (s) => s.exporter?.stop(),
+    },
+    {
+      title: 'history',
+      setup(s) {
+        if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the bots started');
+        s.runStartEpochMs = Date.now();
+        s.timelineStartedAt = new Date(s.runStartEpochMs).toISOString();
+        s.recorder = new HistoryRecorder(historyPath, { runStartEpochMs: s.runStartEpochMs });
+      },
+      teardown: (s) => s.recorder?.close(),
+    },
+    {
+      title: 'bots',
+      async setup(s) {
+        s.fleet = await startFleet({
+          scenario,
+          gameModule,
+          wsUrl: s.stack!.endpoints.botsWsUrl,
+          wsUrlV6: s.stack!.endpoints.botsWsUrlV6,
+          runStartEpochMs: s.runStartEpochMs!,
+          recorder: s.recorder!,
+          metricsPort: ports.fleet,
+          timing: clientTiming(scenario.client),
+          signal,
+          log,
+        });
+      },
+      async teardown(s) {
+        await s.fleet?.stop().catch((error: Error) => log(`fleet stop: ${error.message}`));
+      },
+    },
+    {
+      title: 'nemesis',
+      setup(s) {
+        const recorder = s.recorder!;
+        const fleet = s.fleet!;
+        const target: FaultTarget = { stack: s.stack!, log };
+        s.nemesis = startNemesis({
+          plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => parts.faults.locksOf(fault, params) }),
+          target,
+          registry: parts.faults,
+          runStartEpochMs: s.runStartEpochMs!,
+          signal,
+          log,
+          append(entry: Omit<NemesisOp, 'index'>) {
+            recorder.append(entry);
+            const started = entry.f === 'fault-start';
+            if (started) s.activeFaults.add(entry.value.id);
+            else s.activeFaults.delete(entry.value.id);
+            fleet.setFaultActive(entry.value.fault, started);
+            void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
+          },
+        });
+      },
+      async teardown(s) {
+        if (!s.nemesis) return;
+        await withDeadline(s.nemesis.done, 30_000, () => []).catch(() => undefined);
+        await s.nemesis.healAll().catch((error: Error) => errors.push(`heal failed: ${error.message}`));
+      },
+    },
+    {
+      title: 'watchdog',
+      setup(s) {
+        const fleet = s.fleet!;
+        s.watchdog = watchStack(s.stack!, () => s.activeFaults.size > 0, (message) => {
+          errors.push(message);
+          internal.abort();
+        });
+        s.progressTimer = setInterval(() => {
+          void reporters.onProgress?.({ elapsedMs: Date.now() - s.runStartEpochMs!, ...fleet.progress(), activeFaults: [...s.activeFaults] });
+        }, 1000);
+      },
+      teardown(s) {
+        clearInterval(s.watchdog);
+        clearInterval(s.progressTimer);
+      },
+    },
+    {
+      title: 'play',
+      async setup(s) {
+        const fleet = s.fleet!;
+        const fleetDeadline = scenario.duration + scenario.recovery.window + FLEET_GRACE_MS;
+        s.fleetResult = await withDeadline(fleet.done, fleetDeadline, () => {
+          errors.push(`the bots had not finished ${formatDuration(FLEET_GRACE_MS)} after the planned end; stopped them`);
+          return fleet.stop();
+        });
+        clearInterval(s.progressTimer);
+        s.faults = await s.nemesis!.done;
+        errors.push(...s.fleetResult.errors);
+        const load = s.fleetResult.loadGenerator;
+        if (load.saturated) {
+          errors.push(
+            `the load generator saturated (CPU peak ${(load.cpuPeakRatio * 100).toFixed(0)} %, event-loop lag p99 ${load.eventLoopLagP99Ms.toFixed(1)} ms): latencies are overstated, so the run is invalid; use fewer bots or a bigger machine`,
+          );
+        }
+        for (const fault of s.faults) {
+          if (fault.error) errors.push(`fault ${fault.id} (${fault.fault}): ${fault.error}`);
+          if (!fault.healed) errors.push(`fault ${fault.id} (${fault.fault}) did not heal`);
+        }
+        if (options.signal?.aborted) errors.push('interrupted (SIGINT/SIGTERM) before the run finished');
+      },
+    },
+    {
+      title: 'final state',
+      async setup(s) {
+        if (signal.aborted || !game.readFinalState) return;
+        const stack = s.stack!;
+        if (!(await waitReady(stack.backend.adminUrl, 30_000))) {
+          errors.push('the backend was not ready within 30 s after the run, so the final state could not be read');
+          return;
+        }
+        s.final = await game.readFinalState({ adminUrl: stack.backend.adminUrl, databaseUrl: stack.postgres.superuserUrl }).catch((error: Error) => {
+          errors.push(`final state unavailable: ${error.message}`);
           return undefined;
         });
-      } else {
-        errors.push('the backend was not ready within 30 s after the run, so the final state could not be read');
-      }
-    }
-    await recorder.close();
-    recorder = undefined;
-    history = await readHistoryAll(path.join(runDir, 'history.jsonl'));
-    const phases = faultWindows(history);
-    const analysis = analyzeHistory(history, phases);
-    const runEndAt = fleetResult.durationMs;
-    stats = {
-      ...historyStats(analysis, scenario.duration + scenario.recovery.window),
-      loadGenerator: fleetResult.loadGenerator,
-      ...(baseline ? { proxyBaselineMs: baseline.addedMs } : {}),
-    };
-    const checks = await runCheckers(scenario.checks, {
-      history,
-      final,
-      limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
-      lastHealAt: phases.lastHealAt,
-      runEndAt,
-    });
-    const invalidRun = interrupted() ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
-    const slos = [
-      ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),
-      ...(scenario.slos.prometheus
-        ? evaluateSeriesSlos(scenario.slos.prometheus, await queryPrometheusSlos(stack.endpoints.prometheusUrl, scenario.slos.prometheus, runStartEpochMs), phases)
-        : []),
-    ];
-    if (options.baseline) slos.push(...compareToBaseline({ runId, scenario: scenario.name, stats, slos }, options.baseline.run, options.baseline.tolerance));
-    series = await fetchPanelSeries(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }).catch(() => undefined);
-    // What each catalogue panel's PromQL returned from this run's live Prometheus.
-    fs.writeFileSync(
-      path.join(runDir, 'panels.json'),
-      JSON.stringify((series ?? []).map((panel) => ({ id: panel.panelId, expr: panel.expr, series: panel.lines.length, points: panel.lines.reduce((n, line) => n + line.points.length, 0), error: panel.error })), null, 2),
-    );
-    verdictInput = withholdLivenessFailures({ checks, slos }, invalidRun);
-    if (stats.actions.ok === 0) errors.push('no action completed ok: nothing was tested (did the bots reach the backend?)');
-  } catch (error) {
-    errors.push(error instanceof HarnessError ? error.message : ((error as Error).stack ?? String(error)));
-  }
-  // Teardown always runs, and before the verdict: a run that leaves debris is not a pass.
-  clearInterval(progressTimer);
-  clearInterval(watchdog);
-  internal.abort(); // no new faults, bots wind down
-  if (nemesis) await withDeadline(nemesis.done, 30_000, () => []).catch(() => undefined);
-  await nemesis?.healAll().catch((error: Error) => errors.push(`heal failed: ${error.message}`));
-  await fleet?.stop().catch((error: Error) => log(`fleet stop: ${error.message}`));
-  await recorder?.close().catch(() => undefined);
-  await exporter?.stop().catch(() => undefined);
-  await stack?.stop().catch((error: Error) => errors.push(`stack ${error.message}`));
-  return finish(verdictInput);
+      },
+    },
+    {
+      title: 'verdict',
+      async setup(s) {
+        const stack = s.stack!;
+        const fleetResult = s.fleetResult!;
+        await s.recorder!.close();
+        const history: HistoryEntry[] = await readHistoryAll(historyPath);
+        const phases = faultWindows(history);
+        const analysis = analyzeHistory(history, phases);
+        const runEndAt = fleetResult.durationMs;
+        s.stats = {
+          ...historyStats(analysis, scenario.duration + scenario.recovery.window),
+          droppedArrivals: fleetResult.dropped,
+          loadGenerator: fleetResult.loadGenerator,
+          ...(s.proxyBaselineMs !== undefined ? { proxyBaselineMs: s.proxyBaselineMs } : {}),
+        };
+        const checks = await runCheckers(scenario.checks as never, {
+          history,
+          final: s.final as never,
+          limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
+          lastHealAt: phases.lastHealAt,
+          runEndAt,
+        });
+        const invalidRun = signal.aborted ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
+        const slos = [
+          ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),
+          ...(scenario.slos.prometheus
+            ? evaluateSeriesSlos(scenario.slos.prometheus, await queryPrometheusSlos(stack.endpoints.prometheusUrl, scenario.slos.prometheus, s.runStartEpochMs!), phases)
+            : []),
+        ];
+        if (options.baseline) slos.push(...compareToBaseline({ runId, scenario: scenario.name, stats: s.stats, slos }, options.baseline.run, options.baseline.tolerance));
+        s.series = await snapshotPanels(stack.endpoints.prometheusUrl, PANEL_CATALOGUE, { start: startedAt.getTime(), end: Date.now(), stepSeconds: 1 }, runDir);
+        s.verdictInput = withholdLivenessFailures({ checks, slos }, invalidRun);
+        if (s.stats.actions.ok === 0) errors.push('no action completed ok: nothing was tested (did the bots reach the backend?)');
+      },
+    },
+  ];
 
-  async function finish(verdictInput: Pick<RunSummary, 'checks' | 'slos'>): Promise<RunSummary> {
-    const decision = decideVerdict({ ...verdictInput, errors });
+  await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
+  // The tasks watch `signal` themselves: after an abort the play ends early, and the verdict still
+  // judges the safety checks on what happened (the liveness ones are withheld).
+  const outcome = await runTasks(tasks, state, {
+    beforeTeardown: () => internal.abort(), // no new faults, bots wind down
+    log: (line) => log(line),
+  });
+  for (const failure of outcome.errors) {
+    const error = failure.error;
+    const message = error instanceof HarnessError ? error.message : ((error as Error)?.stack ?? String(error));
+    errors.push(failure.phase === 'teardown' ? `${failure.task} teardown: ${(error as Error)?.message ?? String(error)}` : message);
+  }
+  return finish(reporters);
+
+  async function finish(reporters: ReporterMultiplexer): Promise<RunSummary> {
+    const decision = decideVerdict({ ...state.verdictInput, errors });
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
       scenario: scenario.name,
+      game: game.name,
       seed,
       verdict: decision.verdict,
       exitCode: decision.exitCode,
       startedAt: startedAt.toISOString(),
-      ...(timelineStartedAt ? { timelineStartedAt } : {}),
+      ...(state.timelineStartedAt ? { timelineStartedAt: state.timelineStartedAt } : {}),
       finishedAt: finishedAt.toISOString(),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir,
-      ...verdictInput,
-      faults,
-      stats,
+      ...state.verdictInput,
+      faults: state.faults,
+      stats: state.stats,
       errors,
       artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
-    await reporters.onRunEnd?.(summary, { runDir, series, historyPath: path.join(runDir, 'history.jsonl') });
+    await reporters.onRunEnd?.(summary, { runDir, series: state.series, historyPath });
     for (const failure of reporters.reporterErrors) process.stderr.write(`lagstorm: reporter ${failure.reporter} failed in ${failure.hook}: ${failure.message}\n`);
     return summary;
   }

@@ -1,19 +1,18 @@
 /**
- * `lagstorm selftest`: proves the verdict is right. Each planted defect of the reference backend
- * has a scenario in games/reference/self-test/ that must FAIL through the intended checker or SLO; the
- * same scenarios with the correct backend must PASS over several seeds.
+ * `lagstorm selftest`: proves the verdict is right. Each planted defect of every bundled game has
+ * a scenario in its game's self-test folder (games/<name>/self-test/) that must FAIL through the
+ * intended checker or SLO; the same scenarios with the correct backend must PASS over several seeds.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from './exit-codes';
-import { REPO_ROOT } from '../stack/tools/catalog';
+import type { RunParts } from './parts';
 import { runScenario } from './runner';
 import { loadScenarioInput } from './scenario/load';
 import type { RunSummary } from './summary';
 
-export const SELF_TEST_DIR = path.join(REPO_ROOT, 'games', 'reference', 'self-test');
-
 export interface SelfTestCase {
+  game: string;
   file: string;
   name: string;
   defect: string;
@@ -22,6 +21,7 @@ export interface SelfTestCase {
 }
 
 export interface SelfTestRow {
+  game: string;
   case: string;
   defect: string;
   seed: number;
@@ -35,7 +35,15 @@ export interface SelfTestRow {
   runDir: string;
 }
 
-export function discoverSelfTests(dir = SELF_TEST_DIR): SelfTestCase[] {
+/** Every bundled game's self-test cases, game by game. */
+export function discoverAllSelfTests(parts: RunParts): SelfTestCase[] {
+  return parts.games.names().flatMap((name) => {
+    const game = parts.games.load(parts.games.resolve(name, '.'));
+    return game.selfTestDir ? discoverSelfTests(game.selfTestDir, game.name) : [];
+  });
+}
+
+export function discoverSelfTests(dir: string, game: string): SelfTestCase[] {
   return fs
     .readdirSync(dir)
     .filter((file) => file.endsWith('.scenario.ts'))
@@ -47,7 +55,7 @@ export function discoverSelfTests(dir = SELF_TEST_DIR): SelfTestCase[] {
       if (!defect || defect === 'none' || !module.caughtBy?.length) {
         throw new InvalidInputError(`${full}: a self-test scenario sets backend.defect and exports \`caughtBy\` (the checkers or slo:<metric> that must catch it)`);
       }
-      return { file: full, name: module.default?.name ?? file, defect, caughtBy: module.caughtBy };
+      return { game, file: full, name: module.default?.name ?? file, defect, caughtBy: module.caughtBy };
     });
 }
 
@@ -69,9 +77,9 @@ export interface SelfTestOptions {
   onRow?: (row: SelfTestRow) => void;
 }
 
-export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestRow[]> {
+export async function runSelfTest(options: SelfTestOptions, parts: RunParts): Promise<SelfTestRow[]> {
   const rows: SelfTestRow[] = [];
-  const cases = discoverSelfTests().filter((c) => !options.only?.length || options.only.includes(c.defect));
+  const cases = discoverAllSelfTests(parts).filter((c) => !options.only?.length || options.only.includes(c.defect));
   const record = (row: SelfTestRow) => {
     rows.push(row);
     options.onRow?.(row);
@@ -85,10 +93,11 @@ export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestRow
     for (const run of runs) {
       if (options.signal?.aborted) return rows;
       const started = Date.now();
-      const summary = await runScenario({ scenarioInput: input, seed: run.seed, defect: run.defect, outDir: options.outDir, reporters: ['json', 'junit', 'markdown', 'html'], signal: options.signal });
+      const summary = await runScenario({ scenarioInput: input, seed: run.seed, defect: run.defect, outDir: options.outDir, reporters: ['json', 'junit', 'markdown', 'html'], signal: options.signal }, parts);
       const caught = failures(summary);
       const ok = run.expected === 'fail' ? summary.verdict === 'fail' && caught.some((name) => testCase.caughtBy.includes(name)) : summary.verdict === 'pass';
       record({
+        game: testCase.game,
         case: testCase.name,
         defect: run.defect,
         seed: run.seed,
@@ -106,8 +115,8 @@ export async function runSelfTest(options: SelfTestOptions): Promise<SelfTestRow
 }
 
 export function formatSelfTestTable(rows: SelfTestRow[]): string {
-  const header = ['defect', 'seed', 'expected catcher', 'caught by', 'verdict', 'ok', 'seconds'];
-  const body = rows.map((row) => [row.defect, String(row.seed), row.expectedCatcher, row.caughtBy.join(', '), row.verdict, row.ok ? 'yes' : 'NO', row.seconds.toFixed(1)]);
+  const header = ['game', 'defect', 'seed', 'expected catcher', 'caught by', 'verdict', 'ok', 'seconds'];
+  const body = rows.map((row) => [row.game, row.defect, String(row.seed), row.expectedCatcher, row.caughtBy.join(', '), row.verdict, row.ok ? 'yes' : 'NO', row.seconds.toFixed(1)]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

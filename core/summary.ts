@@ -35,6 +35,8 @@ export interface RunStats {
   reconnects: number;
   desyncs: number;
   gaveUp: number;
+  /** Open-model arrivals dropped because `maxBots` were online. */
+  droppedArrivals: number;
   loadGenerator: { cpuPeakRatio: number; eventLoopLagP99Ms: number; saturated: boolean };
   /** No-toxic Toxiproxy round trip measured at the start of the run (ms). */
   proxyBaselineMs?: number;
@@ -43,6 +45,8 @@ export interface RunStats {
 export interface RunSummary {
   runId: string;
   scenario: string;
+  /** The game plug-in the scenario ran ('reference', or the plug-in's own name). */
+  game?: string;
   seed: number;
   verdict: Verdict;
   exitCode: 0 | 1 | 2 | 3;

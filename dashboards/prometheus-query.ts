@@ -2,6 +2,8 @@
  * Range data for the catalogue's panels straight from Prometheus (/api/v1/query_range), for the
  * HTML report's charts and the "every panel returns data" check.
  */
+import { writeFileSync } from 'node:fs';
+import { join as pathJoin } from 'node:path';
 import type { CataloguePanel, PanelUnit } from './catalogue';
 import { resolveGrafanaVariables } from './promql';
 
@@ -130,4 +132,12 @@ export async function fetchPanelSeries(prometheusUrl: string, catalogue: readonl
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, catalogue.length) }, worker));
   return results;
+}
+
+/** Every catalogue panel's series over the run, plus panels.json in the run folder (what each PromQL returned). */
+export async function snapshotPanels(prometheusUrl: string, catalogue: readonly CataloguePanel[], range: RangeOptions, runDir: string): Promise<PanelSeries[] | undefined> {
+  const series = await fetchPanelSeries(prometheusUrl, catalogue, range).catch(() => undefined);
+  const rows = (series ?? []).map((panel) => ({ id: panel.panelId, expr: panel.expr, series: panel.lines.length, points: panel.lines.reduce((n, line) => n + line.points.length, 0), error: panel.error }));
+  writeFileSync(pathJoin(runDir, 'panels.json'), JSON.stringify(rows, null, 2));
+  return series;
 }

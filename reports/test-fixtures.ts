@@ -60,6 +60,7 @@ export function failingRunSummary(runDir: string): RunSummary {
       reconnects: 40,
       desyncs: 0,
       gaveUp: 0,
+      droppedArrivals: 0,
       loadGenerator: { cpuPeakRatio: 0.41, eventLoopLagP99Ms: 3.2, saturated: false },
       proxyBaselineMs: 0.4,
     },

@@ -11,6 +11,7 @@ import { getProfile } from '../bots/behaviours/profiles';
 import type { Distribution } from '../core/distributions';
 import type { BotEvent, ClientOp, HistoryEntry } from '../core/history';
 import { loadScenario } from '../core/runner';
+import { defaultParts } from '../cli/composition-root';
 import type { RunSummary } from '../core/summary';
 import { REPO, runCli, type CliResult } from './run-cli';
 
@@ -55,7 +56,7 @@ describe('incident scenarios: validation', () => {
   });
 
   it.each(incidentFiles)('%s validates, is short, documents itself and leaves every bot time to act after the last heal', (file) => {
-    const { scenario } = loadScenario({ scenarioFile: path.join(INCIDENTS, file) });
+    const { scenario } = loadScenario({ scenarioFile: path.join(INCIDENTS, file) }, defaultParts);
     expect(scenario.name).toBe(`incident-${file.replace('.scenario.ts', '')}`);
     expect(scenario.duration).toBeLessThanOrEqual(30_000);
     expect(scenario.backend.defect).toBe('none');
@@ -72,10 +73,10 @@ describe('incident scenarios: validation', () => {
   });
 
   it('reports a mistake in an incident scenario with its path (the files are checked, not just loaded)', () => {
-    const { scenario } = loadScenario({ scenarioFile: path.join(INCIDENTS, 'checkpoint-storm.scenario.ts') });
+    const { scenario } = loadScenario({ scenarioFile: path.join(INCIDENTS, 'checkpoint-storm.scenario.ts') }, defaultParts);
     const broken = JSON.parse(JSON.stringify(scenario)) as { faults: { timeline: Array<{ params: Record<string, unknown> }> } };
     broken.faults.timeline[0].params.maxWalSize = 'tiny';
-    expect(() => loadScenario({ scenarioInput: broken })).toThrow(/faults\.timeline\[0\]\.params\.maxWalSize/);
+    expect(() => loadScenario({ scenarioInput: broken }, defaultParts)).toThrow(/faults\.timeline\[0\]\.params\.maxWalSize/);
   });
 });
 

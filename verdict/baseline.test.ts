@@ -14,7 +14,7 @@ function run(id: string, phases: { baseline?: LatencyStats; fault?: LatencyStats
     latencyByPhase: Object.fromEntries(Object.entries(phases).map(([phase, stats]) => [phase, { all: stats }])),
     reconnects: 0,
     desyncs: 0,
-    gaveUp: 0,
+    droppedArrivals: 0, gaveUp: 0,
     loadGenerator: { cpuPeakRatio: 0.2, eventLoopLagP99Ms: 2, saturated: false },
   } as RunStats;
   return { runId: id, scenario: 'smoke', stats, slos: extra.slos ?? [] };

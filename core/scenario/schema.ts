@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
-import { CHECK_NAMES } from '../../verdict/types';
 import { parseSloExpression, SLO_HINT } from '../../verdict/slo-expression';
 import { sloStatProblem, type SloMetric } from '../../verdict/slo';
 
@@ -85,6 +84,8 @@ export const scenarioSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes, e.g. "login-storm"'),
     description: z.string().optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    /** The game plug-in: a bundled game's name, or a path (relative to the scenario file) to a module exporting defineGame({...}). */
+    game: z.string().min(1).default('reference'),
     runtime: z.enum(['process', 'containers']).default('process'),
     /** How long bots play; faults happen inside this window, recovery follows it. */
     duration: positiveDuration,
@@ -101,7 +102,7 @@ export const scenarioSchema = z
         defect: z.string().default('none'),
         env: z.record(z.string(), z.string()).default({}),
         args: z.array(z.string()).default([]),
-        /** Your own backend: a .ts/.js entry point taking the reference backend's flags and admin API. */
+        /** Your own backend: a .ts/.js entry point taking the standard flags (--port, --admin-port, --database-url, --defect) instead of the game's. */
         entry: z.string().optional(),
       })
       .default({ defect: 'none', env: {}, args: [] }),
@@ -144,7 +145,8 @@ export const scenarioSchema = z
           .optional(),
       })
       .default({}),
-    checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
+    /** Checkers to run (generic ones and the game's own); default (or []): all the game can feed. */
+    checks: z.array(z.string().min(1)).default([]),
     /** How the bots behave as network clients; match your real game client. Unset fields keep the defaults. */
     client: z
       .strictObject({

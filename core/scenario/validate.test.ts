@@ -5,6 +5,8 @@ import { validateScenario, type ScenarioCatalog } from './validate';
 
 const latencyParams = z.strictObject({ link: z.enum(['bots-backend', 'backend-db']).default('bots-backend'), latency: z.number().int().positive() });
 const catalog: ScenarioCatalog = {
+  game: 'reference',
+  checks: ['recovery', 'no-desync'],
   profiles: ['casual', 'grinder', 'gifter', 'churner'],
   defects: ['no-dedup', 'ack-before-commit'],
   faultTypes: ['latency'],
@@ -104,7 +106,9 @@ describe('validateScenario', () => {
 
 describe('faults that would undo each other', () => {
   // The real registry: its faults declare what they hold alone (a PostgreSQL setting, a process).
-  const { defaultCatalog } = jest.requireActual<typeof import('../catalog')>('../catalog');
+  const { catalogFor } = jest.requireActual<typeof import('./catalog')>('./catalog');
+  const { defaultRegistry } = jest.requireActual<typeof import('../../chaos/registry')>('../../chaos/registry');
+  const defaultCatalog = catalogFor({ name: 'reference', description: '', client: () => ({ connect: () => Promise.reject(new Error('unused')) }), actions: {}, profiles: {} }, defaultRegistry);
   const timeline = (...steps: Array<[at: string, duration: string, fault: string]>) => ({
     ...valid,
     duration: '60s',

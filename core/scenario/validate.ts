@@ -14,7 +14,11 @@ export interface ParamIssue {
 
 /** What the registries contribute to validation; core knows only this shape, never a fault. */
 export interface ScenarioCatalog {
+  /** The scenario's game, for messages. */
+  game: string;
   profiles: readonly string[];
+  /** Every checker the game can be checked with (generic ones and its own). */
+  checks: readonly string[];
   defects: readonly string[];
   faultTypes: readonly string[];
   /** `locks`: what the fault holds alone while active; timeline steps sharing one must not overlap. */
@@ -105,12 +109,17 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
   for (const [group, spec] of Object.entries(bots)) {
     const profile = spec && typeof spec === 'object' ? spec.profile : undefined;
     if (typeof profile === 'string' && !catalog.profiles.includes(profile)) {
-      problems.push({ path: `bots.${group}.profile`, message: `unknown profile "${profile}"; ${knownList(catalog.profiles)}` });
+      problems.push({ path: `bots.${group}.profile`, message: `unknown profile "${profile}" for game "${catalog.game}"; ${knownList(catalog.profiles)}` });
     }
   }
   const backend = raw.backend as { defect?: unknown } | undefined;
   if (backend && typeof backend.defect === 'string' && backend.defect !== 'none' && !catalog.defects.includes(backend.defect)) {
-    problems.push({ path: 'backend.defect', message: `unknown defect "${backend.defect}"; use "none" or one of: ${catalog.defects.join(', ')}` });
+    problems.push({ path: 'backend.defect', message: `unknown defect "${backend.defect}" for game "${catalog.game}"; use "none"${catalog.defects.length ? ` or one of: ${catalog.defects.join(', ')}` : ''}` });
+  }
+  if (Array.isArray(raw.checks)) {
+    raw.checks.forEach((name, i) => {
+      if (typeof name === 'string' && !catalog.checks.includes(name)) problems.push({ path: `checks[${i}]`, message: `unknown checker "${name}" for game "${catalog.game}"; ${knownList(catalog.checks)}` });
+    });
   }
   const faults = (raw.faults ?? {}) as { timeline?: unknown; random?: { mix?: unknown } };
   const timelineLocks = new Map<number, string[]>();
@@ -134,5 +143,5 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
     throw new InvalidInputError(`${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, lines);
   }
-  return parsed.data;
+  return { ...parsed.data, checks: parsed.data.checks.length ? parsed.data.checks : [...catalog.checks] };
 }

@@ -1,0 +1,13 @@
+/** The one place that names the concrete parts: bundled games, faults, runtimes and reporters. */
+import { defaultRegistry } from '../chaos/registry';
+import type { RunParts } from '../core/parts';
+import { bundledGames } from '../games';
+import { createDefaultReporters, type ReporterName } from '../reports';
+import { getRuntime } from '../stack/runtimes';
+
+export const defaultParts: RunParts = {
+  games: bundledGames,
+  faults: defaultRegistry,
+  runtime: getRuntime,
+  reporters: ({ only, extra }) => createDefaultReporters({ only: only as ReporterName[] | undefined, extra }),
+};

@@ -1,0 +1,24 @@
+/**
+ * The concrete parts a run is made of, handed to the use-cases (run, capacity, selftest) by the
+ * composition root (cli/composition-root.ts). Core names only these ports, never a plug-in.
+ */
+import type { FaultRegistry } from '../chaos/registry';
+import type { ReporterMultiplexer, Reporter } from '../reports/reporter';
+import type { Runtime } from '../stack/types';
+import type { GameDefinition } from './game';
+
+export interface GameCatalog {
+  /** Names of the bundled games ('reference', ...). */
+  names(): string[];
+  /** A bundled game's name, or a module path relative to `baseDir`, to an absolute module path. Throws InvalidInputError. */
+  resolve(nameOrPath: string, baseDir: string): string;
+  load(modulePath: string): GameDefinition;
+}
+
+export interface RunParts {
+  games: GameCatalog;
+  faults: FaultRegistry;
+  /** Throws InvalidInputError for an unknown runtime, HarnessError for one that cannot run here. */
+  runtime(name: string): Runtime;
+  reporters(options: { only?: string[]; extra?: Reporter[] }): ReporterMultiplexer;
+}
