@@ -1,7 +1,7 @@
 /**
  * Starts one container of the stack through testcontainers 11: host networking (loopback only),
  * labelled with the run id so `lagstorm cleanup` finds it, Ryuk off (its image cannot be pulled
- * here), a local image only (never a pull), and a readiness check. When it does not become ready,
+ * here) and the host set to 127.0.0.1 (see configureTestcontainers), a local image only (never a pull), and a readiness check. When it does not become ready,
  * the error names the image, the exit code and the last log lines, and no container is left.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,9 +12,15 @@ import { HarnessError } from '../../core/exit-codes';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import { imageHash } from './docker-cli';
 
-/** testcontainers reads this when it first needs its reaper; an explicit user setting wins. */
-function disableRyuk(): void {
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+/**
+ * testcontainers reads these when it first needs them; explicit user settings win. Ryuk's image
+ * cannot be pulled here. The host override: on a machine that is itself a container (/.dockerenv),
+ * testcontainers looks for the gateway of the `bridge` network, which a dockerd started with
+ * --bridge=none does not have ("no such network"); with host networking the host is loopback anyway.
+ */
+export function configureTestcontainers(env: NodeJS.ProcessEnv = process.env): void {
+  env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }
 
 export const RUN_ID_LABEL = 'lagstorm.run-id';
@@ -101,7 +107,7 @@ function waitStrategyOf(ready: Readiness): WaitStrategy {
 
 /** Removes every container (running or not) carrying `label=value`; returns how many. */
 export async function removeLabelled(label: string, value: string): Promise<number> {
-  disableRyuk();
+  configureTestcontainers();
   const client = await getContainerRuntimeClient();
   const docker = client.container.dockerode;
   const found = await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } });
@@ -115,7 +121,7 @@ export function removeRunContainers(runId: string): Promise<number> {
 }
 
 export async function startContainer(spec: ContainerSpec): Promise<StartedTestContainer> {
-  disableRyuk();
+  configureTestcontainers();
   // testcontainers would try a pull for a missing image, which cannot work here (no registry).
   if ((await imageHash(spec.image)) === undefined) {
     throw new HarnessError(`image ${spec.image} (${spec.role}) is not on this Docker engine; run \`lagstorm setup --containers\` to build lagstorm's images, or load/pull ${spec.image} yourself`);
