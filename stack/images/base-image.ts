@@ -60,7 +60,7 @@ export async function ensureBaseImage(options: { log: (line: string) => void; lo
   }
   const logFile = path.join(options.logDir, 'base.log');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-rootfs-'));
-  options.log(`building ${BASE_IMAGE}: debootstrap --variant=minbase bookworm from ${apt.mirror} (about 30 s; log ${logFile})`);
+  options.log(`building ${BASE_IMAGE}: debootstrap --variant=minbase bookworm from ${apt.mirror} (30 s to 2 min; log ${logFile})`);
   try {
     await runLogged('debootstrap', ['--variant=minbase', 'bookworm', root, apt.mirror], logFile, `debootstrap bookworm from ${apt.mirror}`, { timeoutMs: 900_000 });
     const etcApt = path.join(root, 'etc', 'apt');
