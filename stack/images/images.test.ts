@@ -66,7 +66,7 @@ describe('lagstorm images under testcontainers (host network)', () => {
       const version = (await client.query('SHOW server_version')).rows[0].server_version as string;
       expect(version).toMatch(/^15\./);
       const walLink = await postgres.exec(['readlink', '/var/lib/lagstorm/pgdata/pg_wal']);
-      expect(walLink.output.trim()).toBe('/var/lib/lagstorm/pgwal');
+      expect(walLink.output.trim()).toBe('/var/lib/lagstorm/pgwal/pg_wal');
     } finally {
       await client.end();
     }
