@@ -17,6 +17,7 @@ import type { RunParts } from '../core/parts';
 import { defaultParts } from './composition-root';
 import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
+import { containersReport } from '../stack/images/images';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -75,7 +76,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--json', 'print JSON instead of a table')
     .action(async (options: { json?: boolean }) => {
       const statuses = await doctor();
-      console.log(options.json ? JSON.stringify(statuses, null, 2) : formatDoctor(statuses));
+      console.log(options.json ? JSON.stringify(statuses, null, 2) : `${formatDoctor(statuses)}\n\n${(await containersReport()).text}`);
       const missing = statuses.filter((s) => s.required && !s.present);
       if (missing.length) {
         console.error(`\nmissing: ${missing.map((s) => s.name).join(', ')}; run \`lagstorm setup\``);
@@ -85,13 +86,15 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
 
   program
     .command('setup')
-    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into .tools/bin; idempotent')
+    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into .tools/bin, with --containers the Docker engine and images; idempotent')
     .option('--all', 'also install optional parts (dockerd)')
+    .option('--containers', "also ready the containers runtime: docker.io, a running dockerd (no bridge, no iptables), and lagstorm's images built locally (cached by content hash)")
     .option('--quiet', 'print only problems and one summary line')
-    .action(async (options: { all?: boolean; quiet?: boolean }) => {
+    .action(async (options: { all?: boolean; containers?: boolean; quiet?: boolean }) => {
       const started = Date.now();
-      const result = await setup({ all: options.all, log: (line) => console.log(`setup: ${line}`) });
+      const result = await setup({ all: options.all, containers: options.containers, log: (line) => console.log(`setup: ${line}`) });
       if (!options.quiet) console.log(formatDoctor(result.statuses));
+      if (!options.quiet && result.images) console.log(`\n${result.images.map((r) => `${r.action.padEnd(6)}  ${r.image}  ${r.seconds.toFixed(1)}s`).join('\n')}`);
       if (!result.ok) {
         console.error(`\nsetup could not install everything. Do this, then run \`lagstorm setup\` again:\n${result.manual.map((m) => `  ${m}`).join('\n')}`);
         process.exitCode = ExitCode.harnessError;

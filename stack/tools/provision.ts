@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TOOLS, TOOLS_BIN, type ToolSpec } from './catalog';
+import { ensureImages, type ImageReport } from '../images/images';
 
 const exec = promisify(execFile);
 
@@ -79,6 +80,8 @@ export interface SetupResult {
   /** Exactly what a person must install when we cannot (no root, no Go). */
   manual: string[];
   statuses: ToolStatus[];
+  /** With `containers`: each image, built now or already up to date. */
+  images?: ImageReport[];
 }
 
 export interface SetupOptions {
@@ -91,6 +94,8 @@ export interface SetupOptions {
   isRoot?: boolean;
   /** For tests: where to look for `go` (default: PATH). */
   goCommand?: string;
+  /** Also make the containers runtime ready: docker.io, a running dockerd, lagstorm's images. */
+  containers?: boolean;
 }
 
 export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
@@ -100,7 +105,7 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
   const tools = options.tools ?? TOOLS;
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   let statuses = await doctor(tools);
-  const wanted = (s: ToolStatus) => (!s.present || s.outdated === true) && (s.required || options.all || s.name === 'nft');
+  const wanted = (s: ToolStatus) => (!s.present || s.outdated === true) && (s.required || options.all || s.name === 'nft' || (options.containers === true && s.name === 'dockerd'));
   const missing = tools.filter((spec) => statuses.some((s) => s.name === spec.name && wanted(s)));
 
   const aptSpecs = missing.filter((spec) => spec.source.kind === 'apt');
@@ -144,7 +149,17 @@ export async function setup(options: SetupOptions = {}): Promise<SetupResult> {
     }
   }
 
+  let images: ImageReport[] | undefined;
+  if (options.containers && manual.length === 0) {
+    try {
+      images = await ensureImages({ log });
+      installed.push(...images.filter((r) => r.action === 'built').map((r) => r.image));
+    } catch (error) {
+      manual.push(`the containers runtime is not ready: ${(error as Error).message}`);
+    }
+  }
+
   statuses = await doctor(tools);
   const stillMissing = statuses.filter((s) => s.required && !s.present);
-  return { ok: stillMissing.length === 0 && manual.length === 0, installed, manual, statuses };
+  return { ok: stillMissing.length === 0 && manual.length === 0, installed, manual, statuses, ...(images ? { images } : {}) };
 }
