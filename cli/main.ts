@@ -14,6 +14,7 @@ import { runCapacity } from '../core/capacity';
 import { baselineRunSchema, DEFAULT_BASELINE_TOLERANCE, type BaselineRun } from '../verdict/baseline';
 import { loadScenario, runScenario, type RunOptions } from '../core/runner';
 import { formatSelfTestTable, runSelfTest } from '../core/selftest';
+import { debrisUndoers } from '../chaos/debris-undoers';
 import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 
@@ -139,7 +140,7 @@ export function buildProgram(): Command {
     .option('--runs <dir>', 'the runs folder', defaultRunsDir())
     .option('--force', 'also clean runs whose lagstorm process still lives')
     .action(async (options: { runs: string; force?: boolean }) => {
-      const report = await cleanupDebris(options.runs, { force: options.force, log: (line) => console.log(line) });
+      const report = await cleanupDebris(options.runs, { undoers: debrisUndoers, force: options.force, log: (line) => console.log(line) });
       const actions = report.runs.flatMap((run) => run.actions);
       console.log(`cleanup: ${report.runs.length} run(s) inspected, ${actions.filter((a) => a.outcome === 'undone').length} item(s) removed, ${report.failed} failed`);
       if (report.failed) process.exitCode = ExitCode.harnessError;

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HistoryRecorder, readHistoryAll, startFleet, type StartedFleet } from '../bots';
+import { debrisUndoers } from '../chaos/debris-undoers';
 import type { FaultTarget } from '../chaos/fault';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
 import { defaultRegistry } from '../chaos/registry';
@@ -241,6 +242,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       ],
       signal,
       log,
+      debrisUndoers,
     });
     fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: stack.runtime, endpoints: stack.endpoints, links: stack.links }, null, 2));
     exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: exporterPort });
@@ -268,7 +270,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     });
     const activeFleet = fleet;
     const activeFaults = new Set<string>();
-    const target: FaultTarget = { stack, log };
+    const target: FaultTarget = { sut: stack.sut, log };
     nemesis = startNemesis({
       plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => defaultRegistry.locksOf(fault, params) }),
       target,

@@ -1,6 +1,6 @@
-import { defaultRegistry } from './registry';
-import { ToxiproxyApi } from '../stack/toxiproxy-api';
-import { connect, startTestStack, tcpRoundTrip, type TestStack } from './testing/test-stack';
+import { defaultRegistry } from '../registry';
+import { ToxiproxyApi } from '../../stack/toxiproxy-api';
+import { connect, startTestStack, tcpRoundTrip, type TestStack } from '../testing/test-stack';
 
 /** Injects a registered fault with params parsed as the nemesis does. */
 async function inject(t: TestStack, type: string, params: Record<string, unknown>, signal = new AbortController().signal) {
