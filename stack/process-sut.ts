@@ -2,6 +2,7 @@
  * The process runtime's SystemUnderTest: ServiceControls over local child processes (signals and
  * /proc stay in here), the database's host paths, the links' Toxiproxy proxies and host ports.
  */
+import fs from 'node:fs';
 import { HarnessError } from '../core/exit-codes';
 import type { DebrisRecorder } from './debris';
 import { readProcStat, type ManagedProcess } from './managed-process';
@@ -37,19 +38,35 @@ export const PROCESS_RUNTIME_CAPABILITIES: readonly Capability[] = [
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Signals the process group the service leads (PostgreSQL: the postmaster and its backends), else the process. */
+/** The service leads its own process group (spawned detached): PostgreSQL's postmaster and its backends. */
+const leadsGroup = (pid: number): boolean => readProcStat(pid)?.pgid === pid;
+
+/** Signals the process group the service leads, else the process. */
 function signalService(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(readProcStat(pid)?.pgid === pid ? -pid : pid, signal);
+    process.kill(leadsGroup(pid) ? -pid : pid, signal);
   } catch {
     // gone in between
   }
 }
 
+/** Live processes of the group `pgid` (from /proc). */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat?.pgid === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
+/** Waits (up to 1 s) until the service, and every process of its group, is frozen (state T) or running. */
 async function waitForState(pid: number, frozen: boolean): Promise<boolean> {
-  const isFrozen = () => readProcStat(pid)?.state === 'T';
-  for (let i = 0; i < 40 && isFrozen() !== frozen; i++) await sleep(25);
-  return isFrozen() === frozen;
+  const processes = () => (leadsGroup(pid) ? groupMembers(pid) : [pid]);
+  const settled = () => processes().every((member) => (readProcStat(member)?.state === 'T') === frozen);
+  for (let i = 0; i < 40 && !settled(); i++) await sleep(25);
+  return settled();
 }
 
 export interface ProcessServiceOptions {
