@@ -12,4 +12,11 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  {
+    // The stack is a port the fault families plug into, never the other way round (DESIGN.md, dependency direction).
+    files: ['stack/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/chaos', '**/chaos/**'], message: 'stack must not import chaos: take what a fault family provides (e.g. debris undoers) as a parameter from the composition root' }] }],
+    },
+  },
 );

@@ -1,11 +1,21 @@
 /**
  * Helpers that make the fault contract hard to break: `defineFault` types params from their zod
- * schema; `healOnce` turns a heal function into an idempotent one (concurrent calls share one run,
+ * schema and refuses to inject into a SUT lacking a capability the fault `requires`; `healOnce` turns a heal function into an idempotent one (concurrent calls share one run,
  * a successful heal is never repeated, a failed one may be retried).
  */
 import type { z, ZodType } from 'zod';
+import { HarnessError } from '../core/exit-codes';
 import type { DebrisItem, DebrisRecorder } from '../stack/debris';
+import { missingCapabilities, type Capability, type SystemUnderTest } from '../stack/system-under-test';
 import type { Fault, FaultHandle, FaultTarget } from './fault';
+
+/** Why `sut` cannot take this fault, or undefined when it offers every capability the fault requires. */
+export function capabilityProblem(faultType: string, required: readonly Capability[], sut: Pick<SystemUnderTest, 'runtime' | 'capabilities'>): string | undefined {
+  if (required.length === 0) return undefined;
+  const missing = missingCapabilities(required, sut.capabilities ?? new Set());
+  if (missing.length === 0) return undefined;
+  return `fault "${faultType}" needs ${missing.join(', ')}, which this ${sut.runtime ?? 'unknown'} system under test does not offer`;
+}
 
 export function defineFault<S extends ZodType<Record<string, unknown>>>(fault: {
   type: string;
@@ -13,11 +23,20 @@ export function defineFault<S extends ZodType<Record<string, unknown>>>(fault: {
   description: string;
   params: S;
   requiresRoot?: boolean;
+  requires: (params: z.output<S>) => Capability[];
   targetOf?: (params: z.output<S>) => string;
   locks?: (params: z.output<S>) => string[];
   inject(target: FaultTarget, params: z.output<S>, signal: AbortSignal): Promise<FaultHandle>;
 }): Fault<z.output<S>> {
-  return fault as unknown as Fault<z.output<S>>;
+  const inject = fault.inject.bind(fault);
+  return {
+    ...fault,
+    async inject(target: FaultTarget, params: z.output<S>, signal: AbortSignal): Promise<FaultHandle> {
+      const problem = capabilityProblem(fault.type, fault.requires(params), target.sut);
+      if (problem) throw new HarnessError(`${problem}; use a runtime that offers it or drop the fault`);
+      return inject(target, params, signal);
+    },
+  } as unknown as Fault<z.output<S>>;
 }
 
 export function healOnce(heal: () => Promise<void>): () => Promise<void> {

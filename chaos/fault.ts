@@ -3,10 +3,11 @@
  * whose heal() is idempotent and always safe to call. Contract: chaos/CREATING_FAULTS.md.
  */
 import type { ZodType } from 'zod';
-import type { StartedStack } from '../stack/types';
+import type { Capability, SystemUnderTest } from '../stack/system-under-test';
 
+/** What a fault gets: the system under test (only through the capabilities it declared) and a log. */
 export interface FaultTarget {
-  stack: StartedStack;
+  sut: SystemUnderTest;
   log: (line: string) => void;
 }
 
@@ -26,6 +27,12 @@ export interface Fault<P = Record<string, unknown>> {
   readonly params: ZodType<P>;
   /** Faults needing root (nft, loop mounts, cgroups) say so; the runner checks before starting. */
   readonly requiresRoot?: boolean;
+  /**
+   * The SUT capabilities this fault needs with these params (e.g. `service:backend:kill`,
+   * `database:wal-dir`, `link:bots-backend`). A scenario asking a runtime for a fault it cannot do
+   * is refused before anything starts (registry.ts `faultProblems`), and inject refuses too.
+   */
+  requires(params: P): Capability[];
   /** What the fault hits, for the history ('bots-backend', 'postgres', ...); defaults to the family. */
   targetOf?(params: P): string;
   /**

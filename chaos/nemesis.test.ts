@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { NemesisOp } from '../core/history';
-import type { StartedStack } from '../stack/types';
+import type { SystemUnderTest } from '../stack/system-under-test';
 import { defineFault } from './define-fault';
 import type { Fault, FaultTarget } from './fault';
 import { planSchedule, runNemesis, startNemesis, type FaultsSpec } from './nemesis';
@@ -78,6 +78,7 @@ function recordingRegistry(events: string[]) {
       family: 'process',
       description: type,
       params: z.strictObject({ n: z.number().default(0) }),
+      requires: () => [],
       targetOf: () => 'backend',
       async inject(_target, p, signal) {
         if (behaviour.slowInjectMs) await new Promise((r) => setTimeout(r, behaviour.slowInjectMs));
@@ -97,7 +98,7 @@ function recordingRegistry(events: string[]) {
   return new FaultRegistry([make('ok', {}), make('bad-inject', { injectFails: true }), make('bad-heal', { healFails: true }), make('slow', { slowInjectMs: 150 })]);
 }
 
-const target: FaultTarget = { stack: {} as StartedStack, log: () => undefined };
+const target: FaultTarget = { sut: {} as SystemUnderTest, log: () => undefined };
 
 describe('runNemesis', () => {
   it('injects on time, heals after the duration, records ops and records, keeps going past failures', async () => {

@@ -1,4 +1,6 @@
-import { defaultRegistry, getFault, listFaults, validateFaultParams } from './registry';
+import { PROCESS_RUNTIME_CAPABILITIES } from '../stack/process-sut';
+import type { Capability, SystemUnderTest } from '../stack/system-under-test';
+import { defaultRegistry, faultProblems, getFault, listFaults, validateFaultParams, type RuntimeOffer } from './registry';
 
 describe('fault registry', () => {
   it('holds every built-in fault, each with a family and a description', () => {
@@ -25,5 +27,66 @@ describe('fault registry', () => {
     const [issue] = validateFaultParams('packet-loss', {});
     expect(issue.message).toMatch(/unknown fault "packet-loss"; known faults: backend-crash, .*kernel-packet-loss/);
     expect(() => getFault('packet-loss')).toThrow(/known faults/);
+  });
+});
+
+describe('fault capabilities', () => {
+  /** A containers-like runtime: services and SQL, one link, but no host access and no pg_wal on this host. */
+  const containers: RuntimeOffer = {
+    name: 'containers',
+    capabilities: ['service:backend:kill', 'service:backend:start', 'service:backend:stop', 'database:sql', 'link:bots-backend'],
+  };
+  const processOffer: RuntimeOffer = { name: 'process', capabilities: PROCESS_RUNTIME_CAPABILITIES };
+
+  it('every built-in fault names what it needs, and the process runtime offers it all', () => {
+    for (const fault of listFaults()) {
+      const required = defaultRegistry.requirementsOf(fault.type, {});
+      expect(required.length).toBeGreaterThan(0);
+      expect(required.filter((capability) => !PROCESS_RUNTIME_CAPABILITIES.includes(capability))).toEqual([]);
+    }
+    expect(defaultRegistry.requirementsOf('latency', { link: 'backend-db' })).toEqual(['link:backend-db']);
+    expect(defaultRegistry.requirementsOf('kernel-packet-loss', { target: 'postgres' })).toEqual(['host:nft']);
+    expect(defaultRegistry.requirementsOf('postgres-crash', {})).toEqual(['service:postgres:kill', 'service:postgres:start']);
+    expect(defaultRegistry.requirementsOf('wal-disk-full', {})).toContain('database:wal-dir');
+  });
+
+  it('faultProblems names each step the runtime cannot do, what is missing and the fix', () => {
+    const steps = {
+      timeline: [
+        { fault: 'latency', params: {} },
+        { fault: 'backend-crash', params: { downtime: 100 } },
+        { fault: 'wal-disk-full', params: {} },
+        { fault: 'latency', params: { link: 'backend-db' } },
+        { fault: 'no-such-fault', params: {} },
+        { fault: 'latency', params: { latency: -1, link: 'backend-db' } },
+      ],
+      random: { mix: [{ fault: 'checkpoint-storm', params: {} }, { fault: 'backend-pause', params: {} }] },
+    };
+    expect(faultProblems(steps, containers, { alternatives: [processOffer, containers] })).toEqual([
+      'faults.timeline[2].fault "wal-disk-full" needs database:wal-dir, database:stop-modes, service:postgres:start, host:loop-volume, which runtime "containers" does not offer; use runtime "process" or drop the fault',
+      'faults.timeline[3].fault "latency" needs link:backend-db, which runtime "containers" does not offer; use runtime "process" or drop the fault',
+      'faults.random.mix[1].fault "backend-pause" needs service:backend:pause, which runtime "containers" does not offer; use runtime "process" or drop the fault',
+    ]);
+    expect(faultProblems({ timeline: [{ fault: 'kernel-packet-loss' }] }, containers)).toEqual([
+      'faults.timeline[0].fault "kernel-packet-loss" needs host:nft, which runtime "containers" does not offer; drop the fault',
+    ]);
+    expect(faultProblems(steps, processOffer)).toEqual([]);
+  });
+
+  it('inject refuses a system under test that lacks a required capability, before touching it', async () => {
+    const touched: string[] = [];
+    const sut = {
+      runtime: 'containers',
+      capabilities: new Set<Capability>(['database:sql']),
+      get services() {
+        touched.push('services');
+        return {};
+      },
+    } as unknown as SystemUnderTest;
+    const fault = getFault('backend-crash');
+    await expect(fault.inject({ sut, log: () => undefined }, defaultRegistry.parse('backend-crash', {}), new AbortController().signal)).rejects.toThrow(
+      'fault "backend-crash" needs service:backend:kill, service:backend:start, which this containers system under test does not offer; use a runtime that offers it or drop the fault',
+    );
+    expect(touched).toEqual([]);
   });
 });

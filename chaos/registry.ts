@@ -4,12 +4,13 @@
  */
 import type { z } from 'zod';
 import { InvalidInputError } from '../core/exit-codes';
+import { missingCapabilities, type Capability } from '../stack/system-under-test';
+import type { Runtime } from '../stack/types';
 import type { Fault } from './fault';
-import { kernelFaults } from './kernel-faults';
-import { processFaults } from './process-faults';
-import { toxiproxyFaults } from './toxiproxy-faults';
-import { walFaults } from './wal-faults';
-import { walVolumeFaults } from './wal-volume-faults';
+import { kernelFaults } from './kernel';
+import { processFaults } from './process';
+import { toxiproxyFaults } from './toxiproxy';
+import { walFaults } from './wal';
 
 export type ParamIssue = z.core.$ZodIssue;
 
@@ -59,6 +60,16 @@ export class FaultRegistry {
     return fault.locks?.(this.parse(type, params)) ?? [];
   }
 
+  /** The SUT capabilities a fault with these (valid) params needs; see Fault.requires. */
+  requirementsOf(type: string, params: unknown): Capability[] {
+    return this.get(type).requires(this.parse(type, params));
+  }
+
+  /** Faults of `steps` the runtime cannot do, as messages naming the step, the capability and the fix (see faultProblems). */
+  capabilityProblems(steps: FaultSteps, runtime: RuntimeOffer, alternatives: readonly RuntimeOffer[] = []): string[] {
+    return faultProblems(steps, runtime, { registry: this, alternatives });
+  }
+
   /** Params with defaults filled; throws InvalidInputError naming every bad field. */
   parse(type: string, params: unknown): Record<string, unknown> {
     const fault = this.get(type);
@@ -75,7 +86,39 @@ function unknownTypeMessage(type: string, known: string[]): string {
   return `unknown fault "${type}"; known faults: ${known.join(', ')}`;
 }
 
-export const defaultRegistry = new FaultRegistry([...toxiproxyFaults, ...kernelFaults, ...processFaults, ...walFaults, ...walVolumeFaults]);
+export const defaultRegistry = new FaultRegistry([...toxiproxyFaults, ...kernelFaults, ...processFaults, ...walFaults]);
+
+/** A scenario's fault steps: the fixed timeline and the random schedule's mix. */
+export interface FaultSteps {
+  timeline: ReadonlyArray<{ fault: string; params?: unknown }>;
+  random?: { mix: ReadonlyArray<{ fault: string; params?: unknown }> };
+}
+
+export type RuntimeOffer = Pick<Runtime, 'name' | 'capabilities'>;
+
+/**
+ * Every scenario fault the runtime cannot do, as one message per step naming its path, what is
+ * missing and the fix (`alternatives`: other runtimes to suggest when they offer it all). Pure; an
+ * unknown fault or invalid params are left to scenario validation. Empty: every fault can run.
+ */
+export function faultProblems(steps: FaultSteps, runtime: RuntimeOffer, options: { registry?: FaultRegistry; alternatives?: readonly RuntimeOffer[] } = {}): string[] {
+  const registry = options.registry ?? defaultRegistry;
+  const entries = [
+    ...steps.timeline.map((step, i) => ({ path: `faults.timeline[${i}]`, step })),
+    ...(steps.random?.mix ?? []).map((step, i) => ({ path: `faults.random.mix[${i}]`, step })),
+  ];
+  const problems: string[] = [];
+  for (const { path, step } of entries) {
+    if (!registry.has(step.fault) || registry.validate(step.fault, step.params).length > 0) continue;
+    const required = registry.requirementsOf(step.fault, step.params);
+    const missing = missingCapabilities(required, runtime.capabilities);
+    if (missing.length === 0) continue;
+    const able = (options.alternatives ?? []).filter((other) => other.name !== runtime.name && missingCapabilities(required, other.capabilities).length === 0).map((other) => `runtime "${other.name}"`);
+    const fix = able.length > 0 ? `use ${able.join(' or ')} or drop the fault` : 'drop the fault';
+    problems.push(`${path}.fault "${step.fault}" needs ${missing.join(', ')}, which runtime "${runtime.name}" does not offer; ${fix}`);
+  }
+  return problems;
+}
 
 export function getFault(type: string): Fault {
   return defaultRegistry.get(type);

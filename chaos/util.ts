@@ -97,13 +97,6 @@ export function safeName(text: string, maxLength = 24): string {
   return text.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, maxLength);
 }
 
-/** Parses 'host:port' / '[::1]:port' and returns the port. */
-export function portOf(hostPort: string): number {
-  const port = Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
-  if (!Number.isInteger(port) || port <= 0) throw new HarnessError(`cannot read a port from "${hostPort}"`);
-  return port;
-}
-
 export function median(values: number[]): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,4 +1,5 @@
 /** The one place that names the concrete parts: bundled games, faults, runtimes and reporters. */
+import { debrisUndoers } from '../chaos/debris-undoers';
 import { defaultRegistry } from '../chaos/registry';
 import type { RunParts } from '../core/parts';
 import { bundledGames } from '../games';
@@ -8,6 +9,7 @@ import { getRuntime } from '../stack/runtimes';
 export const defaultParts: RunParts = {
   games: bundledGames,
   faults: defaultRegistry,
+  debrisUndoers,
   runtime: getRuntime,
   reporters: ({ only, extra }) => createDefaultReporters({ only: only as ReporterName[] | undefined, extra }),
 };

@@ -179,7 +179,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--runs <dir>', 'the runs folder', defaultRunsDir())
     .option('--force', 'also clean runs whose lagstorm process still lives')
     .action(async (options: { runs: string; force?: boolean }) => {
-      const report = await cleanupDebris(options.runs, { force: options.force, log: (line) => console.log(line) });
+      const report = await cleanupDebris(options.runs, { undoers: parts.debrisUndoers, force: options.force, log: (line) => console.log(line) });
       const actions = report.runs.flatMap((run) => run.actions);
       console.log(`cleanup: ${report.runs.length} run(s) inspected, ${actions.filter((a) => a.outcome === 'undone').length} item(s) removed, ${report.failed} failed`);
       if (report.failed) process.exitCode = ExitCode.harnessError;

@@ -5,6 +5,7 @@
 import type { FaultRegistry } from '../chaos/registry';
 import type { ReporterMultiplexer, Reporter } from '../reports/reporter';
 import type { Runtime } from '../stack/types';
+import type { DebrisUndoers } from '../stack/undo-debris';
 import type { GameDefinition } from './game';
 
 export interface GameCatalog {
@@ -18,6 +19,8 @@ export interface GameCatalog {
 export interface RunParts {
   games: GameCatalog;
   faults: FaultRegistry;
+  /** How each fault family undoes its debris after a crash (teardown and `lagstorm cleanup`). */
+  debrisUndoers: DebrisUndoers;
   /** Throws InvalidInputError for an unknown runtime, HarnessError for one that cannot run here. */
   runtime(name: string): Runtime;
   reporters(options: { only?: string[]; extra?: Reporter[] }): ReporterMultiplexer;

@@ -109,7 +109,7 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
   try {
-    parts.runtime(options.runtime ?? scenario.runtime);
+    problems.push(...parts.faults.capabilityProblems(scenario.faults, parts.runtime(options.runtime ?? scenario.runtime)));
   } catch (error) {
     problems.push((error as Error).message);
   }
@@ -272,6 +272,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           ],
           signal,
           log,
+          debrisUndoers: parts.debrisUndoers,
         });
         fs.writeFileSync(path.join(runDir, 'stack.json'), JSON.stringify({ runtime: s.stack.runtime, endpoints: s.stack.endpoints, links: s.stack.links }, null, 2));
       },
@@ -324,7 +325,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       setup(s) {
         const recorder = s.recorder!;
         const fleet = s.fleet!;
-        const target: FaultTarget = { stack: s.stack!, log };
+        const target: FaultTarget = { sut: s.stack!.sut, log };
         s.nemesis = startNemesis({
           plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => parts.faults.locksOf(fault, params) }),
           target,

@@ -13,10 +13,12 @@ import type { DebrisItem } from './debris';
 import type { ManagedProcess } from './managed-process';
 import { freePort, isListening } from './ports';
 import { createPostgresCluster, preparePostgres, type PostgresCluster } from './postgres';
+import { PROCESS_RUNTIME_CAPABILITIES, processSystemUnderTest } from './process-sut';
 import { PrometheusServer } from './prometheus';
 import { readStateFile, STATE_FILE_NAME, StateFileRecorder, undoAll, describeItem, isOwnerAlive } from './state-file';
 import { ToxiproxyServer } from './toxiproxy';
 import type { LinkName, ProxyLink, Runtime, StackOptions, StackPortName, StartedStack } from './types';
+import type { DebrisUndoers } from './undo-debris';
 
 const PORT_IN_USE = /address already in use|EADDRINUSE|could not bind/i;
 const PORT_ATTEMPTS = 3;
@@ -53,6 +55,7 @@ class ProcessStackParts {
   constructor(
     readonly debris: StateFileRecorder,
     private readonly log: Log,
+    private readonly undoers: DebrisUndoers | undefined,
   ) {}
 
   makeWorkDir(runId: string): string {
@@ -84,7 +87,7 @@ class ProcessStackParts {
     // Faults heal themselves; whatever they left recorded (nft tables, mounts, settings) is undone first.
     // Limits keep the worst case near a minute; a normal teardown takes well under a second.
     await bounded('leftover fault debris', 20_000, async () => {
-      const actions = await undoAll(this.debris, { killTimeoutMs: 5000 }, (id, item) => !this.isOwnItem(id, item));
+      const actions = await undoAll(this.debris, { killTimeoutMs: 5000, undoers: this.undoers }, (id, item) => !this.isOwnItem(id, item));
       for (const action of actions) this.log(`stack: teardown ${action.outcome} ${describeItem(action.item)} ${action.detail}`);
     }, errors);
     // The backend drains in-flight actions on SIGTERM (10 s by default) before SIGKILL.
@@ -142,7 +145,7 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
   const runDir = path.resolve(options.runDir);
   const logsDir = path.join(runDir, 'logs');
   fs.mkdirSync(logsDir, { recursive: true });
-  const parts = new ProcessStackParts(openStateFile(runDir, options.runId), log);
+  const parts = new ProcessStackParts(openStateFile(runDir, options.runId), log, options.debrisUndoers);
   const { debris } = parts;
   const abortSignal = options.signal;
   const onAbort = (): void => void parts.starting?.stop('SIGKILL', 2000);
@@ -270,6 +273,7 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
       prometheus,
       links,
       debris,
+      sut: processSystemUnderTest({ runId: options.runId, workDir, debris, backend, postgres, toxiproxy, prometheus, links }),
       stop: () => parts.stop(),
     };
     return stack;
@@ -283,4 +287,4 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
   }
 }
 
-export const processRuntime: Runtime = { name: 'process', start: startProcessStack };
+export const processRuntime: Runtime = { name: 'process', capabilities: PROCESS_RUNTIME_CAPABILITIES, start: startProcessStack };

@@ -19,6 +19,7 @@ describe('getRuntime', () => {
 function fakeRuntime(stops: string[]): Runtime {
   return {
     name: 'process',
+    capabilities: [],
     start: async () => ({ stop: async () => void stops.push('stop') }) as unknown as StartedStack, // only stop() is used here
   };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DebrisItem, DebrisRecorder } from './debris';
 import { processStartTime } from './managed-process';
-import { undoDebrisItem, type UndoOptions, type UndoOutcome } from './undo-debris';
+import { undoDebrisItem, type DebrisUndoers, type UndoOptions, type UndoOutcome } from './undo-debris';
 
 export const STATE_FILE_NAME = 'state.json';
 
@@ -125,6 +125,8 @@ export interface CleanupReport {
 }
 
 export interface CleanupOptions extends UndoOptions {
+  /** How to undo the fault families' debris kinds (chaos/debris-undoers.ts, from the CLI). */
+  undoers: DebrisUndoers;
   /** Undo even when the owning lagstorm process still runs. */
   force?: boolean;
   log?: (line: string) => void;
@@ -143,7 +145,7 @@ export async function undoAll(recorder: DebrisRecorder, options: UndoOptions = {
 }
 
 /** `lagstorm cleanup`: undoes the debris of every run in runsDir whose lagstorm process is gone. */
-export async function cleanupDebris(runsDir: string, options: CleanupOptions = {}): Promise<CleanupReport> {
+export async function cleanupDebris(runsDir: string, options: CleanupOptions): Promise<CleanupReport> {
   const report: CleanupReport = { runs: [], failed: 0 };
   let entries: fs.Dirent[];
   try {

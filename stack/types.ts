@@ -3,6 +3,8 @@
  * faults, checkers) see only these types, so a `containers` runtime can replace `process`.
  */
 import type { DebrisRecorder } from './debris';
+import type { Capability, SystemUnderTest } from './system-under-test';
+import type { DebrisUndoers } from './undo-debris';
 
 export type RuntimeName = 'process' | 'containers';
 
@@ -88,6 +90,11 @@ export interface StackOptions {
   scrapeTargets?: ScrapeTarget[];
   /** Aborting stops startup and tears down what was started. */
   signal?: AbortSignal;
+  /**
+   * How to undo fault debris (nft tables, mounts, settings) still recorded at teardown, by kind;
+   * the composition root passes chaos/debris-undoers.ts. Kinds without an undoer stay in state.json.
+   */
+  debrisUndoers?: DebrisUndoers;
   log?: (line: string) => void;
 }
 
@@ -118,11 +125,15 @@ export interface StartedStack {
   readonly prometheus: PrometheusHandle;
   readonly links: Readonly<Record<LinkName, ProxyLink>>;
   readonly debris: DebrisRecorder;
+  /** What faults may touch: services, database, links, host (see stack/system-under-test.ts). */
+  readonly sut: SystemUnderTest;
   /** Idempotent teardown of everything started; safe to call from signal handlers. */
   stop(): Promise<void>;
 }
 
 export interface Runtime {
   readonly name: RuntimeName;
+  /** What a stack of this runtime can offer faults; checked against a scenario before anything starts. */
+  readonly capabilities: readonly Capability[];
   start(options: StackOptions): Promise<StartedStack>;
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
+import { debrisUndoers } from '../chaos/debris-undoers';
 import { defaultRegistry } from '../chaos/registry';
 import { planSchedule, runNemesis } from '../chaos/nemesis';
 import { ToxiproxyApi } from '../stack/toxiproxy-api';
@@ -38,7 +39,7 @@ describe('chaos on the real process stack', () => {
 
   beforeAll(async () => {
     runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-chaos-e2e-'));
-    stack = await processRuntime.start({ runId: 'chaos-e2e', runDir, backend: { entry: backendEntry() }, log: () => undefined });
+    stack = await processRuntime.start({ runId: 'chaos-e2e', runDir, backend: { entry: backendEntry() }, log: () => undefined, debrisUndoers });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -62,7 +63,7 @@ describe('chaos on the real process stack', () => {
     );
     const ops: Array<Omit<NemesisOp, 'index'>> = [];
     const start = Date.now();
-    const nemesis = runNemesis({ plan, target: { stack: s, log: () => undefined }, registry: defaultRegistry, runStartEpochMs: start, append: (op) => ops.push(op) });
+    const nemesis = runNemesis({ plan, target: { sut: s.sut, log: () => undefined }, registry: defaultRegistry, runStartEpochMs: start, append: (op) => ops.push(op) });
     await new Promise((r) => setTimeout(r, 400));
     const during = await wsOpenMs(s.endpoints.botsWsUrl);
     const records = await nemesis;

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { debrisUndoers } from '../chaos/debris-undoers';
 import { cleanupDebris, readStateFile } from '../stack/state-file';
 import { backendEntry, isAlive, leftovers, NOTHING_LEFT, type StackTraces } from './stack-helpers';
 
@@ -44,7 +45,7 @@ describe('process runtime under signals', () => {
   });
   afterAll(async () => {
     for (const child of drivers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await cleanupDebris(runsDir, { force: true }); // whatever a failed test left
+    await cleanupDebris(runsDir, { undoers: debrisUndoers, force: true }); // whatever a failed test left
     fs.rmSync(runsDir, { recursive: true, force: true });
   });
 
@@ -72,7 +73,7 @@ describe('process runtime under signals', () => {
     expect(before.workDirExists).toBe(true);
     expect(before.stateItems.length).toBeGreaterThanOrEqual(6);
 
-    const report = await cleanupDebris(runsDir, { killTimeoutMs: 10_000 });
+    const report = await cleanupDebris(runsDir, { undoers: debrisUndoers, killTimeoutMs: 10_000 });
     expect(report.failed).toBe(0);
     const run = report.runs.find((entry) => entry.runId === 'sigkill')!;
     expect(run.actions.map((action) => `${action.item.kind}:${action.outcome}`).sort()).toEqual(
@@ -81,7 +82,7 @@ describe('process runtime under signals', () => {
     expect(await leftovers(traces)).toEqual(NOTHING_LEFT);
     expect(readStateFile(traces.stateFile).items).toEqual([]);
 
-    const again = await cleanupDebris(runsDir);
+    const again = await cleanupDebris(runsDir, { undoers: debrisUndoers });
     expect(again.runs.flatMap((entry) => entry.actions)).toEqual([]);
   });
 });

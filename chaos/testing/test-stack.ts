@@ -1,7 +1,8 @@
 /**
- * For chaos tests: a partial StartedStack from real parts started directly (a TCP echo service as
- * the "backend", real toxiproxy-server, a real PostgreSQL cluster), plus helpers that measure
- * through them. Only the fields faults use are real; the others throw when touched.
+ * For chaos tests: real parts started directly (a TCP echo service as the "backend", real
+ * toxiproxy-server, a real PostgreSQL cluster) behind the process runtime's SystemUnderTest, which
+ * offers the capabilities of the parts present; plus a partial StartedStack the tests measure
+ * through (its missing parts throw when touched) and helpers that measure.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -11,6 +12,8 @@ import type { DebrisItem, DebrisRecorder } from '../../stack/debris';
 import { ManagedProcess } from '../../stack/managed-process';
 import { freePort, isListening } from '../../stack/ports';
 import { canConnect, findPostgresBinDir, PostgresCluster, startPostgres } from '../../stack/postgres';
+import { processSystemUnderTest } from '../../stack/process-sut';
+import type { SystemUnderTest } from '../../stack/system-under-test';
 import type { BackendHandle, LinkName, ProxyLink, StartedStack, ToxiproxyHandle } from '../../stack/types';
 import type { FaultTarget } from '../fault';
 import { ToxiproxyApi } from '../../stack/toxiproxy-api';
@@ -76,7 +79,9 @@ class TestToxiproxy extends ManagedProcess implements ToxiproxyHandle {
 }
 
 export interface TestStack {
+  /** For measuring in tests (pids, ports); faults only see `target.sut`. */
   stack: StartedStack;
+  sut: SystemUnderTest;
   target: FaultTarget;
   debris: MemoryDebris;
   dir: string;
@@ -144,9 +149,11 @@ export async function startTestStack(parts: { toxiproxy?: boolean; postgres?: bo
       await toxiproxy.start();
       started.push(toxiproxy);
     }
+    const runId = `test-${path.basename(dir).slice(-6)}`;
+    const sut = processSystemUnderTest({ runId, workDir: path.join(dir, 'work'), debris, backend, postgres, toxiproxy, links });
     const stack = {
       runtime: 'process',
-      runId: `test-${path.basename(dir).slice(-6)}`,
+      runId,
       runDir: dir,
       logsDir: dir,
       workDir: path.join(dir, 'work'),
@@ -164,10 +171,11 @@ export async function startTestStack(parts: { toxiproxy?: boolean; postgres?: bo
       prometheus: missing('prometheus'),
       links,
       debris,
+      sut,
       stop,
     } as unknown as StartedStack;
-    const target: FaultTarget = { stack, log: (line) => logs.push(line) };
-    return { stack, target, debris, dir, logs, postgres, stop };
+    const target: FaultTarget = { sut, log: (line) => logs.push(line) };
+    return { stack, sut, target, debris, dir, logs, postgres, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -5,11 +5,15 @@
  */
 import type { Client } from 'pg';
 import { z } from 'zod';
-import { HarnessError } from '../core/exit-codes';
-import { defineFault, healOnce, recordDebris } from './define-fault';
-import type { Fault, FaultHandle } from './fault';
+import type { Capability } from '../../stack/system-under-test';
+import { defineFault, healOnce, recordDebris } from '../define-fault';
+import type { Fault, FaultHandle } from '../fault';
+import { nextSequence, round, safeName, sleep } from '../util';
 import { connectSuperuser, currentWalLsn, SystemSettings, walBytesSince, withSuperuser } from './pg-admin';
-import { nextSequence, round, safeName, sleep } from './util';
+import { dropReplicationSlot } from './pg-debris';
+
+/** Every fault here works through superuser SQL alone. */
+const sqlOnly = (): Capability[] => ['database:sql'];
 
 const sizeSetting = z.string().regex(/^\d+(kB|MB|GB)$/, 'write a PostgreSQL size such as "32MB"');
 const timeSetting = z.string().regex(/^\d+(ms|s|min|h)$/, 'write a PostgreSQL time such as "30s"');
@@ -29,13 +33,14 @@ export const checkpointStormFault = defineFault({
   family: 'wal',
   description: 'Tiny max_wal_size and checkpoint_timeout: checkpoints back to back, more full-page images, more WAL.',
   params: z.strictObject({ maxWalSize: sizeSetting.default('32MB'), checkpointTimeout: timeSetting.default('30s') }),
+  requires: sqlOnly,
   targetOf: () => 'postgres',
   locks: () => ['postgres setting max_wal_size', 'postgres setting checkpoint_timeout'],
   async inject(target, p) {
-    const url = target.stack.postgres.superuserUrl;
+    const url = target.sut.database.superuserUrl;
     const before = await withSuperuser(url, checkpointCounters);
     const startedAt = Date.now();
-    const settings = new SystemSettings(url, target.stack.debris);
+    const settings = new SystemSettings(url, target.sut.debris);
     await settings.set({ max_wal_size: p.maxWalSize, checkpoint_timeout: p.checkpointTimeout });
     const observations: Record<string, number | string> = {};
     const measure = async () => {
@@ -152,9 +157,10 @@ export const walFloodFault = defineFault({
   family: 'wal',
   description: 'A noisy writer producing WAL at `rateMbPerSecond` with full-page-write amplification (updates spread over a `tableMb` table).',
   params: z.strictObject({ rateMbPerSecond: z.number().positive().max(200).default(8), tableMb: z.number().int().min(1).max(1024).default(32) }),
+  requires: sqlOnly,
   targetOf: () => 'postgres',
   async inject(target, p, signal): Promise<FaultHandle> {
-    const url = target.stack.postgres.superuserUrl;
+    const url = target.sut.database.superuserUrl;
     const flood = new WalFlood(url, p);
     try {
       await flood.start(signal);
@@ -187,19 +193,16 @@ export const stuckSlotFault = defineFault({
   family: 'wal',
   description: 'A physical replication slot nobody reads (reserved at once): PostgreSQL keeps all WAL since, up to `capMb` (max_slot_wal_keep_size).',
   params: z.strictObject({ capMb: z.number().int().min(16).default(1024) }),
+  requires: sqlOnly,
   targetOf: () => 'postgres',
   locks: () => ['postgres setting max_slot_wal_keep_size'],
   async inject(target, p): Promise<FaultHandle> {
-    const url = target.stack.postgres.superuserUrl;
-    const slot = `lagstorm_stuck_${safeName(target.stack.runId, 20)}_${nextSequence()}`;
-    const settings = new SystemSettings(url, target.stack.debris);
-    const forgetSlot = recordDebris(target.stack.debris, { kind: 'pg-slot', superuserUrl: url, slot });
+    const url = target.sut.database.superuserUrl;
+    const slot = `lagstorm_stuck_${safeName(target.sut.runId, 20)}_${nextSequence()}`;
+    const settings = new SystemSettings(url, target.sut.debris);
+    const forgetSlot = recordDebris(target.sut.debris, { kind: 'pg-slot', superuserUrl: url, slot });
     const drop = async () => {
-      await withSuperuser(url, async (client) => {
-        await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-        const left = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-        if (left.rows.length > 0) throw new HarnessError(`replication slot ${slot} still exists after dropping it`);
-      });
+      await withSuperuser(url, (client) => dropReplicationSlot(client, slot));
       forgetSlot();
     };
     try {
@@ -246,12 +249,13 @@ export const failingArchiverFault = defineFault({
   family: 'wal',
   description: "archive_command '/bin/false': every archive attempt fails, the archiver retries forever and WAL piles up in pg_wal.",
   params: z.strictObject({}),
+  requires: sqlOnly,
   targetOf: () => 'postgres',
   locks: () => ['postgres setting archive_command'],
   async inject(target): Promise<FaultHandle> {
-    const url = target.stack.postgres.superuserUrl;
+    const url = target.sut.database.superuserUrl;
     const before = await withSuperuser(url, archiverState);
-    const settings = new SystemSettings(url, target.stack.debris);
+    const settings = new SystemSettings(url, target.sut.debris);
     // Needs archive_command in a config file: one given with -c cannot be overridden by ALTER SYSTEM
     // (SystemSettings.set says so clearly rather than pretending).
     await settings.set({ archive_command: '/bin/false' });

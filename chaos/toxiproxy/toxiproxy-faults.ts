@@ -6,12 +6,13 @@
  * after it is removed.
  */
 import { z } from 'zod';
-import { HarnessError } from '../core/exit-codes';
-import type { LinkName } from '../stack/types';
-import { defineFault, healOnce, recordDebris } from './define-fault';
-import type { Fault, FaultHandle, FaultTarget } from './fault';
-import { ToxiproxyApi, type ToxicSpec } from '../stack/toxiproxy-api';
-import { nextSequence, throwIfAborted } from './util';
+import { HarnessError } from '../../core/exit-codes';
+import { linkCapability, type LinkControl } from '../../stack/system-under-test';
+import type { ToxicSpec } from '../../stack/toxiproxy-api';
+import type { LinkName } from '../../stack/types';
+import { defineFault, healOnce, recordDebris } from '../define-fault';
+import type { Fault, FaultHandle, FaultTarget } from '../fault';
+import { nextSequence, throwIfAborted } from '../util';
 
 export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];
 
@@ -21,20 +22,17 @@ const commonParams = {
   toxicity: z.number().min(0).max(1).default(1),
 };
 
-export function toxiproxyApiOf(target: FaultTarget): ToxiproxyApi {
-  return new ToxiproxyApi(target.stack.toxiproxy.apiUrl || target.stack.endpoints.toxiproxyApiUrl);
-}
-
 interface CommonParams {
   link: LinkName;
   stream: 'upstream' | 'downstream' | 'both';
   toxicity: number;
 }
 
-function proxyNameOf(target: FaultTarget, link: LinkName): string {
-  const proxy = target.stack.links[link];
-  if (!proxy) throw new HarnessError(`the stack has no "${link}" link; use one of: ${Object.keys(target.stack.links).join(', ')}`);
-  return proxy.name;
+/** The link's proxy and its Toxiproxy API client. */
+export function linkOf(target: FaultTarget, link: LinkName): LinkControl {
+  const control = target.sut.links[link];
+  if (!control) throw new HarnessError(`the stack has no "${link}" link; use one of: ${Object.keys(target.sut.links).join(', ')}`);
+  return control;
 }
 
 function sameAttributes(actual: Record<string, number>, expected: Record<string, number>): boolean {
@@ -56,11 +54,11 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
     family: 'toxiproxy',
     description: spec.description,
     params,
+    requires: (p) => [linkCapability((p as unknown as CommonParams).link)],
     targetOf: (p) => (p as unknown as CommonParams).link,
     async inject(target, params, signal): Promise<FaultHandle> {
       const p = params as unknown as CommonParams; // generic over S: the common fields are always there
-      const api = toxiproxyApiOf(target);
-      const proxy = proxyNameOf(target, p.link);
+      const { toxiproxy: api, proxy } = linkOf(target, p.link);
       const attributes = spec.attributes(params as unknown as z.output<z.ZodObject<S>>);
       const streams: Array<'upstream' | 'downstream'> = p.stream === 'both' ? ['upstream', 'downstream'] : [p.stream];
       const id = nextSequence();
@@ -68,7 +66,7 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
       throwIfAborted(signal);
       await api.proxy(proxy); // fails clearly (no such proxy) before anything is recorded or changed
       // Debris first: if lagstorm dies now, `lagstorm cleanup` resets Toxiproxy.
-      const forget = recordDebris(target.stack.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
+      const forget = recordDebris(target.sut.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
 
       const removeAll = async () => {
         for (const toxic of toxics) await api.removeToxic(proxy, toxic.name);
@@ -161,13 +159,13 @@ export const linkDownFault = defineFault({
   family: 'toxiproxy',
   description: 'Disables the link\'s proxy: open connections drop, new ones are refused.',
   params: z.strictObject({ link: z.enum(LINK_NAMES).default('bots-backend') }),
+  requires: (p) => [linkCapability(p.link)],
   targetOf: (p) => p.link,
   locks: (p) => [`the ${p.link} proxy's on/off switch`],
   async inject(target, p): Promise<FaultHandle> {
-    const api = toxiproxyApiOf(target);
-    const proxy = proxyNameOf(target, p.link);
+    const { toxiproxy: api, proxy } = linkOf(target, p.link);
     await api.proxy(proxy);
-    const forget = recordDebris(target.stack.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
+    const forget = recordDebris(target.sut.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
     const enable = async () => {
       await api.setEnabled(proxy, true);
       if (!(await api.proxy(proxy)).enabled) throw new HarnessError(`Toxiproxy proxy ${proxy} is still disabled after enabling it`);

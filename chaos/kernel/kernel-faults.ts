@@ -4,14 +4,15 @@
  * Heal deletes the table and reads back that it is gone.
  */
 import { z } from 'zod';
-import { HarnessError } from '../core/exit-codes';
-import type { StartedStack } from '../stack/types';
-import { defineFault, healOnce, recordDebris } from './define-fault';
-import type { Fault, FaultHandle } from './fault';
-import { LINK_NAMES } from './toxiproxy-faults';
-import { nextSequence, portOf, requireRoot, runCommand, safeName } from './util';
+import { HarnessError } from '../../core/exit-codes';
+import { linkCapability, type Capability, type SystemUnderTest } from '../../stack/system-under-test';
+import { defineFault, healOnce, recordDebris } from '../define-fault';
+import type { Fault, FaultHandle } from '../fault';
+import { LINK_NAMES } from '../toxiproxy';
+import { nextSequence, requireRoot, runCommand, safeName } from '../util';
+import { NFT, removeNftTable } from './nft';
 
-const NFT = 'nft';
+export { nftTableExists } from './nft';
 
 export const kernelPacketLossParams = z.strictObject({
   /** A link (its proxy's listen port), 'backend' (its WebSocket port) or 'postgres'. */
@@ -21,23 +22,14 @@ export const kernelPacketLossParams = z.strictObject({
   direction: z.enum(['to-port', 'from-port', 'both']).default('both'),
 });
 
-export function targetPort(stack: StartedStack, target: z.output<typeof kernelPacketLossParams>['target']): number {
-  if (target === 'backend') return stack.backend.wsPort;
-  if (target === 'postgres') return stack.postgres.port;
-  const link = stack.links[target];
-  if (!link) throw new HarnessError(`the stack has no "${target}" link`);
-  return portOf(link.listen);
-}
+type PacketLossTarget = z.output<typeof kernelPacketLossParams>['target'];
 
-export async function nftTableExists(table: string): Promise<boolean> {
-  const { stdout } = await runCommand(NFT, ['list', 'tables', 'inet'], { timeoutMs: 5000 });
-  return stdout.split('\n').some((line) => line.trim() === `table inet ${table}`);
-}
+const isLink = (target: PacketLossTarget): target is (typeof LINK_NAMES)[number] => (LINK_NAMES as readonly string[]).includes(target);
 
-/** Idempotent: a missing table is already healed. */
-export async function deleteNftTable(table: string): Promise<void> {
-  if (await nftTableExists(table)) await runCommand(NFT, ['delete', 'table', 'inet', table], { timeoutMs: 5000 });
-  if (await nftTableExists(table)) throw new HarnessError(`nft table inet ${table} still exists after deleting it`);
+export function targetPort(sut: SystemUnderTest, target: PacketLossTarget): number {
+  const port = sut.host.portOf(target);
+  if (port === undefined) throw new HarnessError(isLink(target) ? `the stack has no "${target}" link` : `the stack has no ${target} port on this host`);
+  return port;
 }
 
 export function nftRuleset(table: string, port: number, params: z.output<typeof kernelPacketLossParams>): string {
@@ -57,15 +49,16 @@ export const kernelPacketLossFault = defineFault({
   description: 'Drops (or rejects with a TCP reset) `percent` % of TCP packets to/from one loopback port with nftables.',
   params: kernelPacketLossParams,
   requiresRoot: true,
+  requires: (p): Capability[] => ['host:nft', ...(isLink(p.target) ? [linkCapability(p.target)] : [])],
   targetOf: (p) => p.target,
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('kernel-packet-loss', 'nftables rules');
-    const port = targetPort(target.stack, p.target);
+    const port = targetPort(target.sut, p.target);
     // The pid keeps two runs started in the same second (similar names) from sharing a table.
-    const table = `lagstorm_${safeName(target.stack.runId)}_${process.pid}_${nextSequence()}`;
-    const forget = recordDebris(target.stack.debris, { kind: 'nft-table', family: 'inet', table });
+    const table = `lagstorm_${safeName(target.sut.runId)}_${process.pid}_${nextSequence()}`;
+    const forget = recordDebris(target.sut.debris, { kind: 'nft-table', family: 'inet', table });
     const heal = async () => {
-      await deleteNftTable(table);
+      await removeNftTable(table);
       forget();
     };
     try {

@@ -7,12 +7,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'pg';
 import { z } from 'zod';
-import { HarnessError } from '../core/exit-codes';
-import { defineFault, healOnce, recordDebris } from './define-fault';
-import type { Fault, FaultHandle, FaultTarget } from './fault';
+import { HarnessError } from '../../core/exit-codes';
+import type { Capability } from '../../stack/system-under-test';
+import { defineFault, healOnce, recordDebris } from '../define-fault';
+import type { Fault, FaultHandle, FaultTarget } from '../fault';
+import { durationParam, median, nextSequence, requireRoot, round, safeName, sleep } from '../util';
 import { connectSuperuser, withSuperuser } from './pg-admin';
-import { durationParam, median, nextSequence, requireRoot, round, safeName, sleep } from './util';
-import { moveWalToLoopVolume } from './wal-volume';
+import { dropReplicationSlot } from './pg-debris';
+import { clearBlkioThrottle } from './volume-debris';
+import { moveWalToLoopVolume, type WalVolume } from './wal-volume';
+
+/** pg_wal on a loop volume of the fault's own: SQL, the WAL dir on this host, stop modes, a restart, loop devices. */
+const WAL_VOLUME_NEEDS: Capability[] = ['database:sql', 'database:wal-dir', 'database:stop-modes', 'service:postgres:start', 'host:loop-volume'];
 
 function logSize(file: string): number {
   try {
@@ -42,15 +48,11 @@ export function panicLineSince(file: string, offset: number): string | undefined
   }
 }
 
-async function dropSlot(url: string, slot: string): Promise<void> {
-  await withSuperuser(url, async (client) => {
-    await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if ((await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows.length > 0) throw new HarnessError(`slot ${slot} still exists after dropping it`);
-  });
-}
-
-function workDirOf(target: FaultTarget): string {
-  return target.stack.workDir || path.join(target.stack.runDir, 'work');
+function moveWal(target: FaultTarget, sizeMb: number): Promise<WalVolume> {
+  const { sut } = target;
+  const service = sut.services[sut.database.service];
+  if (!service) throw new HarnessError(`the system under test has no ${sut.database.service} service to restart`);
+  return moveWalToLoopVolume({ database: sut.database, service, workDir: sut.workDir, sizeMb, debris: sut.debris, log: target.log });
 }
 
 export const walDiskFullFault = defineFault({
@@ -59,16 +61,18 @@ export const walDiskFullFault = defineFault({
   description: 'pg_wal on a small loop volume of `sizeMb`, pinned by a stuck slot and flooded with WAL until PostgreSQL PANICs (no space left).',
   params: z.strictObject({ sizeMb: z.number().int().min(48).max(1024).default(64), maxFillTime: durationParam.default(45_000) }),
   requiresRoot: true,
+  requires: () => WAL_VOLUME_NEEDS,
   targetOf: () => 'postgres',
   locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('wal-disk-full', 'loop devices and mounts');
-    const postgres = target.stack.postgres;
-    const url = postgres.superuserUrl;
-    const volume = await moveWalToLoopVolume({ postgres, workDir: workDirOf(target), sizeMb: p.sizeMb, debris: target.stack.debris, log: target.log });
-    const slot = `lagstorm_fill_${safeName(target.stack.runId, 20)}_${nextSequence()}`;
-    const forgetSlot = recordDebris(target.stack.debris, { kind: 'pg-slot', superuserUrl: url, slot });
-    const logOffset = logSize(postgres.logFile);
+    const url = target.sut.database.superuserUrl;
+    // The PANIC line is the evidence; without a log on this host the fault still fills the volume.
+    const logFile = target.sut.services[target.sut.database.service]?.logFile ?? '';
+    const volume = await moveWal(target, p.sizeMb);
+    const slot = `lagstorm_fill_${safeName(target.sut.runId, 20)}_${nextSequence()}`;
+    const forgetSlot = recordDebris(target.sut.debris, { kind: 'pg-slot', superuserUrl: url, slot });
+    const logOffset = logSize(logFile);
     const startedAt = Date.now();
     const observations: Record<string, number | string> = { device: volume.device, sizeMb: p.sizeMb };
     try {
@@ -98,7 +102,7 @@ export const walDiskFullFault = defineFault({
       }
       // Wait briefly for the PANIC line: the postmaster logs it as the writer dies.
       for (let i = 0; i < 40 && !stopped; i++) {
-        const panic = panicLineSince(postgres.logFile, logOffset);
+        const panic = panicLineSince(logFile, logOffset);
         if (panic) {
           observations.panicAfterMs = Date.now() - startedAt;
           observations.panic = panic.trim().slice(0, 300);
@@ -115,12 +119,12 @@ export const walDiskFullFault = defineFault({
         stopped = true;
         await filler;
         if (!observations.panic) {
-          const panic = panicLineSince(postgres.logFile, logOffset);
+          const panic = panicLineSince(logFile, logOffset);
           if (panic) observations.panic = panic.trim().slice(0, 300);
         }
         const healStart = Date.now();
         await volume.restore('immediate'); // stop, WAL back, unmount, detach, start = crash recovery
-        await dropSlot(url, slot);
+        await withSuperuser(url, (client) => dropReplicationSlot(client, slot));
         forgetSlot();
         await withSuperuser(url, (client) => client.query("SELECT relname FROM pg_class WHERE relname LIKE 'lagstorm_fill_%' AND relkind = 'r'")).then(async (result) => {
           for (const row of result.rows as Array<{ relname: string }>) await withSuperuser(url, (client) => client.query(`DROP TABLE IF EXISTS ${client.escapeIdentifier(row.relname)}`));
@@ -142,13 +146,6 @@ function throttleListed(file: string, device: string): boolean {
     .readFileSync(file, 'utf8')
     .split('\n')
     .some((line) => line.startsWith(`${device} `));
-}
-
-/** Resets both write throttles of a device to unlimited; idempotent; used by heal and cleanup. */
-export function clearBlkioThrottle(cgroupDir: string, device: string): void {
-  const files = throttleFiles(cgroupDir);
-  for (const file of [files.bps, files.iops]) if (throttleListed(file, device)) fs.writeFileSync(file, `${device} 0`);
-  for (const file of [files.bps, files.iops]) if (throttleListed(file, device)) throw new HarnessError(`${file} still throttles ${device}`);
 }
 
 /** Median latency (ms) of single-row INSERT + COMMIT (autocommit), each one a WAL flush. */
@@ -176,15 +173,15 @@ export const slowWalDiskFault = defineFault({
     probeCommits: z.number().int().min(3).max(200).default(10),
   }),
   requiresRoot: true,
+  requires: () => [...WAL_VOLUME_NEEDS, 'host:blkio'],
   targetOf: () => 'postgres',
   locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('slow-wal-disk', 'loop devices, mounts and blkio throttling');
     const files = throttleFiles(BLKIO_ROOT);
     if (!fs.existsSync(files.bps)) throw new HarnessError(`no cgroup v1 blkio throttling at ${BLKIO_ROOT} (needed by slow-wal-disk); this machine has no mechanism to slow the WAL disk`);
-    const postgres = target.stack.postgres;
-    const url = postgres.superuserUrl;
-    const volume = await moveWalToLoopVolume({ postgres, workDir: workDirOf(target), sizeMb: p.sizeMb, debris: target.stack.debris, log: target.log });
+    const url = target.sut.database.superuserUrl;
+    const volume = await moveWal(target, p.sizeMb);
     const probeTable = `lagstorm_commit_probe_${nextSequence()}`;
     const observations: Record<string, number | string> = { device: volume.device, majorMinor: volume.majorMinor };
     let forgetThrottle: (() => void) | undefined;
@@ -196,7 +193,7 @@ export const slowWalDiskFault = defineFault({
       observations.commitMsBefore = round(await commitLatencyMs(url, probeTable, p.probeCommits));
       // The root blkio group: PostgreSQL's flushes and the kernel's writeback both pass it (a child
       // group would miss writeback, which cgroup v1 charges to the root). The device is ours alone.
-      forgetThrottle = recordDebris(target.stack.debris, { kind: 'blkio-throttle', cgroupDir: BLKIO_ROOT, device: volume.majorMinor });
+      forgetThrottle = recordDebris(target.sut.debris, { kind: 'blkio-throttle', cgroupDir: BLKIO_ROOT, device: volume.majorMinor });
       fs.writeFileSync(files.bps, `${volume.majorMinor} ${p.writeBytesPerSecond}`);
       fs.writeFileSync(files.iops, `${volume.majorMinor} ${p.writeIops}`);
       if (!throttleListed(files.bps, volume.majorMinor)) throw new HarnessError(`blkio throttle on ${volume.majorMinor} did not take`);

@@ -4,10 +4,11 @@
  * reading pg_settings back (the value must come from postgresql.auto.conf, and be gone after reset).
  */
 import { Client } from 'pg';
-import { HarnessError } from '../core/exit-codes';
-import type { DebrisRecorder } from '../stack/debris';
-import { recordDebris } from './define-fault';
-import { waitFor } from './util';
+import { HarnessError } from '../../core/exit-codes';
+import type { DebrisRecorder } from '../../stack/debris';
+import { recordDebris } from '../define-fault';
+import { waitFor } from '../util';
+import { resetSystemSettings } from './pg-debris';
 
 export async function connectSuperuser(url: string, applicationName = 'lagstorm-chaos'): Promise<Client> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000, query_timeout: 60_000, application_name: applicationName });
@@ -95,8 +96,7 @@ export class SystemSettings {
     if (this.applied.size === 0) return;
     await withSuperuser(this.url, async (client) => {
       for (const library of this.libraries) await client.query(`LOAD ${client.escapeLiteral(library)}`);
-      for (const name of this.applied.keys()) await client.query(`ALTER SYSTEM RESET ${client.escapeIdentifier(name)}`);
-      await client.query('SELECT pg_reload_conf()');
+      await resetSystemSettings(client, this.applied.keys());
       for (const [name, { forget, before }] of this.applied) {
         await waitFor(`${name} to be back at ${before}`, async () => {
           const row = await readSetting(client, name);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { withSuperuser } from './pg-admin';
-import { defaultRegistry } from './registry';
-import { startTestStack, type TestStack } from './testing/test-stack';
+import { defaultRegistry } from '../registry';
+import { startTestStack, type TestStack } from '../testing/test-stack';
 import { isMounted } from './wal-volume';
 
 async function inject(t: TestStack, type: string, params: Record<string, unknown>) {

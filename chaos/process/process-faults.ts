@@ -4,33 +4,37 @@
  * observations carry the measured downtime (from the stop until healthy again).
  */
 import { z } from 'zod';
-import { HarnessError } from '../core/exit-codes';
-import { readProcStat } from '../stack/managed-process';
-import type { ServiceHandle, StartedStack } from '../stack/types';
-import { defineFault, healOnce } from './define-fault';
-import type { Fault, FaultHandle, FaultTarget } from './fault';
-import { durationParam, sleep } from './util';
+import { HarnessError } from '../../core/exit-codes';
+import { serviceCapability, type ServiceAction, type ServiceControl } from '../../stack/system-under-test';
+import { defineFault, healOnce } from '../define-fault';
+import type { Fault, FaultHandle, FaultTarget } from '../fault';
+import { durationParam, sleep } from '../util';
 
 type ServiceName = 'backend' | 'postgres' | 'toxiproxy';
 
-function serviceOf(stack: StartedStack, name: ServiceName): ServiceHandle {
-  return stack[name];
+function serviceOf(target: FaultTarget, name: ServiceName): ServiceControl {
+  const service = target.sut.services[name];
+  if (!service) throw new HarnessError(`the system under test has no ${name} service`);
+  return service;
 }
+
+const needs = (name: ServiceName, ...actions: ServiceAction[]) => () => actions.map((action) => serviceCapability(name, action));
 
 /**
  * Stops a service with `stop`, restarts it after `downtimeMs` (undefined: only on heal), and
  * measures the downtime. Heal cancels the timer and starts it if it is still down.
  */
-async function outage(target: FaultTarget, name: ServiceName, stop: (service: ServiceHandle) => Promise<void>, downtimeMs: number | undefined): Promise<FaultHandle> {
-  const service = serviceOf(target.stack, name);
+async function outage(target: FaultTarget, name: ServiceName, stop: (service: ServiceControl) => Promise<void>, downtimeMs: number | undefined): Promise<FaultHandle> {
+  const service = serviceOf(target, name);
   if (!service.isRunning()) throw new HarnessError(`${name} is not running; cannot inject a fault into it`);
-  const observations: Record<string, number | string> = { pidBefore: service.pid ?? 0 };
+  // Which instance ran and which runs after: the runtime describes it ('pid 4242', a container id).
+  const observations: Record<string, number | string> = { pidBefore: service.instance() ?? 'none' };
   const stoppedAt = Date.now();
   let restarting: Promise<void> | undefined;
   const restart = () => {
     restarting ??= service.start().then(() => {
       observations.downtimeMs = Date.now() - stoppedAt;
-      observations.pidAfter = service.pid ?? 0;
+      observations.pidAfter = service.instance() ?? 'none';
       target.log(`${name} is back after ${observations.downtimeMs}ms`);
     });
     return restarting;
@@ -72,9 +76,10 @@ export const backendCrashFault = defineFault({
   family: 'process',
   description: 'SIGKILLs the backend; restarts it after `downtime` (or when the fault heals).',
   params: crashParams,
+  requires: needs('backend', 'kill', 'start'),
   targetOf: () => 'backend',
   locks: () => ['the backend process'],
-  inject: (target, p) => outage(target, 'backend', (s) => s.stop('SIGKILL'), p.restart ? p.downtime : undefined),
+  inject: (target, p) => outage(target, 'backend', (s) => s.kill(), p.restart ? p.downtime : undefined),
 });
 
 const restartParams = z.strictObject({ downtime: durationParam.default(0) });
@@ -84,10 +89,11 @@ export const backendRestartFault = defineFault({
   family: 'process',
   description: 'Graceful restart of the backend: SIGTERM (drains), then start again after `downtime`.',
   params: restartParams,
+  requires: needs('backend', 'stop', 'start'),
   targetOf: () => 'backend',
   locks: () => ['the backend process'],
   async inject(target, p, signal) {
-    const handle = await outage(target, 'backend', (s) => s.stop('SIGTERM', 15_000), undefined);
+    const handle = await outage(target, 'backend', (s) => s.stop(), undefined);
     try {
       await sleep(p.downtime, signal);
     } finally {
@@ -103,27 +109,22 @@ export const backendPauseFault = defineFault({
   family: 'process',
   description: 'SIGSTOPs the backend (a frozen process: connections stay open, nothing answers); SIGCONT on heal.',
   params: z.strictObject({}),
+  requires: needs('backend', 'pause'),
   targetOf: () => 'backend',
   locks: () => ['the backend process'],
   async inject(target) {
-    const service = target.stack.backend;
-    const pid = service.pid;
-    if (!pid) throw new HarnessError('backend is not running; cannot pause it');
+    const service = serviceOf(target, 'backend');
+    if (!service.isRunning()) throw new HarnessError('backend is not running; cannot pause it');
+    const observations: Record<string, number | string> = { pid: service.instance() ?? 'none' };
     const pausedAt = Date.now();
-    const resume = async () => {
-      service.signal('SIGCONT');
-      for (let i = 0; i < 40 && readProcStat(pid)?.state === 'T'; i++) await new Promise((r) => setTimeout(r, 25));
-      if (readProcStat(pid)?.state === 'T') throw new HarnessError(`backend pid ${pid} is still stopped after SIGCONT`);
-      observations.pausedMs = Date.now() - pausedAt;
+    await service.pause(); // resolves once frozen; resumes and throws when it does not freeze
+    return {
+      observations,
+      heal: healOnce(async () => {
+        await service.resume();
+        observations.pausedMs = Date.now() - pausedAt;
+      }),
     };
-    const observations: Record<string, number | string> = { pid };
-    service.signal('SIGSTOP');
-    for (let i = 0; i < 40 && readProcStat(pid)?.state !== 'T'; i++) await new Promise((r) => setTimeout(r, 25));
-    if (readProcStat(pid)?.state !== 'T') {
-      await resume().catch(() => undefined);
-      throw new HarnessError(`backend pid ${pid} did not stop on SIGSTOP (state ${readProcStat(pid)?.state})`);
-    }
-    return { observations, heal: healOnce(resume) };
   },
 });
 
@@ -132,9 +133,11 @@ export const postgresCrashFault = defineFault({
   family: 'process',
   description: 'Crashes PostgreSQL (immediate stop: no checkpoint, crash recovery on start); restarts after `downtime`.',
   params: crashParams,
+  requires: needs('postgres', 'kill', 'start'),
   targetOf: () => 'postgres',
   locks: () => ['the postgres process'],
-  inject: (target, p) => outage(target, 'postgres', () => target.stack.postgres.stopWithMode('immediate'), p.restart ? p.downtime : undefined),
+  // kill is PostgreSQL's immediate stop in the process runtime: no checkpoint, crash recovery on start.
+  inject: (target, p) => outage(target, 'postgres', (s) => s.kill(), p.restart ? p.downtime : undefined),
 });
 
 export const postgresRestartFault = defineFault({
@@ -142,10 +145,11 @@ export const postgresRestartFault = defineFault({
   family: 'process',
   description: 'Restarts PostgreSQL cleanly (fast stop: clients disconnected, shutdown checkpoint), then starts it.',
   params: restartParams,
+  requires: needs('postgres', 'stop', 'start'),
   targetOf: () => 'postgres',
   locks: () => ['the postgres process'],
   async inject(target, p, signal) {
-    const handle = await outage(target, 'postgres', () => target.stack.postgres.stopWithMode('fast'), undefined);
+    const handle = await outage(target, 'postgres', (s) => s.stop(), undefined); // fast stop
     try {
       await sleep(p.downtime, signal);
     } finally {
@@ -160,10 +164,11 @@ export const toxiproxyRestartFault = defineFault({
   family: 'process',
   description: 'Stops Toxiproxy (every proxied connection drops) and starts it again; its start() recreates the proxies.',
   params: restartParams,
+  requires: needs('toxiproxy', 'stop', 'start'),
   targetOf: () => 'toxiproxy',
   locks: () => ['the toxiproxy process'],
   async inject(target, p, signal) {
-    const handle = await outage(target, 'toxiproxy', (s) => s.stop('SIGTERM', 5000), undefined);
+    const handle = await outage(target, 'toxiproxy', (s) => s.stop(), undefined);
     try {
       await sleep(p.downtime, signal);
     } finally {

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { withSuperuser } from './pg-admin';
-import { defaultRegistry } from './registry';
-import { startTestStack, type TestStack } from './testing/test-stack';
+import { defaultRegistry } from '../registry';
+import { startTestStack, type TestStack } from '../testing/test-stack';
 
 async function inject(t: TestStack, type: string, params: Record<string, unknown>) {
   return defaultRegistry.get(type).inject(t.target, defaultRegistry.parse(type, params), new AbortController().signal);

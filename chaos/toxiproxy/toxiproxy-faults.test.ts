@@ -1,6 +1,7 @@
-import { defaultRegistry } from './registry';
-import { ToxiproxyApi } from '../stack/toxiproxy-api';
-import { connect, startTestStack, tcpRoundTrip, type TestStack } from './testing/test-stack';
+import type { LinkControl } from '../../stack/system-under-test';
+import { defaultRegistry } from '../registry';
+import { ToxiproxyApi } from '../../stack/toxiproxy-api';
+import { connect, startTestStack, tcpRoundTrip, type TestStack } from '../testing/test-stack';
 
 /** Injects a registered fault with params parsed as the nemesis does. */
 async function inject(t: TestStack, type: string, params: Record<string, unknown>, signal = new AbortController().signal) {
@@ -150,9 +151,9 @@ describe('toxiproxy faults (real toxiproxy-server v2.12.0)', () => {
     // toxicity is validated by lagstorm; a link with no proxy fails inside inject, after debris was recorded.
     const fault = defaultRegistry.get('latency');
     const params = defaultRegistry.parse('latency', { latency: 10 });
-    const links = t.stack.links as Record<string, unknown>;
+    const links = t.sut.links as Record<string, LinkControl>;
     const saved = links['bots-backend'];
-    links['bots-backend'] = { name: 'no-such-proxy', listen, upstream: listen };
+    links['bots-backend'] = { ...saved, proxy: 'no-such-proxy' };
     try {
       await expect(fault.inject(t.target, params, new AbortController().signal)).rejects.toThrow(/no-such-proxy/);
     } finally {

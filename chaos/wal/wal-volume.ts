@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { HarnessError } from '../core/exit-codes';
-import type { DebrisRecorder } from '../stack/debris';
-import { allowTraversalWithinTmp, findPostgresBinDir } from '../stack/postgres';
-import type { PostgresHandle } from '../stack/types';
-import { recordDebris, UndoStack } from './define-fault';
-import { runCommand, sleep, waitFor } from './util';
+import { HarnessError } from '../../core/exit-codes';
+import type { DebrisRecorder } from '../../stack/debris';
+import { allowTraversalWithinTmp, findPostgresBinDir } from '../../stack/postgres';
+import type { DatabaseControl, ServiceControl } from '../../stack/system-under-test';
+import { recordDebris, UndoStack } from '../define-fault';
+import { runCommand, sleep, waitFor } from '../util';
 
 const SEGMENT = /^[0-9A-F]{24}$/;
 
@@ -60,8 +60,23 @@ function pointPgWalAt(dataDir: string, target: string): void {
   fs.renameSync(temporary, link); // atomic swap of the symlink
 }
 
-export async function moveWalToLoopVolume(options: { postgres: PostgresHandle; workDir: string; sizeMb: number; debris: DebrisRecorder; log: (line: string) => void }): Promise<WalVolume> {
-  const { postgres, debris, log } = options;
+export interface MoveWalOptions {
+  /** Needs `database:wal-dir` (dataDir on this host) and `database:stop-modes`. */
+  database: DatabaseControl;
+  /** The database's service, to start it again (`service:postgres:start`). */
+  service: ServiceControl;
+  workDir: string;
+  sizeMb: number;
+  debris: DebrisRecorder;
+  log: (line: string) => void;
+}
+
+export async function moveWalToLoopVolume(options: MoveWalOptions): Promise<WalVolume> {
+  const { database, service, debris, log } = options;
+  const dataDir = database.dataDir;
+  const stopWithMode = database.stopWithMode?.bind(database);
+  if (!dataDir || !stopWithMode) throw new HarnessError('moving pg_wal needs the data directory on this host and PostgreSQL stop modes (database:wal-dir, database:stop-modes)');
+  const postgres = { dataDir, stopWithMode, start: () => service.start() };
   const pgWal = path.join(postgres.dataDir, 'pg_wal');
   if (!fs.lstatSync(pgWal).isSymbolicLink()) throw new HarnessError(`${pgWal} is not a symlink (initdb --waldir); cannot move WAL to a loop volume`);
   const originalWalDir = fs.realpathSync(pgWal);
