@@ -14,7 +14,7 @@ import { PANEL_CATALOGUE } from '../dashboards/catalogue';
 import { fetchPanelSeries } from '../dashboards/prometheus-query';
 import { createDefaultReporters, type ReporterName } from '../reports';
 import type { Reporter } from '../reports/reporter';
-import { defaultCatalog } from './catalog';
+import { defaultCatalog, referenceVerdict } from './catalog';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import type { HistoryEntry, NemesisOp } from './history';
@@ -29,7 +29,7 @@ import { freePort } from '../stack/ports';
 import { getRuntime } from '../stack/runtimes';
 import type { RuntimeName, StartedStack } from '../stack/types';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
-import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures, type FinalSnapshot } from '../verdict';
+import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures } from '../verdict';
 import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
 
@@ -115,10 +115,10 @@ async function waitReady(adminUrl: string, timeoutMs: number): Promise<boolean> 
   return false;
 }
 
-async function readFinalSnapshot(adminUrl: string): Promise<FinalSnapshot> {
+async function readFinalSnapshot(adminUrl: string): Promise<unknown> {
   const response = await fetch(`${adminUrl}/admin/snapshot`, { signal: AbortSignal.timeout(60_000) });
   if (!response.ok) throw new Error(`GET /admin/snapshot answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
-  return (await response.json()) as FinalSnapshot;
+  return (await response.json()) as unknown;
 }
 
 /**
@@ -210,7 +210,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
   let recorder: HistoryRecorder | undefined;
   let faults: FaultRecord[] = [];
   let stats = emptyStats();
-  let final: FinalSnapshot | undefined;
+  let final: unknown;
   let history: HistoryEntry[] = [];
   let progressTimer: NodeJS.Timeout | undefined;
   let series: Awaited<ReturnType<typeof fetchPanelSeries>> | undefined;
@@ -334,13 +334,13 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
       loadGenerator: fleetResult.loadGenerator,
       ...(baseline ? { proxyBaselineMs: baseline.addedMs } : {}),
     };
-    const checks = await runCheckers(scenario.checks, {
+    const checks = await runCheckers(scenario.checks ?? defaultCatalog.checkers, {
       history,
       final,
       limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
       lastHealAt: phases.lastHealAt,
       runEndAt,
-    });
+    }, referenceVerdict);
     const invalidRun = interrupted() ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
     const slos = [
       ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),

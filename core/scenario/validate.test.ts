@@ -8,6 +8,7 @@ const catalog: ScenarioCatalog = {
   profiles: ['casual', 'grinder', 'gifter', 'churner'],
   defects: ['no-dedup', 'ack-before-commit'],
   faultTypes: ['latency'],
+  checkers: ['acked-durable', 'conservation', 'no-desync', 'recovery'],
   validateFaultParams(type, params) {
     const result = latencyParams.safeParse(params);
     return result.success ? { ok: true, params: result.data } : { ok: false, issues: result.error.issues.map((i) => ({ path: i.path, message: i.message })) };

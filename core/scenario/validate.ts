@@ -17,6 +17,8 @@ export interface ScenarioCatalog {
   profiles: readonly string[];
   defects: readonly string[];
   faultTypes: readonly string[];
+  /** Every checker a scenario may name (checkerCatalog(game.checkers).names); also the default `checks`. */
+  checkers: readonly string[];
   /** `locks`: what the fault holds alone while active; timeline steps sharing one must not overlap. */
   validateFaultParams(type: string, params: unknown): { ok: true; params: Record<string, unknown>; locks?: string[] } | { ok: false; issues: ParamIssue[] };
 }
@@ -112,6 +114,13 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
   if (backend && typeof backend.defect === 'string' && backend.defect !== 'none' && !catalog.defects.includes(backend.defect)) {
     problems.push({ path: 'backend.defect', message: `unknown defect "${backend.defect}"; use "none" or one of: ${catalog.defects.join(', ')}` });
   }
+  if (Array.isArray(raw.checks)) {
+    raw.checks.forEach((name, i) => {
+      if (typeof name === 'string' && name && !catalog.checkers.includes(name)) {
+        problems.push({ path: `checks[${i}]`, message: `must be one of the game's checkers: ${catalog.checkers.join(', ')} ("${name}" is none of them)` });
+      }
+    });
+  }
   const faults = (raw.faults ?? {}) as { timeline?: unknown; random?: { mix?: unknown } };
   const timelineLocks = new Map<number, string[]>();
   const checkFault = (entry: unknown, path: string, timelineIndex?: number) => {
@@ -134,5 +143,5 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
     throw new InvalidInputError(`${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, lines);
   }
-  return parsed.data;
+  return { ...parsed.data, checks: parsed.data.checks ?? [...catalog.checkers] };
 }
