@@ -9,8 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { BotEvent, ClientOp, HistoryEntry, NemesisOp } from '../core/history';
-import { CHECK_NAMES, type CheckInput, type FinalSnapshot } from '../verdict/types';
+import type { CheckInput } from '../verdict/types';
 import { runCheckers } from '../verdict/run-checkers';
+import { checkerCatalog } from '../verdict/checkers';
+import type { GameFeatures } from '../core/game';
+import type { FinalSnapshot } from '../games/reference/rules/snapshot';
+import { referenceCheckers } from '../games/reference/checkers';
 import { faultWindows } from '../verdict/phases';
 import { analyzeHistory, historyStats } from '../verdict/latency';
 import { evaluateSlos } from '../verdict/slo';
@@ -21,6 +25,9 @@ const TARGET_ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const PLAYERS = 2_000;
 const REPEATS = 5;
 const ROUND_MS = 100;
+/** The reference game's verdict: its own checkers beside the generic ones, every feature on. */
+const FEATURES: GameFeatures = { stateVersions: true, shadowModel: true, finalState: true };
+const CHECK_NAMES = checkerCatalog(referenceCheckers).names;
 
 /** xorshift32: a fixed seed makes every run generate the same history. */
 function rng(seed: number): () => number {
@@ -172,7 +179,7 @@ async function main(): Promise<void> {
     baselineRuns.push((performance.now() - started) / 1000);
 
     started = performance.now();
-    const results = await runCheckers(CHECK_NAMES, input);
+    const results = await runCheckers(CHECK_NAMES, input, { features: FEATURES, checkers: referenceCheckers });
     checkerRuns.push((performance.now() - started) / 1000);
     for (const result of results) {
       if (result.valid !== true) throw new Error(`the synthetic history is consistent, yet ${result.name} says ${result.valid}: ${result.summary}`);

@@ -23,7 +23,7 @@ import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
-import type { GameDefinition } from './game';
+import { gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
@@ -422,13 +422,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           loadGenerator: fleetResult.loadGenerator,
           ...(s.proxyBaselineMs !== undefined ? { proxyBaselineMs: s.proxyBaselineMs } : {}),
         };
-        const checks = await runCheckers(scenario.checks as never, {
-          history,
-          final: s.final as never,
-          limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
-          lastHealAt: phases.lastHealAt,
-          runEndAt,
-        });
+        const checks = await runCheckers(
+          scenario.checks,
+          { history, final: s.final, limits: { reconnectWithinMs: scenario.recovery.reconnectWithin }, lastHealAt: phases.lastHealAt, runEndAt },
+          { features: gameFeatures(game), checkers: game.checkers },
+        );
         const invalidRun = signal.aborted ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
         const slos = [
           ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),

@@ -6,10 +6,10 @@ import { validateScenario, type ScenarioCatalog } from './validate';
 const latencyParams = z.strictObject({ link: z.enum(['bots-backend', 'backend-db']).default('bots-backend'), latency: z.number().int().positive() });
 const catalog: ScenarioCatalog = {
   game: 'reference',
-  checks: ['recovery', 'no-desync'],
   profiles: ['casual', 'grinder', 'gifter', 'churner'],
   defects: ['no-dedup', 'ack-before-commit'],
   faultTypes: ['latency'],
+  checkers: ['acked-durable', 'conservation', 'no-desync', 'recovery'],
   validateFaultParams(type, params) {
     const result = latencyParams.safeParse(params);
     return result.success ? { ok: true, params: result.data } : { ok: false, issues: result.error.issues.map((i) => ({ path: i.path, message: i.message })) };
