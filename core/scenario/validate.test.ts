@@ -108,7 +108,7 @@ describe('faults that would undo each other', () => {
   // The real registry: its faults declare what they hold alone (a PostgreSQL setting, a process).
   const { catalogFor } = jest.requireActual<typeof import('./catalog')>('./catalog');
   const { defaultRegistry } = jest.requireActual<typeof import('../../chaos/registry')>('../../chaos/registry');
-  const defaultCatalog = catalogFor({ name: 'reference', description: '', client: () => ({ connect: () => Promise.reject(new Error('unused')) }), actions: {}, profiles: {} }, defaultRegistry);
+  const defaultCatalog = catalogFor({ name: 'reference', description: '', client: () => ({ connect: () => Promise.reject(new Error('unused')) }), actions: {}, profiles: { casual: { name: 'casual', description: '', mix: [], thinkTime: { kind: 'never' }, sessionLength: { kind: 'never' }, offlineTime: { kind: 'never' } } } }, defaultRegistry);
   const timeline = (...steps: Array<[at: string, duration: string, fault: string]>) => ({
     ...valid,
     duration: '60s',
