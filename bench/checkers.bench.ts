@@ -26,7 +26,7 @@ const PLAYERS = 2_000;
 const REPEATS = 5;
 const ROUND_MS = 100;
 /** The reference game's verdict: its own checkers beside the generic ones, every feature on. */
-const FEATURES: GameFeatures = { stateVersions: true, shadowModel: true, finalState: true };
+const FEATURES: GameFeatures = { stateVersions: true, shadowModel: true, finalState: true, effects: false, transfers: false, appliedKeys: false };
 const CHECK_NAMES = checkerCatalog(referenceCheckers).names;
 
 /** xorshift32: a fixed seed makes every run generate the same history. */

@@ -14,7 +14,7 @@ import type { Clock } from './clock';
 import type { Distribution } from './distributions';
 import type { OpType } from './history';
 import type { Rng } from './rng';
-import type { Checker } from '../verdict/types';
+import type { Checker, EffectModel } from '../verdict/types';
 import type { WebSocketFactory } from './websocket-like';
 
 // ---- the client (one per bot session; it lives across reconnects) ----
@@ -123,7 +123,16 @@ export interface Effect {
   /** Whose quantity; default: the acting player. */
   player?: string;
   quantity: string;
-  delta: number;
+  /** The change; a range when only the server's result fixes it (an action whose outcome is unknown). */
+  delta: number | { min: number; max: number };
+}
+
+/** A per-player quantity the generic checkers track through the declared effects. */
+export interface QuantitySpec {
+  /** What a new player holds (default 0). */
+  initial?: number;
+  /** Only moves between players (gifts, trades): its total never changes and no balance goes negative (Jepsen's bank). */
+  transferOnly?: boolean;
 }
 
 export interface ActionContext {
@@ -140,7 +149,11 @@ export interface ActionSpec<P = unknown> {
   params?(context: ActionContext): P | undefined;
   /** When `params` returns undefined, invoke this action instead. */
   fallback?: string;
-  /** What an ok outcome changed, from the params and the server's result (the generic checkers read these). */
+  /**
+   * What the action changed, from its params and the server's result (the ok outcome's value). For
+   * an action whose outcome is unknown `result` is undefined: return what it would change if it
+   * applied, with ranges where only the result would tell. The generic checkers read these.
+   */
   effects?(params: P, result: unknown): Effect[];
 }
 
@@ -177,6 +190,12 @@ export interface GameFeatures {
   shadowModel: boolean;
   /** The game reads its final state after the run. */
   finalState: boolean;
+  /** Actions declare effects on declared quantities, and the final state gives their values. */
+  effects: boolean;
+  /** Some declared quantity is transfer-only. */
+  transfers: boolean;
+  /** The final state lists the applied idempotency keys. */
+  appliedKeys: boolean;
 }
 
 /** How the process runtime starts the game's backend: `node bin/run-ts.js <entry> --port --admin-port --database-url [--defect]`, ready at <admin>/readyz. */
@@ -192,6 +211,7 @@ export interface PlantedDefect {
 }
 
 export interface GameDefinition<FinalState = unknown> {
+  // FinalState is the type `readFinalState` returns; the methods below that read it are bivariant on purpose.
   /** Lowercase name, e.g. 'reference'; scenarios name it in `game`. */
   name: string;
   description: string;
@@ -201,6 +221,12 @@ export interface GameDefinition<FinalState = unknown> {
   profiles: Readonly<Record<string, BehaviourProfile>>;
   /** Reads the final persisted state after the run (one snapshot); checkers get it as `final`. */
   readFinalState?(source: FinalStateSource): Promise<FinalState>;
+  /** Quantities the declared effects change, checked by the generic checkers against `finalQuantities`. */
+  quantities?: Readonly<Record<string, QuantitySpec>>;
+  /** Each player's declared quantities in the final state: player → quantity → value. */
+  finalQuantities?(final: FinalState): Record<string, Record<string, number>>;
+  /** Every (player, seq) the backend applied, from the final state (exactly-once by idempotency key). */
+  appliedKeys?(final: FinalState): Iterable<{ player: string; seq: number }>;
   /** The game's own checkers (over the history and its final state), beside the generic ones. */
   checkers?: ReadonlyArray<Checker>;
   /** Acks and logins carry state versions; the client records desync findings. */
@@ -219,9 +245,23 @@ export function defineGame<FinalState>(game: GameDefinition<FinalState>): GameDe
 
 /** The features a game provides, with defaults filled in. */
 export function gameFeatures(game: GameDefinition): GameFeatures {
+  const effects = game.readFinalState !== undefined && game.finalQuantities !== undefined && Object.keys(game.quantities ?? {}).length > 0 && Object.values(game.actions).some((action) => action.effects !== undefined);
   return {
     stateVersions: game.features?.stateVersions ?? false,
     shadowModel: game.features?.shadowModel ?? false,
     finalState: game.readFinalState !== undefined,
+    effects: effects,
+    transfers: effects && Object.values(game.quantities ?? {}).some((quantity) => quantity.transferOnly),
+    appliedKeys: game.readFinalState !== undefined && game.appliedKeys !== undefined,
+  };
+}
+
+/** The game's effect model for the effect-based checkers (acked-effects, transfers-conserved, exactly-once-keys). */
+export function effectModel(game: GameDefinition): EffectModel {
+  return {
+    quantities: game.quantities ?? {},
+    effectsOf: (action, params, result) => game.actions[action]?.effects?.(params, result) ?? [],
+    ...(game.finalQuantities ? { finalQuantities: (final: unknown) => game.finalQuantities!(final) } : {}),
+    ...(game.appliedKeys ? { appliedKeys: (final: unknown) => game.appliedKeys!(final) } : {}),
   };
 }

@@ -23,7 +23,7 @@ import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
-import { gameFeatures, type GameDefinition } from './game';
+import { effectModel, gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
@@ -424,7 +424,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         };
         const checks = await runCheckers(
           scenario.checks,
-          { history, final: s.final, limits: { reconnectWithinMs: scenario.recovery.reconnectWithin }, lastHealAt: phases.lastHealAt, runEndAt },
+          { history, final: s.final, effects: effectModel(game), limits: { reconnectWithinMs: scenario.recovery.reconnectWithin }, lastHealAt: phases.lastHealAt, runEndAt },
           { features: gameFeatures(game), checkers: game.checkers },
         );
         const invalidRun = signal.aborted ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;

@@ -4,8 +4,8 @@ import type { GameFeatures } from '../core/game';
 import type { Checker } from './types';
 import { HistoryBuilder } from './test-history';
 
-const ALL: GameFeatures = { stateVersions: true, shadowModel: true, finalState: true };
-const NONE: GameFeatures = { stateVersions: false, shadowModel: false, finalState: false };
+const ALL: GameFeatures = { stateVersions: true, shadowModel: true, finalState: true, effects: false, transfers: false, appliedKeys: false };
+const NONE: GameFeatures = { stateVersions: false, shadowModel: false, finalState: false, effects: false, transfers: false, appliedKeys: false };
 
 function consistentRun(): HistoryBuilder {
   const b = new HistoryBuilder().player('alice').player('bob');
@@ -29,9 +29,10 @@ function spy(name: string, appliesTo?: Checker['appliesTo']): Checker & { runs: 
 describe('runCheckers', () => {
   it('runs every generic checker over a consistent run of any game: all valid', async () => {
     const names = GENERIC_CHECKERS.map((c) => c.name);
-    expect(names).toEqual(['no-desync', 'monotonic', 'recovery']);
+    expect(names).toEqual(['acked-effects', 'transfers-conserved', 'exactly-once-keys', 'no-desync', 'monotonic', 'recovery']);
     const results = await runCheckers(names, consistentRun().input(), { features: ALL });
-    expect(results.map((r) => [r.name, r.valid])).toEqual(names.map((name) => [name, true]));
+    // This game declares no effects: the effect-based checkers are n/a, the rest pass.
+    expect(results.map((r) => [r.name, r.valid])).toEqual(names.map((name) => [name, name.includes('effects') || name.includes('transfers') || name.includes('keys') ? 'n/a' : true]));
     expect(results.every((r) => typeof r.details?.durationMs === 'number')).toBe(true);
   });
 
@@ -79,7 +80,7 @@ describe('runCheckers', () => {
 
   it('names the known checkers when asked for one neither the generic set nor the game has', async () => {
     const [result] = await runCheckers(['linearizable'], consistentRun().input(), { features: ALL, checkers: [spy('mine')] });
-    expect(result).toMatchObject({ valid: 'unknown', error: 'unknown checker "linearizable"; known: mine, no-desync, monotonic, recovery' });
+    expect(result).toMatchObject({ valid: 'unknown', error: 'unknown checker "linearizable"; known: mine, acked-effects, transfers-conserved, exactly-once-keys, no-desync, monotonic, recovery' });
   });
 
   it("merges false > unknown > true, and leaves 'n/a' out", () => {

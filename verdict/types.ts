@@ -3,7 +3,17 @@
  * checker whose inputs the game does not provide is not applicable ('n/a'), which is never unknown.
  */
 import type { HistoryEntry } from '../core/history';
-import type { GameFeatures } from '../core/game';
+import type { Effect, GameFeatures, QuantitySpec } from '../core/game';
+
+/** What the effect-based checkers know of the game: its quantities, each action's declared effects, and readers of its final state. */
+export interface EffectModel {
+  quantities: Readonly<Record<string, QuantitySpec>>;
+  /** The declared effects of an action op: from its ok result, or (result undefined) what it would change if it applied. */
+  effectsOf(action: string, params: unknown, result: unknown): Effect[];
+  /** player → quantity → final value. */
+  finalQuantities?(final: unknown): Record<string, Record<string, number>>;
+  appliedKeys?(final: unknown): Iterable<{ player: string; seq: number }>;
+}
 
 /** An SLO's or a merged verdict's value: Jepsen's true / false / unknown. */
 export type Validity = true | false | 'unknown';
@@ -31,6 +41,8 @@ export interface CheckInput {
    * no reader or reading failed. A game's own checkers narrow it (e.g. with a type guard).
    */
   final?: unknown;
+  /** The game's effect model, for the effect-based checkers (absent: they do not apply). */
+  effects?: EffectModel;
   /** Scenario limits the checkers need (e.g. recovery.reconnectWithin in ms). */
   limits: { reconnectWithinMs: number };
   /** ms since run start when the last fault healed (undefined: no faults). */

@@ -3,12 +3,13 @@
  * catalog a run picks from: these plus the game's own.
  */
 import type { Checker } from '../types';
+import { ackedEffects, exactlyOnceKeys, transfersConserved } from './effects';
 import { noDesync, noDesyncChecker } from './no-desync';
 import { monotonic } from './monotonic';
 import { recovery } from './recovery';
 
 /** Every generic checker, in report order. */
-export const GENERIC_CHECKERS: ReadonlyArray<Checker> = [noDesync, monotonic, recovery];
+export const GENERIC_CHECKERS: ReadonlyArray<Checker> = [ackedEffects, transfersConserved, exactlyOnceKeys, noDesync, monotonic, recovery];
 
 export interface CheckerCatalog {
   /** Every checker a scenario of this game may name: the game's own first, then the generic ones. */
@@ -33,4 +34,4 @@ export function checkerCatalog(gameCheckers: ReadonlyArray<Checker> = []): Check
   return { names: ordered.map((checker) => checker.name), get: (name) => byName.get(name) };
 }
 
-export { noDesync, noDesyncChecker, monotonic, recovery };
+export { ackedEffects, transfersConserved, exactlyOnceKeys, noDesync, noDesyncChecker, monotonic, recovery };

@@ -57,8 +57,8 @@ describe('monotonic', () => {
   });
 
   it('applies only to a game whose acks carry state versions, saying why not', () => {
-    expect(monotonic.appliesTo!({ stateVersions: true, shadowModel: false, finalState: false })).toBeUndefined();
-    expect(monotonic.appliesTo!({ stateVersions: false, shadowModel: true, finalState: true })).toBe('the game does not version player state (its acks and logins carry no state version)');
+    expect(monotonic.appliesTo!({ stateVersions: true, shadowModel: false, finalState: false, effects: false, transfers: false, appliedKeys: false })).toBeUndefined();
+    expect(monotonic.appliesTo!({ stateVersions: false, shadowModel: true, finalState: true, effects: false, transfers: false, appliedKeys: false })).toBe('the game does not version player state (its acks and logins carry no state version)');
   });
 
   it("judges any game's actions (ops with a seq), and not its reads", async () => {

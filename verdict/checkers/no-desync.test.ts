@@ -19,8 +19,8 @@ function shadows(finals: Record<string, ServerView>, earlier: Record<string, Ser
 
 describe('no-desync (generic)', () => {
   it('applies only to a game with a shadow model, saying why not', () => {
-    expect(noDesync.appliesTo!({ stateVersions: true, shadowModel: true, finalState: true })).toBeUndefined();
-    expect(noDesync.appliesTo!({ stateVersions: true, shadowModel: false, finalState: true })).toBe('the game has no shadow model (its client records no desync findings)');
+    expect(noDesync.appliesTo!({ stateVersions: true, shadowModel: true, finalState: true, effects: false, transfers: false, appliedKeys: false })).toBeUndefined();
+    expect(noDesync.appliesTo!({ stateVersions: true, shadowModel: false, finalState: true, effects: false, transfers: false, appliedKeys: false })).toBe('the game has no shadow model (its client records no desync findings)');
   });
 
   it('passes a run without desync findings, whatever the actions are called', async () => {
