@@ -2,13 +2,17 @@
  * The composition root: the one place core names the concrete parts (bot profiles, faults, backend
  * defects) so validation can check names. Everything else in core sees only interfaces.
  */
+import * as path from 'node:path';
+import referenceGame from '../games/reference';
 import { DEFECTS } from '../games/reference/server/defects';
-import { PROFILE_NAMES } from '../bots/behaviours/profiles';
 import { defaultRegistry } from '../chaos/registry';
 import type { ScenarioCatalog } from './scenario/validate';
 
+/** Absolute path of the reference game's plug-in module (the fleet's workers load the game by path). */
+export const REFERENCE_GAME_MODULE = path.join(__dirname, '..', 'games', 'reference', 'index.ts');
+
 export const defaultCatalog: ScenarioCatalog = {
-  profiles: PROFILE_NAMES,
+  profiles: Object.keys(referenceGame.profiles),
   defects: DEFECTS,
   faultTypes: defaultRegistry.types(),
   validateFaultParams(type, params) {

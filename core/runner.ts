@@ -14,7 +14,7 @@ import { PANEL_CATALOGUE } from '../dashboards/catalogue';
 import { fetchPanelSeries } from '../dashboards/prometheus-query';
 import { createDefaultReporters, type ReporterName } from '../reports';
 import type { Reporter } from '../reports/reporter';
-import { defaultCatalog } from './catalog';
+import { defaultCatalog, REFERENCE_GAME_MODULE } from './catalog';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import type { HistoryEntry, NemesisOp } from './history';
@@ -257,6 +257,7 @@ export async function runScenario(options: RunOptions): Promise<RunSummary> {
     const activeRecorder = recorder;
     fleet = await startFleet({
       scenario,
+      gameModule: REFERENCE_GAME_MODULE,
       wsUrl: stack.endpoints.botsWsUrl,
       wsUrlV6: stack.endpoints.botsWsUrlV6,
       runStartEpochMs,

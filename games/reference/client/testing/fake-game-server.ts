@@ -5,10 +5,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { checksum } from '../../games/reference/rules/checksum';
-import { epochNowMs } from '../../core/clock';
-import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../games/reference/rules/model';
-import type { ClientMessage, ErrorCode, ServerMessage } from '../../games/reference/rules/protocol';
+import { checksum } from '../../rules/checksum';
+import { epochNowMs } from '../../../../core/clock';
+import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../rules/model';
+import type { ClientMessage, ErrorCode, ServerMessage } from '../../rules/protocol';
 
 export type ActionBehaviour =
   | 'ack'

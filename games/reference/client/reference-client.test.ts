@@ -1,23 +1,29 @@
+/**
+ * The reference client under the generic bot session, against the fake reference server over real
+ * loopback sockets: the protocol-level behaviour (resume, resend, typed errors, shadow model).
+ */
 import WebSocket from 'ws';
-import { checksum } from '../../games/reference/rules/checksum';
-import type { BotEvent, ClientOp } from '../../core/history';
-import { getProfile, type BehaviourProfile } from '../behaviours/profiles';
-import { FakeGameServer, type ActionBehaviour, type ActionCall } from '../testing/fake-game-server';
-import { epochNowMs, systemClock } from '../../core/clock';
-import { BotSession, classifyError, type BotSessionOptions } from './session';
-import type { HistoryDraft, SessionTiming } from './types';
+import { checksum } from '../rules/checksum';
+import type { BehaviourProfile } from '../../../core/game';
+import type { BotEvent, ClientOp } from '../../../core/history';
+import { epochNowMs, systemClock } from '../../../core/clock';
+import { BotSession, type BotSessionOptions } from '../../../bots/core/session';
+import type { HistoryDraft, SessionTiming } from '../../../bots/core/types';
+import referenceGame from '../index';
+import { FakeGameServer, type ActionBehaviour, type ActionCall } from './testing/fake-game-server';
+import { classifyError, createReferenceClient, playerToken } from './reference-client';
 
 const FAST: BehaviourProfile = {
   name: 'test-fast',
   description: 'constant 10 ms think time',
   mix: [
-    { kind: 'collect', weight: 3 },
-    { kind: 'buy', weight: 1 },
+    { action: 'collect', weight: 3 },
+    { action: 'buy', weight: 1 },
   ],
   thinkTime: { kind: 'constant', value: 10 },
   sessionLength: { kind: 'never' },
   offlineTime: { kind: 'constant', value: 10 },
-  giftAmount: { min: 1, max: 5 },
+  settings: { giftAmount: { min: 1, max: 5 } },
 };
 
 const TIMING: Partial<SessionTiming> = {
@@ -38,21 +44,28 @@ const ops = (entries: Entry[], f?: string): ClientOp[] => entries.filter((e): e 
 const events = (entries: Entry[], f: BotEvent['f']): BotEvent[] => entries.filter((e) => e.type === 'event' && e.f === f) as BotEvent[];
 const actionOps = (entries: Entry[]): ClientOp[] => ops(entries).filter((op) => op.f !== 'login' && op.f !== 'read');
 
-async function playBot(server: FakeGameServer, overrides: Partial<BotSessionOptions> = {}, timeoutMs = 8000): Promise<{ entries: Entry[]; session: BotSession }> {
-  const entries: Entry[] = [];
-  const session = new BotSession({
+function sessionOptions(server: FakeGameServer, entries: Entry[], overrides: Partial<BotSessionOptions> & { resumeToken?: string } = {}): BotSessionOptions {
+  const { resumeToken, ...rest } = overrides;
+  return {
     botId: 'bot-1',
     playerId: 'players-1',
     url: server.url,
     profile: FAST,
+    actions: referenceGame.actions,
+    createClient: (context) => createReferenceClient(context, { resumeToken }),
     seed: 42,
     clock: systemClock(epochNowMs()),
-    connect: (url) => new WebSocket(url, { perMessageDeflate: false }),
+    openWebSocket: (url) => new WebSocket(url, { perMessageDeflate: false }),
     sink: { record: (entry) => entries.push(entry) },
     maxActions: 6,
     timing: TIMING,
-    ...overrides,
-  });
+    ...rest,
+  };
+}
+
+async function playBot(server: FakeGameServer, overrides: Partial<BotSessionOptions> & { resumeToken?: string } = {}, timeoutMs = 8000): Promise<{ entries: Entry[]; session: BotSession }> {
+  const entries: Entry[] = [];
+  const session = new BotSession(sessionOptions(server, entries, overrides));
   session.start();
   const timeout = setTimeout(() => void session.stop(), timeoutMs);
   await session.ended;
@@ -89,7 +102,7 @@ test('plays, every action completes ok with the server checksum, and the session
 });
 
 test('the same seed gives the same action sequence; another seed does not', async () => {
-  const profile = { ...getProfile('casual'), thinkTime: { kind: 'constant' as const, value: 5 } };
+  const profile = { ...referenceGame.profiles.casual, thinkTime: { kind: 'constant' as const, value: 5 } };
   const pickPeer = (rng: { next(): number }): string => `players-${2 + Math.floor(rng.next() * 5)}`;
   const sequence = async (seed: number): Promise<unknown[]> => {
     const fresh = await FakeGameServer.start();
@@ -180,7 +193,7 @@ test('a bot whose reconnects keep failing gives up, recorded as a gave-up event'
   expect(gaveUp).toHaveLength(1);
   expect(gaveUp[0].value).toMatchObject({ attempts: 4 });
   expect(events(entries, 'session-end')[0].value).toMatchObject({ reason: 'gave-up', pendingInfo: 1 });
-  expect(session.phase).toBe('ended');
+  expect(session.state).toBe('ended');
   expect(actionOps(entries).filter((op) => op.seq === 2).map((op) => op.type)).toEqual(['invoke', 'info']);
   await server.reopen(); // afterEach closes it again
 });
@@ -211,21 +224,10 @@ test('a version gap that never fills is a desync', async () => {
 });
 
 test('gift pushes are applied to the shadow in version order without desync', async () => {
-  const receiver = new BotSession({
-    botId: 'bot-2',
-    playerId: 'players-2',
-    url: server.url,
-    profile: { ...FAST, thinkTime: { kind: 'constant', value: 30 } },
-    seed: 2,
-    clock: systemClock(epochNowMs()),
-    connect: (url) => new WebSocket(url, { perMessageDeflate: false }),
-    sink: { record: (entry) => receiverEntries.push(entry) },
-    maxActions: 15,
-    timing: TIMING,
-  });
   const receiverEntries: Entry[] = [];
+  const receiver = new BotSession(sessionOptions(server, receiverEntries, { botId: 'bot-2', playerId: 'players-2', profile: { ...FAST, thinkTime: { kind: 'constant', value: 30 } }, seed: 2, maxActions: 15 }));
   receiver.start();
-  const gifter = { ...FAST, mix: [{ kind: 'gift-send' as const, weight: 1 }] };
+  const gifter = { ...FAST, mix: [{ action: 'gift-send', weight: 1 }] };
   const { entries } = await playBot(server, { profile: gifter, maxActions: 10, pickPeer: () => 'players-2' });
   await receiver.ended;
   const gifts = actionOps(entries).filter((op) => op.type === 'ok' && (op.value as { outcome: string }).outcome === 'applied');
@@ -282,4 +284,13 @@ test('a resume token the server does not accept fails the login and, repeated, e
   expect(logins.find((op) => op.type === 'fail')!.error).toMatch(/^bad-token/);
   expect(events(entries, 'gave-up')).toHaveLength(1);
   expect(server.received.filter((r) => r.message.t === 'hello').length - before).toBe(4);
+});
+
+test("every hello carries the player's token, derived from the player's seed, the same in every session of the player", async () => {
+  await playBot(server, { maxActions: 1, seed: 11, playerSeed: 5 });
+  await playBot(server, { maxActions: 1, seed: 12, playerSeed: 5 }); // a later window: another session seed
+  const hellos = server.received.filter((r) => r.message.t === 'hello').map((r) => (r.message as { resumeToken?: string }).resumeToken);
+  expect(hellos).toEqual([playerToken(5, 'players-1'), playerToken(5, 'players-1')]);
+  expect(playerToken(5, 'players-1')).not.toBe(playerToken(11, 'players-1'));
+  expect(server.player('players-1').state.lastSeq).toBe(2); // the second session resumed the same player
 });
