@@ -1,5 +1,5 @@
 /**
- * A scripted stand-in for the reference backend, for the bots' unit tests: a real `ws` server on
+ * A scripted stand-in for the reference backend, for the reference client's tests and the bots benchmark: a real `ws` server on
  * 127.0.0.1 speaking the wire protocol with the shared game logic (dedup by seq with the stored
  * result, resume tokens, gift pushes), plus hooks that misbehave on purpose.
  */
