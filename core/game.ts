@@ -57,6 +57,8 @@ export interface LoginResult {
   checksum?: string;
   /** The highest sequence number the server has applied for this player; new actions continue after it. */
   lastSeq?: number;
+  /** Extra fields for the session's 'reconnected' event after a resume (e.g. { resumed, versionBefore, versionAfter }). */
+  reconnected?: Record<string, unknown>;
 }
 
 /** A login that did not succeed: fail = the server refused it, info = unknown (timeout, cut link). */
@@ -74,14 +76,27 @@ export class LoginError extends Error {
 export interface GameConnection {
   /** Sends one action; the promise settles once with its outcome (the session applies its own action timeout too). */
   invoke(call: ActionCall): Promise<Outcome>;
-  /** Closes the link: graceful = a voluntary logout, else it was declared dead. Idempotent; never throws. */
-  close(graceful: boolean): void;
+  /**
+   * Closes the link: graceful = a voluntary logout, else it was declared dead. `reason` (e.g.
+   * 'action timeout', 'stopped') is what the client's own open ops complete with. Idempotent; never
+   * throws; the client must not call `onLinkLost` for a link the session closed.
+   */
+  close(graceful: boolean, reason?: string): void;
 }
 
 export interface ConnectOptions {
   /** false on the first login of this session, true on every later one (reconnect or return from offline). */
   resume: boolean;
-  /** Call when the link dies after the login (socket closed, ping unanswered). Call it at most once per connection. */
+  /**
+   * Call when the login request goes out (the link is open): the session records the login's
+   * invoke then. A connect that fails before it never reached the login and is no op, only a
+   * failed attempt. Not calling it at all is allowed: the invoke is then recorded just before the ok.
+   */
+  onLoginSent(): void;
+  /**
+   * Call when the link dies after the login (socket closed, ping unanswered), BEFORE completing the
+   * client's own open ops, so the history reads: action info, then the client's. At most once per connection.
+   */
   onLinkLost(reason: string): void;
 }
 
@@ -96,15 +111,20 @@ export interface GameClient {
 export interface GameClientContext {
   botId: string;
   playerId: string;
-  /** The bot's seed: derive the client's own random choices from it (deriveSeed). */
+  /** This session's seed: derive the client's own random choices from it (deriveSeed). */
   seed: number;
+  /**
+   * The player's seed, the same for every session (window) of this player: derive what must stay
+   * stable across sessions from it, such as a resume token.
+   */
+  playerSeed: number;
   /** Where the bots reach the backend (through the bots-backend proxy). */
   url: string;
   clock: Clock;
   /** Opens a WebSocket (the `ws` package in the fleet, a fake in tests). */
   openWebSocket: WebSocketFactory;
   /** Liveness settings the client should honour (ms). */
-  timing: { pingIntervalMs: number; pongTimeoutMs: number; connectTimeoutMs: number; actionTimeoutMs: number; versionGapTimeoutMs: number };
+  timing: { pingIntervalMs: number; pongTimeoutMs: number; connectTimeoutMs: number; helloTimeoutMs: number; actionTimeoutMs: number; versionGapTimeoutMs: number };
   /** Records the client's own operations (e.g. a state read to resync), each invoke followed by one completion. */
   recordOp(type: OpType, f: string, fields: { intendedAt: number; value?: unknown; version?: number; checksum?: string; error?: string }): void;
   /** Records a desync finding of the client's shadow model (read by the no-desync checker). */
@@ -147,7 +167,7 @@ export interface ActionSpec<P = unknown> {
   description: string;
   /** Draws the parameters (a fixed number of Rng draws, so sequences stay aligned); undefined: not possible now. */
   params?(context: ActionContext): P | undefined;
-  /** When `params` returns undefined, invoke this action instead. */
+  /** When `params` returns undefined, invoke this action instead (no fallback: the schedule slot passes without an action). */
   fallback?: string;
   /**
    * What the action changed, from its params and the server's result (the ok outcome's value). For
@@ -217,7 +237,8 @@ export interface GameDefinition<FinalState = unknown> {
   description: string;
   /** Creates one bot's client. */
   client(context: GameClientContext): GameClient;
-  actions: Readonly<Record<string, ActionSpec<unknown>>>;
+  /** The game's actions by name (ActionSpec<unknown>: each spec's own params type is checked where it is defined). */
+  actions: Readonly<Record<string, ActionSpec>>;
   profiles: Readonly<Record<string, BehaviourProfile>>;
   /** Reads the final persisted state after the run (one snapshot); checkers get it as `final`. */
   readFinalState?(source: FinalStateSource): Promise<FinalState>;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getProfile } from '../bots/behaviours/profiles';
+import referenceGame from '../games/reference';
 import type { Distribution } from '../core/distributions';
 import type { BotEvent, ClientOp, HistoryEntry } from '../core/history';
 import { loadScenario } from '../core/runner';
@@ -69,7 +69,7 @@ describe('incident scenarios: validation', () => {
     // the time after the last fault must outlast every profile's longest think time.
     const lastHealAt = Math.max(...scenario.faults.timeline.map((step) => step.at + step.duration));
     const afterLastHeal = scenario.duration + scenario.recovery.window - lastHealAt;
-    for (const group of Object.values(scenario.bots)) expect(maxThinkTimeMs(getProfile(group.profile).thinkTime)).toBeLessThanOrEqual(afterLastHeal);
+    for (const group of Object.values(scenario.bots)) expect(maxThinkTimeMs(referenceGame.profiles[group.profile].thinkTime)).toBeLessThanOrEqual(afterLastHeal);
   });
 
   it('reports a mistake in an incident scenario with its path (the files are checked, not just loaded)', () => {

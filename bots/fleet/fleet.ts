@@ -6,11 +6,13 @@
  * the server's).
  */
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { ResolvedScenario } from '../../core/scenario/schema';
 import type { LatencyStats } from '../../core/summary';
 import type { HistoryDraft, SessionTiming } from '../core/types';
+import { loadGameModule } from '../load-game';
 import { LatencyBook } from '../metrics/latency';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
@@ -22,6 +24,8 @@ export interface HistorySink {
 
 export interface FleetOptions {
   scenario: ResolvedScenario;
+  /** Absolute path of the game plug-in module (default export: a GameDefinition); every worker loads it. */
+  gameModule: string;
   /** ws://127.0.0.1:<port> the bots connect to (through the bots-backend proxy). */
   wsUrl: string;
   /** ws://[::1]:<port> for groups with ipv6: true (falls back to wsUrl). */
@@ -106,7 +110,9 @@ export function defaultWorkerCount(bots: number): number {
 
 export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   const log = options.log ?? (() => undefined);
-  const plan = buildFleetPlan(options.scenario);
+  const gameModule = path.resolve(options.gameModule);
+  const game = loadGameModule(gameModule);
+  const plan = buildFleetPlan(options.scenario, game);
   const metrics = new FleetMetrics();
   const server: MetricsServer = await serveMetrics(metrics.registry, options.metricsPort ?? 0);
   const latency = new LatencyBook();
@@ -190,6 +196,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   for (const share of shares) {
     const init: WorkerInit = {
       plans: share,
+      gameModule,
       wsUrl: options.wsUrl,
       wsUrlV6: options.wsUrlV6,
       runStartEpochMs: options.runStartEpochMs,
