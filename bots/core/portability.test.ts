@@ -38,5 +38,5 @@ test('the bot core, the game port and the reference client and rules import no N
 test('the scan itself catches a Node import', () => {
   expect(NODE_ONLY.test(`import * as fs from 'node:fs';`)).toBe(true);
   expect(NODE_ONLY.test(`import { Worker } from 'worker_threads';`)).toBe(true);
-  expect(NODE_ONLY.test(`import { applyAction } from '../../games/reference/rules/model';`)).toBe(false);
+  expect(NODE_ONLY.test(`import { defineGame } from '../../core/game';`)).toBe(false);
 });

@@ -13,7 +13,7 @@
  */
 import type { ClientOp, HistoryEntry } from '../../core/history';
 import { isActionOp, Offences, PlayerSeqTable, invalidResult, plural } from '../ops';
-import type { Checker, CheckInput, CheckResult, EffectModel } from '../types';
+import type { Checker, CheckInput, EffectModel } from '../types';
 
 type Status = 'ok' | 'fail' | 'unknown';
 
