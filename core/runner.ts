@@ -330,6 +330,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => parts.faults.locksOf(fault, params) }),
           target,
           registry: parts.faults,
+          metricsRegistry: fleet.metricsRegistry,
           runStartEpochMs: s.runStartEpochMs!,
           signal,
           log,
@@ -338,7 +339,6 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
             const started = entry.f === 'fault-start';
             if (started) s.activeFaults.add(entry.value.id);
             else s.activeFaults.delete(entry.value.id);
-            fleet.setFaultActive(entry.value.fault, started);
             void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
           },
         });

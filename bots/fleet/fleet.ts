@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
 import type { ResolvedScenario } from '../../core/scenario/schema';
 import type { LatencyStats } from '../../core/summary';
 import type { HistoryDraft, SessionTiming } from '../core/types';
@@ -87,8 +88,8 @@ export interface StartedFleet {
   readonly metricsPort: number;
   readonly plan: { bots: number; dropped: number; loadEndMs: number };
   progress(): FleetProgress;
-  /** For the nemesis: sets lagstorm_fault_active{fault}. */
-  setFaultActive(fault: string, active: boolean): void;
+  /** The registry /metrics serves: the nemesis adds lagstorm_fault_active{fault} to it. */
+  readonly metricsRegistry: Registry;
   /** Resolves when the load is over (scenario.duration + recovery.window) and every bot has ended. */
   readonly done: Promise<FleetResult>;
   /** Stops every bot gracefully (now, or after done), closes the metrics server. Idempotent. */
@@ -295,7 +296,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
         errors: actions.fail + actions.info,
       };
     },
-    setFaultActive: (fault, active) => metrics.faultActive.set({ fault }, active ? 1 : 0),
+    metricsRegistry: metrics.registry,
     done,
     stop,
   };

@@ -1,10 +1,11 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 /**
  * The fleet playing the reference game (loaded by module path in every worker) against the fake
  * reference server: a cut link is resumed and resent, and every bot ends in step with the server.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Gauge } from 'prom-client';
 import { scenarioSchema, type ResolvedScenario, type ScenarioInput } from '../../../core/scenario/schema';
 import { isClientOp, type BotEvent, type HistoryEntry } from '../../../core/history';
 import { HistoryRecorder, readHistoryAll } from '../../../bots/history/recorder';
@@ -77,7 +78,8 @@ test('a small fleet plays through the load window, records a well-formed history
   expect(text).toMatch(/lagstorm_bot_actions_total\{kind="collect",result="ok"\} \d+/);
   expect(text).toMatch(/lagstorm_bots_online \d+/);
   expect(fleet.progress().botsOnline).toBeGreaterThan(0);
-  fleet.setFaultActive('latency', true);
+  // The nemesis registers lagstorm_fault_active in the fleet's registry: /metrics serves it.
+  new Gauge({ name: 'lagstorm_fault_active', help: 'test', labelNames: ['fault'], registers: [fleet.metricsRegistry] }).set({ fault: 'latency' }, 1);
   expect(await (await fetch(fleet.metricsUrl)).text()).toMatch(/lagstorm_fault_active\{fault="latency"\} 1/);
 
   const result = await fleet.done;
