@@ -63,6 +63,11 @@ describe('acked-effects', () => {
     expect((await ackedEffects.check(input(resent, coins({ a: 108 })))).first).toMatchObject({ problem: 'above-attempted', final: 108, high: 104 });
   });
 
+  it('reads a refused seq reused by a different action as that action', async () => {
+    const reused = [op('invoke', 'a', 'give', 1, { amount: 50, to: 'b' }), op('fail', 'a', 'give', 1), op('invoke', 'a', 'add', 1), op('ok', 'a', 'add', 1, { added: 3 })];
+    expect((await ackedEffects.check(input(reused, coins({ a: 103, b: 100 })))).valid).toBe(true);
+  });
+
   it('is unknown without a final state and not applicable without effects', async () => {
     expect((await ackedEffects.check(input(history, undefined))).valid).toBe('unknown');
     expect(ackedEffects.appliesTo!({ stateVersions: false, shadowModel: false, finalState: true, effects: false, transfers: false, appliedKeys: false })).toMatch(/declares no effects/);

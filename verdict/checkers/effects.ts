@@ -9,7 +9,8 @@
  * - exactly-once-keys: no idempotency key applied twice, every acked one applied, no failed one.
  *
  * Each action (player, seq) counts once, however often it was resent: ok if any attempt was acked,
- * failed if every attempt failed, else unknown (info, or no completion at all).
+ * failed if every attempt failed, else unknown (info, or no completion at all). A seq whose
+ * attempts were all refused is free again: a later invoke with it may be a different action.
  */
 import type { ClientOp, HistoryEntry } from '../../core/history';
 import { isActionOp, Offences, PlayerSeqTable, invalidResult, plural } from '../ops';
@@ -39,7 +40,12 @@ function settleActions(history: ReadonlyArray<HistoryEntry>): ActionRecord[] {
         record = { invoke: entry, status: 'unknown' };
         table.set(entry.player, entry.seq, record);
         records.push(record);
-      } else if (record.status === 'fail') record.status = 'unknown'; // a resend after a refusal: open again
+      } else if (record.status === 'fail') {
+        // Every earlier attempt was refused, so the seq was never used: this invoke (a resend, or a
+        // new action reusing the free seq) is what the key means from now on.
+        record.invoke = entry;
+        record.status = 'unknown';
+      }
       continue;
     }
     if (!record) continue; // a completion without its invoke is not evidence of anything
