@@ -71,17 +71,24 @@ interface Bound {
   biggestRise?: { op: ClientOp; max: number };
 }
 
-const key = (player: string, quantity: string): string => `${player}\u0000${quantity}`;
+/** Per player, per quantity: the range the final value must lie in, from every settled action. */
+type Bounds = Map<string, Map<string, Bound>>;
 
-/** Per (player, quantity): the range the final value must lie in, from every settled action. */
-function boundsOf(records: ReadonlyArray<ActionRecord>, model: EffectModel, finals: Record<string, Record<string, number>>): Map<string, Bound> {
-  const bounds = new Map<string, Bound>();
+function boundsOf(records: ReadonlyArray<ActionRecord>, model: EffectModel, finals: Record<string, Record<string, number>>): Bounds {
+  const bounds: Bounds = new Map();
+  let lastPlayer: string | undefined;
+  let lastRow: Map<string, Bound> | undefined;
   const boundOf = (player: string, quantity: string): Bound => {
-    const k = key(player, quantity);
-    let bound = bounds.get(k);
+    // Consecutive effects are mostly the same player's: remember its row.
+    if (player !== lastPlayer) {
+      lastRow = bounds.get(player);
+      if (!lastRow) bounds.set(player, (lastRow = new Map()));
+      lastPlayer = player;
+    }
+    let bound = lastRow!.get(quantity);
     if (!bound) {
       const initial = model.quantities[quantity]?.initial ?? 0;
-      bounds.set(k, (bound = { low: initial, high: initial }));
+      lastRow!.set(quantity, (bound = { low: initial, high: initial }));
     }
     return bound;
   };
@@ -93,7 +100,8 @@ function boundsOf(records: ReadonlyArray<ActionRecord>, model: EffectModel, fina
     for (const effect of effects) {
       if (!model.quantities[effect.quantity]) continue;
       const bound = boundOf(effect.player ?? invoke.player, effect.quantity);
-      const [min, max] = typeof effect.delta === 'number' ? [effect.delta, effect.delta] : [effect.delta.min, effect.delta.max];
+      const min = typeof effect.delta === 'number' ? effect.delta : effect.delta.min;
+      const max = typeof effect.delta === 'number' ? effect.delta : effect.delta.max;
       if (record.status === 'ok') {
         bound.low += min;
         bound.high += max;
@@ -149,8 +157,9 @@ export const ackedEffects: Checker = {
     if (!finals) return { name: 'acked-effects', valid: 'unknown', summary: 'no final state: cannot compare quantities with the acked effects' };
     const bounds = boundsOf(actionsOf(input.history), input.effects!, finals);
     const offences = new Offences<EffectOffence>();
-    for (const [k, bound] of bounds) {
-      const [player, quantity] = k.split('\u0000');
+    let checked = 0;
+    for (const [player, row] of bounds) for (const [quantity, bound] of row) {
+      checked++;
       const final = finals[player]?.[quantity] ?? input.effects!.quantities[quantity]?.initial ?? 0;
       if (final < bound.low) {
         const offence: EffectOffence = { problem: 'below-acked', player, quantity, final, low: bound.low, high: bound.high, op: opRef(bound.lastAcked) };
@@ -160,8 +169,8 @@ export const ackedEffects: Checker = {
         offences.add(offence, bound.biggestRise?.op.index ?? Infinity, final - bound.high);
       }
     }
-    const details = { quantitiesChecked: bounds.size };
-    if (offences.count === 0) return { name: 'acked-effects', valid: true, summary: `${plural(bounds.size, 'player quantity', 'player quantities')} within the bounds of their declared effects`, details };
+    const details = { quantitiesChecked: checked };
+    if (offences.count === 0) return { name: 'acked-effects', valid: true, summary: `${plural(checked, 'player quantity', 'player quantities')} within the bounds of their declared effects`, details };
     return invalidResult('acked-effects', `${plural(offences.count, 'violation')}; first: ${describeEffect(offences.first!)}; worst: ${describeEffect(offences.worst!)}`, offences, details);
   },
 };
