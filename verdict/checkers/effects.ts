@@ -25,6 +25,8 @@ interface ActionRecord {
   failed?: ClientOp;
   /** An attempt ended info: a later refusal of a resend cannot make it failed. */
   sawInfo?: boolean;
+  /** Failed, and its seq was then taken by a later action (the session reuses the seq of a refused action). */
+  superseded?: boolean;
 }
 
 /** Every action of the history once, by (player, seq), with its settled status. */
@@ -35,11 +37,14 @@ function settleActions(history: ReadonlyArray<HistoryEntry>): ActionRecord[] {
     if (!isActionOp(entry)) continue;
     let record = table.get(entry.player, entry.seq);
     if (entry.type === 'invoke') {
-      if (!record) {
+      // Every attempt so far was refused and none ended info, so none took effect: the session hands
+      // the seq to its next action (maybe another action with other params), a new record.
+      if (record?.status === 'fail') record.superseded = true;
+      if (!record || record.superseded) {
         record = { invoke: entry, status: 'unknown' };
         table.set(entry.player, entry.seq, record);
         records.push(record);
-      } else if (record.status === 'fail') record.status = 'unknown'; // a resend after a refusal: open again
+      }
       continue;
     }
     if (!record) continue; // a completion without its invoke is not evidence of anything
@@ -232,7 +237,7 @@ export const exactlyOnceKeys: Checker = {
       if (record.status === 'ok') {
         acked++;
         if (!found) offences.add({ problem: 'acked-not-applied', player, seq, op: opRef(record.ok) as KeyOffence['op'] }, record.ok!.index, 2);
-      } else if (record.status === 'fail' && found) {
+      } else if (record.status === 'fail' && found && !record.superseded) {
         offences.add({ problem: 'failed-but-applied', player, seq, op: opRef(record.failed) as KeyOffence['op'] }, record.failed!.index, 1);
       }
     }
