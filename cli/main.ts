@@ -18,6 +18,7 @@ import { defaultParts } from './composition-root';
 import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
+import { scaffoldGame } from '../kit/scaffold';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -171,6 +172,19 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .action((scenarioFile: string) => {
       const { scenario } = loadScenario({ scenarioFile }, parts);
       console.log(JSON.stringify(scenario, null, 2));
+    });
+
+  program
+    .command('init')
+    .description('Scaffold a starting point in your repo')
+    .command('game')
+    .description('Scaffold a game plug-in: a client on the WebSocket JSON helper, actions with effects, a profile, a final-state reader, a demo server and a first scenario; never overwrites')
+    .argument('<name>', 'the game\'s kebab-case name, e.g. space-miners')
+    .option('--dir <path>', 'where to write it (default: ./<name>)')
+    .action((name: string, options: { dir?: string }) => {
+      const result = scaffoldGame(name, options.dir ?? name);
+      for (const file of result.files) console.log(`created ${path.relative(process.cwd(), file)}`);
+      console.log(`\nnext: npx lagstorm run ${path.relative(process.cwd(), result.scenario)}\nthen replace the demo parts marked REPLACE with your own backend's (see README "Your own game")`);
     });
 
   program
