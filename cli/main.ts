@@ -87,7 +87,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
 
   program
     .command('setup')
-    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into .tools/bin, with --containers the Docker engine and images; idempotent')
+    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into the tools cache (.tools/bin in this repo, ~/.cache/lagstorm/bin installed, $LAGSTORM_CACHE_DIR), with --containers the Docker engine and images; idempotent')
     .option('--all', 'also install optional parts (dockerd)')
     .option('--containers', "also ready the containers runtime: docker.io, a running dockerd (no bridge, no iptables), and lagstorm's images built locally (cached by content hash)")
     .option('--quiet', 'print only problems and one summary line')
@@ -295,7 +295,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('lagstorm.js')) {
+// bin/lagstorm.js calls main(); this is for `node bin/run-ts.js cli/main.ts ...`.
+if (require.main === module) {
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });
