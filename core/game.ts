@@ -198,8 +198,8 @@ export interface BehaviourProfile {
 export interface FinalStateSource {
   /** The backend's admin / HTTP base URL, straight (no proxy). */
   adminUrl: string;
-  /** Superuser URL of the run's PostgreSQL, straight (no proxy). */
-  databaseUrl: string;
+  /** Superuser URL of the run's PostgreSQL, straight (no proxy); undefined when the scenario's `target` is a backend lagstorm did not start. */
+  databaseUrl?: string;
 }
 
 /** What a game provides to the generic checkers; a checker whose inputs are missing reports n/a. */

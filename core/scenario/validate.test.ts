@@ -139,3 +139,19 @@ describe('faults that would undo each other', () => {
     expect(problems(timeline(['5s', '10s', 'backend-crash'], ['6s', '5s', 'postgres-crash'], ['7s', '2s', 'failing-archiver']))).toEqual([]);
   });
 });
+
+describe('target', () => {
+  it('accepts a loopback ws or http backend with an admin URL', () => {
+    expect(validateScenario({ ...valid, target: { url: 'ws://127.0.0.1:9000/game', adminUrl: 'http://[::1]:9001' } }, catalog).target).toEqual({ url: 'ws://127.0.0.1:9000/game', adminUrl: 'http://[::1]:9001' });
+    expect(validateScenario({ ...valid, target: { url: 'http://localhost:8080' } }, catalog).target).toEqual({ url: 'http://localhost:8080' });
+  });
+
+  it('refuses a host that is not loopback, another scheme and a non-URL, naming the field', () => {
+    expect(problemsOf({ ...valid, target: { url: 'ws://10.0.0.5:9000', adminUrl: 'ftp://127.0.0.1' } })).toEqual([
+      expect.stringMatching(/^ {2}target\.url: host "10\.0\.0\.5" is not loopback: lagstorm only sends traffic to 127\.0\.0\.1, \[::1\] or localhost/),
+      expect.stringMatching(/^ {2}target\.adminUrl: must start with http:\/\/, https:\/\/, not ftp:\/\//),
+    ]);
+    expect(problemsOf({ ...valid, target: { url: 'game-server:9000' } })).toEqual([expect.stringMatching(/target\.url: (not a URL|must start with)/)]);
+    expect(problemsOf({ ...valid, target: { adminUrl: 'http://127.0.0.1:1' } })).toEqual([expect.stringMatching(/target\.url: required/)]);
+  });
+});

@@ -63,9 +63,12 @@ describe('acked-effects', () => {
     expect((await ackedEffects.check(input(resent, coins({ a: 108 })))).first).toMatchObject({ problem: 'above-attempted', final: 108, high: 104 });
   });
 
-  it('reads a refused seq reused by a different action as that action', async () => {
+  it('counts the next action that reuses a refused action\'s seq with its own params', async () => {
+    // The session sends its next action with the seq of a refused one: give 50 refused, then add 3 on seq 1.
     const reused = [op('invoke', 'a', 'give', 1, { amount: 50, to: 'b' }), op('fail', 'a', 'give', 1), op('invoke', 'a', 'add', 1), op('ok', 'a', 'add', 1, { added: 3 })];
     expect((await ackedEffects.check(input(reused, coins({ a: 103, b: 100 })))).valid).toBe(true);
+    expect((await ackedEffects.check(input(reused, coins({ a: 53, b: 150 })))).valid).toBe(false);
+    expect((await exactlyOnceKeys.check(input(reused, coins({ a: 103, b: 100 }, [{ player: 'a', seq: 1 }])))).valid).toBe(true);
   });
 
   it('is unknown without a final state and not applicable without effects', async () => {
