@@ -50,11 +50,12 @@ describe('the Colyseus example game', () => {
     expect(summary.stats.reconnects).toBeGreaterThan(0);
   }, 180_000);
 
-  it('catches save-on-leave: a crash loses acknowledged changes (acked-effects)', async () => {
+  it('catches save-on-leave: a crash loses acknowledged changes (acked-effects, exactly-once-keys)', async () => {
     const result = await runCli(['run', path.join(GAME, 'self-test', 'save-on-leave.scenario.ts'), '--seed', '1', '--out', out], { timeoutMs: 150_000 });
     const summary = summaryOf();
     expect({ code: result.code, verdict: summary.verdict }).toEqual({ code: 1, verdict: 'fail' });
-    expect(summary.checks.find((check) => check.name === 'acked-effects')).toMatchObject({ valid: false, summary: expect.stringMatching(/an acknowledged change was lost/) });
+    // After the crash bots reuse the lost seqs for other actions, so a quantity may land below or above its bounds.
+    expect(summary.checks.find((check) => check.name === 'acked-effects')).toMatchObject({ valid: false, summary: expect.stringMatching(/an acknowledged change was lost|something was applied twice or created/) });
     expect(summary.checks.find((check) => check.name === 'exactly-once-keys')).toMatchObject({ valid: false, summary: expect.stringMatching(/was acked \(history #\d+\) but never applied/) });
   }, 180_000);
 
