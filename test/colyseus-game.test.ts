@@ -40,14 +40,23 @@ describe('the Colyseus example game', () => {
       monotonic: 'n/a',
       recovery: true,
     });
-    expect(summary.faults.map((fault) => [fault.fault, fault.healed])).toEqual([
-      ['latency', true],
-      ['link-down', true],
-      ['backend-crash', true],
-      ['link-down', true],
+    expect(summary.faults.map((fault) => [fault.fault, (fault as { params?: { link?: string } }).params?.link, fault.healed])).toEqual([
+      ['latency', 'bots-backend', true],
+      ['link-down', 'backend-db', true],
+      ['link-down', 'bots-backend', true],
+      ['backend-crash', undefined, true],
+      ['link-down', 'backend-db', true],
     ]);
     expect(summary.stats.actions.ok).toBeGreaterThan(200);
     expect(summary.stats.reconnects).toBeGreaterThan(0);
+    // Logins through Colyseus: fresh joins, and after the cut players' link, reconnects to held seats.
+    const logins = fs
+      .readFileSync(path.join(fs.realpathSync(path.join(out, 'latest')), 'history.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"f":"login"') && line.includes('"type":"ok"'))
+      .map((line) => (JSON.parse(line) as { value: { resumed: boolean } }).value.resumed);
+    expect(logins.filter((resumed) => !resumed).length).toBeGreaterThanOrEqual(14);
+    expect(logins.filter((resumed) => resumed).length).toBeGreaterThan(0);
   }, 180_000);
 
   it('catches save-on-leave: a crash loses acknowledged changes (acked-effects, exactly-once-keys)', async () => {

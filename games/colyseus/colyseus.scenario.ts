@@ -1,8 +1,8 @@
 import { defineScenario } from 'lagstorm';
 
 /**
- * The Colyseus example end to end: latency on the players' link, the database link cut twice, and
- * the backend SIGKILLed. With the correct server every check the game feeds must pass.
+ * The Colyseus example end to end: latency on the players' link, the database link cut twice, the
+ * players' link cut once, and the backend SIGKILLed. With the correct server every check the game feeds must pass.
  */
 export default defineScenario({
   name: 'colyseus',
@@ -18,6 +18,8 @@ export default defineScenario({
     timeline: [
       { at: '2s', duration: '2s', fault: 'latency', params: { link: 'bots-backend', latency: 80 } },
       { at: '5s', duration: '1s', fault: 'link-down', params: { link: 'backend-db' } },
+      // Players' links cut: Colyseus holds their seats and the clients `reconnect()` to them.
+      { at: '6500ms', duration: '1s', fault: 'link-down', params: { link: 'bots-backend' } },
       { at: '8s', duration: '2s', fault: 'backend-crash', params: {} },
       { at: '12s', duration: '1s', fault: 'link-down', params: { link: 'backend-db' } },
     ],
