@@ -109,7 +109,7 @@ describe('incident scenarios: real runs against the correct reference backend', 
       .split('\n')
       .map((line) => JSON.parse(line) as HistoryEntry);
     const endpoints = (JSON.parse(fs.readFileSync(path.join(runDir, 'stack.json'), 'utf8')) as { endpoints: Record<string, string> }).endpoints;
-    expect(summary.checks.map((check) => check.name).sort()).toEqual(['acked-durable', 'conservation', 'exactly-once', 'monotonic', 'no-desync', 'recovery']);
+    expect(summary.checks.map((check) => check.name).sort()).toEqual(['acked-durable', 'acked-effects', 'conservation', 'exactly-once', 'exactly-once-keys', 'monotonic', 'no-desync', 'recovery', 'transfers-conserved']);
     expect(summary.stats.gaveUp).toBe(0);
     expect(summary.stats.loadGenerator.saturated).toBe(false);
     return { result, summary, history, endpoints };
