@@ -10,7 +10,9 @@ import type Dockerode from 'dockerode';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import { HarnessError } from '../../core/exit-codes';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
+import fs from 'node:fs';
 import { imageHash } from './docker-cli';
+import { engineStatus } from './engine';
 
 /**
  * testcontainers reads these when it first needs them; explicit user settings win. Ryuk's image
@@ -42,10 +44,12 @@ export interface ContainerSpec {
   binds?: { source: string; target: string; readOnly?: boolean }[];
   /** Default 60 s. */
   startupTimeoutMs?: number;
+  /** Appends the container's output (stdout and stderr) to this host file. */
+  logFile?: string;
 }
 
 /** Polls a loopback port (optionally an HTTP path for a 2xx) and fails fast when the container exits. */
-class HostLoopbackWait implements WaitStrategy {
+export class HostLoopbackWait implements WaitStrategy {
   private timeoutMs = 60_000;
   private timeoutSet = false;
   constructor(private readonly port: number, private readonly httpPath?: string) {}
@@ -115,6 +119,25 @@ export async function removeLabelled(label: string, value: string): Promise<numb
   return found.length;
 }
 
+/** Removes one container by id; false when it was already gone. */
+export async function removeContainer(id: string): Promise<boolean> {
+  configureTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  try {
+    await docker.getContainer(id).remove({ force: true, v: true });
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** Throws a HarnessError naming `lagstorm setup --containers` when no Docker engine answers. */
+export async function assertEngineAnswers(): Promise<void> {
+  const status = await engineStatus();
+  if (!status.answers) throw new HarnessError(`no Docker engine answers (${status.reason || 'no reason given'}); run \`lagstorm setup --containers\` (starts dockerd and builds lagstorm's images), or use --runtime process`);
+}
+
 /** Removes every container of a run (for cleanup after a crash). */
 export function removeRunContainers(runId: string): Promise<number> {
   return removeLabelled(RUN_ID_LABEL, runId);
@@ -122,6 +145,7 @@ export function removeRunContainers(runId: string): Promise<number> {
 
 export async function startContainer(spec: ContainerSpec): Promise<StartedTestContainer> {
   configureTestcontainers();
+  await assertEngineAnswers();
   // testcontainers would try a pull for a missing image, which cannot work here (no registry).
   if ((await imageHash(spec.image)) === undefined) {
     throw new HarnessError(`image ${spec.image} (${spec.role}) is not on this Docker engine; run \`lagstorm setup --containers\` to build lagstorm's images, or load/pull ${spec.image} yourself`);
@@ -136,6 +160,8 @@ export async function startContainer(spec: ContainerSpec): Promise<StartedTestCo
     .withWaitStrategy(waitStrategyOf(spec.ready))
     .withStartupTimeout(spec.startupTimeoutMs ?? 60_000)
     .withLogConsumer((stream) => {
+      const file = spec.logFile ? fs.createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
+      if (file) stream.pipe(file);
       stream.on('data', (chunk: Buffer | string) => {
         logTail.push(...String(chunk).split('\n').filter((line) => line.trim()));
         logTail.splice(0, Math.max(0, logTail.length - 8));
