@@ -47,7 +47,7 @@ function fillAll(values: Readonly<Record<string, string>>, field: string, comman
 
 /** The readiness of the backend or an extra service, as a wait strategy on its host ports. */
 export function readinessOf(ready: ContainerReadiness | undefined, ports: { ws?: number; admin?: number; port?: number }, fallback: Readiness): Readiness {
-  if (!ready) return fallback;
+  if (!ready || (ready.http === undefined && ready.log === undefined && ready.port === undefined)) return fallback;
   const portFor = (name: 'ws' | 'admin' | undefined, preferred: 'ws' | 'admin'): number => ports.port ?? ports[name ?? preferred]!;
   if (ready.http !== undefined) return { http: { port: portFor(ready.port, 'admin'), path: ready.http.startsWith('/') ? ready.http : `/${ready.http}` } };
   if (ready.log !== undefined) return { log: ready.log };
@@ -68,6 +68,14 @@ function checkServices(services: readonly ExtraServiceSpec[]): void {
     if (!service.image) issues.push(`backend.services[${i}].image: must name a local image`);
   });
   if (issues.length > 0) throw new InvalidInputError(`invalid backend services: ${issues.join('; ')}`, issues);
+}
+
+/** Every placeholder the backend and its services may use, checked before anything starts. */
+function checkPlaceholders(backend: StackOptions['backend']): void {
+  const names = ['postgres.url', 'ports.ws', 'ports.admin', 'run.id', ...(backend.services ?? []).map((service) => `services.${service.name}.port`)];
+  const known = Object.fromEntries(names.map((name) => [name, '']));
+  fillAll(known, 'backend', backend.command, backend.env);
+  (backend.services ?? []).forEach((service, i) => fillAll({ ...known, port: '' }, `backend.services[${i}]`, service.command, service.env));
 }
 
 /** Everything a (partly) started containers stack owns, and its ordered teardown. */
@@ -155,6 +163,7 @@ function backendImage(options: StackOptions): string {
 async function startContainersStack(options: StackOptions): Promise<StartedStack> {
   assertOptions(options);
   if (options.backend.services) checkServices(options.backend.services);
+  checkPlaceholders(options.backend);
   const image = backendImage(options);
   const log: Log = options.log ?? (() => undefined);
   // Before anything is written: no engine means nothing can start.
@@ -238,7 +247,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
       const extra = new ExtraServiceContainer(port, {
         name: spec.name,
         debris,
-        spec: { ...base, image: spec.image, role: spec.name, env: filled.env, command: filled.command, ready: readinessOf(spec.ready, { port }, { port }), logFile: logFile(spec.name) },
+        spec: { ...base, image: spec.image, role: spec.name, env: filled.env, command: filled.command, ready: readinessOf(spec.ready, { port }, { port }), startupTimeoutMs: spec.ready?.timeoutMs, logFile: logFile(spec.name) },
       });
       parts.extras.push(extra);
       await startPart(extra, spec.name, [port]);
@@ -264,6 +273,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
         env: filled.env,
         command: filled.command,
         ready: readinessOf(options.backend.ready, { ws: wsPort, admin: adminPort }, { http: { port: adminPort, path: '/readyz' } }),
+        startupTimeoutMs: options.backend.ready?.timeoutMs,
         logFile: logFile('backend'),
       },
     }));

@@ -82,6 +82,8 @@ export interface ContainerReadiness {
   log?: string;
   /** Which port `http` asks, or which must accept connections: the backend's 'ws' or 'admin' port (default: 'admin' for http, 'ws' otherwise). Extra services have one port. */
   port?: 'ws' | 'admin';
+  /** How long to wait, in ms. Default 60000. */
+  timeoutMs?: number;
 }
 
 /** An extra container the backend needs (Redis, a matchmaker), started before the backend on host networking. */
