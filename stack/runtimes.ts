@@ -8,8 +8,8 @@ type RuntimeFactory = () => Runtime;
 
 const runtimes = new Map<RuntimeName, RuntimeFactory>([
   ['process', () => processRuntime],
-  // Loaded on first start: process runs never load testcontainers.
-  ['containers', () => ({ name: 'containers', capabilities: CONTAINERS_RUNTIME_CAPABILITIES, start: async (options) => (await import('./containers-runtime')).containersRuntime.start(options) })],
+  // Loaded on first start, so process runs never load testcontainers (require: see undo-debris.ts).
+  ['containers', () => ({ name: 'containers', capabilities: CONTAINERS_RUNTIME_CAPABILITIES, start: (options) => (require('./containers-runtime') as typeof import('./containers-runtime')).containersRuntime.start(options) })],
 ]);
 
 /** Registers (or replaces) a runtime driver; the containers driver plugs in here. */

@@ -128,7 +128,8 @@ async function undoProcess(item: Extract<DebrisItem, { kind: 'process' }>, killT
 
 /** Removes the run's containers (or the one with `id`); loaded lazily so process runs never load testcontainers. */
 async function undoContainers(item: Extract<DebrisItem, { kind: 'container' }>): Promise<UndoResult> {
-  const { removeContainer, removeRunContainers } = await import('./images/start-container');
+  // require, not import(): tsx's CommonJS loader (bin/) resolves it without a file extension.
+  const { removeContainer, removeRunContainers } = require('./images/start-container') as typeof import('./images/start-container');
   if (item.id) return (await removeContainer(item.id)) ? { outcome: 'undone', detail: 'removed' } : { outcome: 'absent', detail: 'no such container' };
   const removed = await removeRunContainers(item.runId);
   return removed > 0 ? { outcome: 'undone', detail: `${removed} container(s) removed` } : { outcome: 'absent', detail: 'no container of this run' };
