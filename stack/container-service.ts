@@ -22,7 +22,7 @@ export interface ContainerServiceOptions {
   name: string;
   spec: ContainerSpec & { logFile: string };
   debris: DebrisRecorder;
-  /** Readiness after a restart (default: spec.ready); PostgreSQL's log line shows up once per start. */
+  /** How long a start again may take to pass spec.ready (default: spec.startupTimeoutMs, else 60 s). */
   startTimeoutMs?: number;
 }
 
@@ -37,6 +37,10 @@ export class ContainerService implements ServiceHandle {
 
   get name(): string {
     return this.options.name;
+  }
+  /** The container's lagstorm.role label. */
+  get role(): string {
+    return this.options.spec.role;
   }
   get logFile(): string {
     return this.options.spec.logFile;
@@ -84,7 +88,7 @@ export class ContainerService implements ServiceHandle {
     }
     fs.appendFileSync(this.logFile, `--- ${new Date().toISOString()} starting ${this.name}: container of ${this.options.spec.image}\n`);
     // Recorded before it exists: a run killed now leaves a run-labelled container cleanup removes.
-    this.debrisId ??= this.options.debris.record({ kind: 'container', runId: this.options.spec.runId, name: `${this.options.spec.role}` });
+    this.debrisId ??= this.options.debris.record({ kind: 'container', runId: this.options.spec.runId, name: this.options.spec.role });
     const started = await startContainer(this.options.spec);
     configureTestcontainers();
     this.container = (await getContainerRuntimeClient()).container.getById(started.getId());

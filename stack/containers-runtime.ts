@@ -15,7 +15,7 @@ import { BackendContainer, ExtraServiceContainer, PostgresContainer, PrometheusC
 import type { ContainerService } from './container-service';
 import type { DebrisItem } from './debris';
 import { imageFor } from './images/images';
-import { assertEngineAnswers, removeRunContainers, type Readiness } from './images/start-container';
+import { assertEngineAnswers, killRunContainers, removeRunContainers, type Readiness } from './images/start-container';
 import { freePort, isListening } from './ports';
 import { DEFAULT_SETTINGS } from './postgres';
 import { renderPrometheusConfig } from './prometheus';
@@ -177,6 +177,12 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
   const checkAborted = (): void => {
     if (abortSignal?.aborted) throw new HarnessError(`starting the containers stack was aborted (${String(abortSignal.reason ?? 'signal')})`);
   };
+  // The container waiting for its readiness fails at once when killed; teardown then removes them all.
+  let startingRole: string | undefined;
+  const onAbort = (): void => {
+    if (startingRole) void killRunContainers(options.runId, startingRole).catch(() => undefined);
+  };
+  abortSignal?.addEventListener('abort', onAbort);
   const base = { runId: options.runId };
 
   /** Fixed ports must be free; free ones are picked now. */
@@ -195,7 +201,9 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
   async function startPart<T extends ContainerService>(part: T, label: string, ports: number[]): Promise<T> {
     checkAborted();
     const began = Date.now();
+    startingRole = part.role;
     await part.start();
+    startingRole = undefined;
     log(`stack: ${label} container ${part.containerId} up on port(s) ${ports.join(', ')} in ${Date.now() - began} ms`);
     return part;
   }
@@ -338,6 +346,8 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
     if (abortSignal?.aborted) throw new HarnessError(`starting the containers stack was aborted (${String(abortSignal.reason ?? 'signal')}); everything started was torn down`, { cause: error });
     if (error instanceof HarnessError || error instanceof InvalidInputError) throw error;
     throw new HarnessError(`starting the containers stack failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    abortSignal?.removeEventListener('abort', onAbort);
   }
 }
 

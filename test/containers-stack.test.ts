@@ -206,6 +206,19 @@ describe('containers runtime failures are clear and leave no container', () => {
     await expectNothingLeft(run);
   }, 120_000);
 
+  it('an abort (SIGINT) while a container waits for its readiness: stops at once, nothing left', async () => {
+    const run = newRun('abort');
+    const controller = new AbortController();
+    const began = Date.now();
+    const starting = containersRuntime.start({ ...run, backend: { ready: { log: 'a line that never comes', timeoutMs: 60_000 } }, signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    controller.abort('SIGINT');
+    const error = await starting;
+    expect((error as Error).message).toMatch(/starting the containers stack was aborted \(SIGINT\); everything started was torn down/);
+    expect(Date.now() - began).toBeLessThan(20_000);
+    await expectNothingLeft(run);
+  }, 120_000);
+
   it('an unknown placeholder or a host-only entry point: refused before anything starts', async () => {
     const run = newRun('badinput');
     await expect(containersRuntime.start({ ...run, backend: { env: { REDIS: '{{services.redis.port}}' } } })).rejects.toThrow(/backend\.env\.REDIS: unknown placeholder \{\{services\.redis\.port\}\}/);

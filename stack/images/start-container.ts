@@ -138,6 +138,15 @@ export async function assertEngineAnswers(): Promise<void> {
   if (!status.answers) throw new HarnessError(`no Docker engine answers (${status.reason || 'no reason given'}); run \`lagstorm setup --containers\` (starts dockerd and builds lagstorm's images), or use --runtime process`);
 }
 
+/** SIGKILLs the running containers of a run in one role (a start to abort: its wait strategy then fails at once). */
+export async function killRunContainers(runId: string, role: string): Promise<number> {
+  configureTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const found = await docker.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${runId}`, `lagstorm.role=${role}`] } });
+  await Promise.all(found.map((info) => docker.getContainer(info.Id).kill().catch(() => undefined)));
+  return found.length;
+}
+
 /** Removes every container of a run (for cleanup after a crash). */
 export function removeRunContainers(runId: string): Promise<number> {
   return removeLabelled(RUN_ID_LABEL, runId);
