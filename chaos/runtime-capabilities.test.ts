@@ -1,12 +1,14 @@
 /** Which built-in faults each runtime can take: a fault the runtime cannot do is refused before the run, naming the runtime. */
+import { containersRuntimeCapabilities } from '../stack/containers-sut';
 import { getRuntime } from '../stack/runtimes';
 import { defaultRegistry, faultProblems } from './registry';
 
-const containers = getRuntime('containers');
+/** The containers runtime on a host that cannot put pg_wal on a host path (no root, no host pg_controldata). */
+const containers = { name: 'containers' as const, capabilities: containersRuntimeCapabilities({ walDir: false }) };
 const processRuntime = getRuntime('process');
 
 describe('faults on the containers runtime', () => {
-  it('refuses wal-disk-full and slow-wal-disk (pg_wal is not on a host path there), naming the runtime and the one that can', () => {
+  it('without WAL on the host: refuses wal-disk-full and slow-wal-disk, naming the runtime and the one that can', () => {
     const problems = faultProblems(
       { timeline: [{ fault: 'backend-crash', params: {} }, { fault: 'wal-disk-full', params: {} }, { fault: 'slow-wal-disk', params: {} }] },
       containers,
@@ -15,6 +17,13 @@ describe('faults on the containers runtime', () => {
     expect(problems).toEqual([
       'faults.timeline[1].fault "wal-disk-full" needs database:wal-dir, host:loop-volume, which runtime "containers" does not offer; use runtime "process" or drop the fault',
       'faults.timeline[2].fault "slow-wal-disk" needs database:wal-dir, host:loop-volume, host:blkio, which runtime "containers" does not offer; use runtime "process" or drop the fault',
+    ]);
+  });
+
+  it('with WAL on the host: takes every built-in fault but slow-wal-disk (its blkio throttle does not reach a container)', () => {
+    const steps = { timeline: defaultRegistry.list().map((fault) => ({ fault: fault.type, params: defaultParams(fault.type) })) };
+    expect(faultProblems(steps, { name: 'containers' as const, capabilities: containersRuntimeCapabilities({ walDir: true }) })).toEqual([
+      expect.stringMatching(/"slow-wal-disk" needs host:blkio, which runtime "containers" does not offer; drop the fault/),
     ]);
   });
 

@@ -18,13 +18,12 @@ const POSTGRES_STOP_SIGNALS = { smart: 'SIGTERM', fast: 'SIGINT', immediate: 'SI
 export class PostgresContainer extends ContainerService implements PostgresHandle {
   readonly host = '127.0.0.1';
   readonly database = 'postgres';
-  /** Paths inside the container (not on this host: the containers runtime does not offer database:wal-dir). */
-  readonly dataDir = CONTAINER_PGDATA;
-  readonly walDir = `${CONTAINER_PGDATA}/pg_wal`;
-
   constructor(
     readonly port: number,
     options: ContainerServiceOptions,
+    /** The same path in the container and, when pg_wal is on the host, on this host. */
+    readonly dataDir = CONTAINER_PGDATA,
+    readonly walDir = `${CONTAINER_PGDATA}/pg_wal`,
   ) {
     super(options);
   }

@@ -6,9 +6,11 @@
  * Toxiproxy and StackOptions.scrapeTargets). Every container carries the run id label and is recorded
  * in state.json before it exists; a part that does not come up tears down everything started.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { HarnessError, InvalidInputError } from '../core/exit-codes';
 import { DEFAULT_BACKEND_ENTRY } from './backend';
 import { BackendContainer, ExtraServiceContainer, PostgresContainer, PrometheusContainer, ToxiproxyContainer } from './container-parts';
@@ -17,15 +19,17 @@ import type { DebrisItem } from './debris';
 import { imageFor } from './images/images';
 import { assertEngineAnswers, killRunContainers, removeRunContainers, type Readiness } from './images/start-container';
 import { freePort, isListening } from './ports';
-import { DEFAULT_SETTINGS } from './postgres';
+import { allowTraversalWithinTmp, DEFAULT_SETTINGS } from './postgres';
 import { renderPrometheusConfig } from './prometheus';
-import { CONTAINERS_RUNTIME_CAPABILITIES, containersSystemUnderTest } from './containers-sut';
+import { containersRuntimeCapabilities, containersSystemUnderTest, hostWalSupport, type HostWalSupport } from './containers-sut';
 import { assertOptions, bounded, openStateFile } from './runtime-support';
 import { describeItem, undoAll, type StateFileRecorder } from './state-file';
 import type { ContainerReadiness, ExtraServiceSpec, LinkName, ProxyLink, Runtime, StackOptions, StackPortName, StartedStack } from './types';
 import type { DebrisUndoers } from './undo-debris';
 
 type Log = (line: string) => void;
+
+const exec = promisify(execFile);
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 
@@ -87,6 +91,7 @@ class ContainersStackParts {
   readonly extras: ExtraServiceContainer[] = [];
   workDir?: string;
   private workDirDebrisId?: string;
+  private sharedMountDebrisId?: string;
   private stopping?: Promise<void>;
 
   constructor(
@@ -103,8 +108,28 @@ class ContainersStackParts {
     return this.workDir;
   }
 
+  /**
+   * The work dir bind-mounted on itself and made shared, so that a loop volume a fault mounts below it
+   * later (and its unmount) propagates into the PostgreSQL container (bound there with rslave).
+   */
+  async shareWorkDir(): Promise<void> {
+    const dir = this.workDir!;
+    this.sharedMountDebrisId = this.debris.record({ kind: 'mount', path: dir });
+    await exec('mount', ['--bind', dir, dir], { timeout: 10_000 });
+    await exec('mount', ['--make-rshared', dir], { timeout: 10_000 });
+  }
+
+  private async unshareWorkDir(): Promise<void> {
+    if (!this.sharedMountDebrisId) return;
+    const mounted = () => fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === this.workDir);
+    for (let attempt = 0; mounted() && attempt < 10; attempt++) await exec('umount', [this.workDir!], { timeout: 10_000 }).catch(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    if (mounted()) throw new Error(`${this.workDir} is still mounted`);
+    this.debris.forget(this.sharedMountDebrisId);
+    this.sharedMountDebrisId = undefined;
+  }
+
   private isOwnItem(id: string, item: DebrisItem): boolean {
-    return id === this.workDirDebrisId || (item.kind === 'container' && item.runId === this.runId);
+    return id === this.workDirDebrisId || id === this.sharedMountDebrisId || (item.kind === 'container' && item.runId === this.runId);
   }
 
   stop(): Promise<void> {
@@ -136,6 +161,7 @@ class ContainersStackParts {
       await removeRunContainers(this.runId);
       for (const { id, item } of this.debris.list()) if (item.kind === 'container' && item.runId === this.runId) this.debris.forget(id);
     }, errors);
+    await bounded('shared work dir mount', 15_000, () => this.unshareWorkDir(), errors);
     if (this.workDir) {
       await bounded('temp dir', 5000, async () => fs.rmSync(this.workDir!, { recursive: true, force: true, maxRetries: 3 }), errors);
       if (!fs.existsSync(this.workDir) && this.workDirDebrisId) this.debris.forget(this.workDirDebrisId);
@@ -215,18 +241,35 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
 
     const [pgPort] = await portsFor('postgresql', ['postgres']);
     const settings = { ...DEFAULT_SETTINGS, ...options.postgres?.settings };
-    const postgres = (parts.postgres = new PostgresContainer(pgPort, {
-      name: 'postgres',
-      debris,
-      spec: {
-        ...base,
-        image: imageFor('postgres'),
-        role: 'postgres',
-        env: { PGPORT: String(pgPort), LAGSTORM_PG_SETTINGS: Object.entries(settings).map(([name, value]) => `${name} = '${value.replace(/'/g, "''")}'`).join('\n') },
-        ready: { log: 'database system is ready to accept connections' },
-        logFile: logFile('postgresql'),
+    // pg_wal on a host path where the host allows it: the cluster in the work dir, at the same path inside.
+    const support = hostWalSupport();
+    const walOnHost: HostWalSupport | undefined = support.walDir ? support : undefined;
+    const pgDir = path.join(workDir, 'pg');
+    if (walOnHost) {
+      allowTraversalWithinTmp(workDir); // the container's postgres user walks down to its data dir
+      await parts.shareWorkDir();
+    }
+    const postgres = (parts.postgres = new PostgresContainer(
+      pgPort,
+      {
+        name: 'postgres',
+        debris,
+        spec: {
+          ...base,
+          image: imageFor('postgres'),
+          role: 'postgres',
+          env: {
+            PGPORT: String(pgPort),
+            LAGSTORM_PG_SETTINGS: Object.entries(settings).map(([name, value]) => `${name} = '${value.replace(/'/g, "''")}'`).join('\n'),
+            ...(walOnHost ? { PGDATA: path.join(pgDir, 'pgdata'), PGWALDIR: path.join(pgDir, 'pgwal') } : {}),
+          },
+          binds: walOnHost ? [{ source: workDir, target: workDir, propagation: 'rslave' }] : undefined,
+          ready: { log: 'database system is ready to accept connections' },
+          logFile: logFile('postgresql'),
+        },
       },
-    }));
+      ...(walOnHost ? [path.join(pgDir, 'pgdata'), path.join(pgDir, 'pgwal', 'pg_wal')] : []),
+    ));
     await startPart(postgres, 'postgresql', [pgPort]);
 
     const [toxiPort] = await portsFor('toxiproxy', ['toxiproxy']);
@@ -338,7 +381,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
       prometheus,
       links,
       debris,
-      sut: containersSystemUnderTest({ runId: options.runId, workDir, debris, backend, postgres, toxiproxy, prometheus, links, extraServices }),
+      sut: containersSystemUnderTest({ runId: options.runId, walOnHost, workDir, debris, backend, postgres, toxiproxy, prometheus, links, extraServices }),
       stop: () => parts.stop(),
     };
   } catch (error) {
@@ -351,4 +394,4 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
   }
 }
 
-export const containersRuntime: Runtime = { name: 'containers', capabilities: CONTAINERS_RUNTIME_CAPABILITIES, start: startContainersStack };
+export const containersRuntime: Runtime = { name: 'containers', capabilities: containersRuntimeCapabilities(), start: startContainersStack };

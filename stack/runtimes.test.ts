@@ -11,7 +11,7 @@ describe('getRuntime', () => {
     expect(runtimeNames()).toEqual(['process', 'containers']);
     expect(getRuntime('containers').name).toBe('containers');
     expect(getRuntime('containers').capabilities).toContain('service:backend:pause');
-    expect(getRuntime('containers').capabilities).not.toContain('database:wal-dir');
+    expect(getRuntime('containers').capabilities).not.toContain('host:blkio');
     expect(() => getRuntime('k8s')).toThrow(InvalidInputError);
     expect(() => getRuntime('k8s')).toThrow(/choose one of: process, containers/);
   });

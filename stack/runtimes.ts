@@ -1,6 +1,6 @@
 /** Runtime registry: callers ask for a runtime by name and never import a driver directly. */
 import { InvalidInputError } from '../core/exit-codes';
-import { CONTAINERS_RUNTIME_CAPABILITIES } from './containers-sut';
+import { containersRuntimeCapabilities } from './containers-sut';
 import { processRuntime } from './process-runtime';
 import type { Runtime, RuntimeName } from './types';
 
@@ -9,7 +9,7 @@ type RuntimeFactory = () => Runtime;
 const runtimes = new Map<RuntimeName, RuntimeFactory>([
   ['process', () => processRuntime],
   // Loaded on first start, so process runs never load testcontainers (require: see undo-debris.ts).
-  ['containers', () => ({ name: 'containers', capabilities: CONTAINERS_RUNTIME_CAPABILITIES, start: (options) => (require('./containers-runtime') as typeof import('./containers-runtime')).containersRuntime.start(options) })],
+  ['containers', () => ({ name: 'containers', capabilities: containersRuntimeCapabilities(), start: (options) => (require('./containers-runtime') as typeof import('./containers-runtime')).containersRuntime.start(options) })],
 ]);
 
 /** Registers (or replaces) a runtime driver; the containers driver plugs in here. */

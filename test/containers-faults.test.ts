@@ -1,6 +1,6 @@
 /**
- * Every built-in fault the containers runtime offers, injected into a containers stack through its
- * SystemUnderTest and healed: the fault bites where that is cheap to see, and after each heal the
+ * Every built-in fault, injected into a containers stack through its SystemUnderTest and healed
+ * (the WAL-volume ones through pg_wal on a host path, see containers-sut.ts): the fault bites where that is cheap to see, and after each heal the
  * stack serves again (backend ready, PostgreSQL through backend-db, WebSockets through bots-backend)
  * with no fault debris left.
  */
@@ -13,8 +13,10 @@ import WebSocket from 'ws';
 import { debrisUndoers } from '../chaos/debris-undoers';
 import { defaultRegistry, faultProblems } from '../chaos/registry';
 import { containersRuntime } from '../stack/containers-runtime';
+import { hostWalSupport } from '../stack/containers-sut';
 import { ensureImages } from '../stack/images/images';
 import { removeRunContainers } from '../stack/images/start-container';
+import type { DebrisItem } from '../stack/debris';
 import type { StartedStack } from '../stack/types';
 
 const runId = `ct-faults-${randomUUID().slice(0, 6)}`;
@@ -71,12 +73,24 @@ afterAll(async () => {
 
 afterEach(async () => {
   await serves();
-  expect(stack.debris.list().filter(({ item }) => item.kind !== 'container' && item.kind !== 'dir')).toEqual([]);
+  const own = (item: DebrisItem) => item.kind === 'container' || item.kind === 'dir' || (item.kind === 'mount' && item.path === stack.workDir);
+  expect(stack.debris.list().filter(({ item }) => !own(item))).toEqual([]);
 });
 
-test('the containers runtime takes every built-in fault but the WAL-volume ones', () => {
-  expect(offered.length).toBe(defaultRegistry.list().length - 2);
+test('on this host (root, loop devices) the containers runtime takes every built-in fault but slow-wal-disk', () => {
+  expect(hostWalSupport()).toEqual({ walDir: true });
+  expect(defaultRegistry.list().map((fault) => fault.type).filter((type) => !offered.includes(type))).toEqual(['slow-wal-disk']);
+  expect(stack.sut.database.dataDir?.startsWith(stack.workDir)).toBe(true);
 });
+
+test('wal-disk-full: pg_wal of the container on a loop volume fills until PostgreSQL PANICs; heal recovers', async () => {
+  const params = defaultRegistry.parse('wal-disk-full', { sizeMb: 48 });
+  const handle = await defaultRegistry.get('wal-disk-full').inject({ sut: stack.sut, log: (l) => log.push(l) }, params, new AbortController().signal);
+  for (let i = 0; i < 300 && !handle.observations?.panic; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(String(handle.observations?.panic)).toMatch(/PANIC:.*No space left on device/);
+  await handle.heal();
+  expect(fs.readFileSync('/proc/self/mounts', 'utf8')).not.toContain(path.join(stack.workDir, 'wal-volume-'));
+}, 180_000);
 
 test('backend-pause freezes the backend container: nothing answers until heal', async () => {
   const handle = await defaultRegistry.get('backend-pause').inject({ sut: stack.sut, log: (l) => log.push(l) }, defaultRegistry.parse('backend-pause', {}), new AbortController().signal);
@@ -93,7 +107,7 @@ test('backend-crash: the backend container is down, back after `downtime`, downt
   expect(handle.observations?.pidAfter).not.toBe(handle.observations?.pidBefore);
 });
 
-test.each(offered.filter((type) => !['backend-pause', 'backend-crash'].includes(type)))('%s injects and heals on the containers stack', async (type) => {
+test.each(offered.filter((type) => !['backend-pause', 'backend-crash', 'wal-disk-full'].includes(type)))('%s injects and heals on the containers stack', async (type) => {
   const handle = await defaultRegistry.get(type).inject({ sut: stack.sut, log: (l) => log.push(l) }, defaultRegistry.parse(type, paramsOf(type)), new AbortController().signal);
   await new Promise((resolve) => setTimeout(resolve, 300));
   await handle.heal();

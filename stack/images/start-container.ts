@@ -26,6 +26,7 @@ export function configureTestcontainers(env: NodeJS.ProcessEnv = process.env): v
 }
 
 export const RUN_ID_LABEL = 'lagstorm.run-id';
+type BindMode = NonNullable<Parameters<GenericContainer['withBindMounts']>[0][number]['mode']>;
 const START_ID_LABEL = 'lagstorm.start-id';
 
 /** When a container counts as ready. HTTP and port checks go to 127.0.0.1 from the host. */
@@ -41,7 +42,8 @@ export interface ContainerSpec {
   env?: Record<string, string>;
   command?: string[];
   /** Host directories or files → container paths. */
-  binds?: { source: string; target: string; readOnly?: boolean }[];
+  /** rslave: mounts made on the host under `source` later (and their unmounts) show up in the container too. */
+  binds?: { source: string; target: string; readOnly?: boolean; propagation?: 'rslave' }[];
   /** Default 60 s. */
   startupTimeoutMs?: number;
   /** Appends the container's output (stdout and stderr) to this host file. */
@@ -177,7 +179,8 @@ export async function startContainer(spec: ContainerSpec): Promise<StartedTestCo
       });
     });
   if (spec.command) container = container.withCommand(spec.command);
-  if (spec.binds?.length) container = container.withBindMounts(spec.binds.map((b) => ({ source: b.source, target: b.target, mode: b.readOnly ? 'ro' : 'rw' })));
+  // Docker reads "rw,rslave" from the Binds mode; testcontainers' BindMode type only knows the first part.
+  if (spec.binds?.length) container = container.withBindMounts(spec.binds.map((b) => ({ source: b.source, target: b.target, mode: `${b.readOnly ? 'ro' : 'rw'}${b.propagation ? `,${b.propagation}` : ''}` as BindMode })));
   try {
     return await container.start();
   } catch (error) {
