@@ -3,7 +3,7 @@
  *
  *   node bin/run-ts.js bench/bots.bench.ts         (env BENCH_RUNS=3, BENCH_PARTS=memory,cpu,concurrency,latency)
  *
- * The game server is the fake one (bots/testing/fake-game-server-main.ts) in its OWN process, so
+ * The game server is the fake one (games/reference/client/testing/fake-game-server-main.ts) in its OWN process, so
  * this process holds only clients. Baseline in the same run: bare `ws` clients doing the same
  * protocol (hello, then one action at a time on the same schedule) with no bookkeeping.
  *  - memory: RSS and heap delta per connected, idle bot (N bots logged in, pinging) vs bare clients;
@@ -24,8 +24,9 @@ import vm from 'node:vm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../games/reference/rules/protocol';
-import type { BehaviourProfile } from '../bots/behaviours/profiles';
+import type { BehaviourProfile } from '../core/game';
 import { epochNowMs, systemClock } from '../core/clock';
+import referenceGame from '../games/reference';
 import { deriveSeed } from '../core/rng';
 import { BotSession } from '../bots/core/session';
 import type { HistoryDraft } from '../bots/core/types';
@@ -52,19 +53,18 @@ const round = (value: number, digits = 3): number => Math.round(value * 10 ** di
 const IDLE: BehaviourProfile = {
   name: 'bench-idle',
   description: 'logged in, never acts',
-  mix: [{ kind: 'collect', weight: 1 }],
+  mix: [{ action: 'collect', weight: 1 }],
   thinkTime: { kind: 'constant', value: 1e9 },
   sessionLength: { kind: 'never' },
   offlineTime: { kind: 'constant', value: 1000 },
-  giftAmount: { min: 1, max: 1 },
 };
 // Uniform think times (mean RATE_PERIOD_MS) so 200 clients do not fire in lock-step bursts.
-const STEADY: BehaviourProfile = { ...IDLE, name: 'bench-steady', mix: [{ kind: 'collect', weight: 3 }, { kind: 'buy', weight: 1 }], thinkTime: { kind: 'uniform', min: RATE_PERIOD_MS / 2, max: (RATE_PERIOD_MS * 3) / 2 } };
+const STEADY: BehaviourProfile = { ...IDLE, name: 'bench-steady', mix: [{ action: 'collect', weight: 3 }, { action: 'buy', weight: 1 }], thinkTime: { kind: 'uniform', min: RATE_PERIOD_MS / 2, max: (RATE_PERIOD_MS * 3) / 2 } };
 const barePeriod = (periodMs: number): number => periodMs / 2 + Math.random() * periodMs;
 const SLOW: BehaviourProfile = { ...STEADY, name: 'bench-slow', thinkTime: { kind: 'exponential', mean: 10_000 } };
 
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'bots', 'testing', 'fake-game-server-main.ts')], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'games', 'reference', 'client', 'testing', 'fake-game-server-main.ts')], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('fake server did not start within 20 s')), 20_000);
     child.stdout!.once('data', (data: Buffer) => {
@@ -109,7 +109,19 @@ function startBots(url: string, count: number, profile: BehaviourProfile, tag: s
   void (async () => {
     for (let i = 0; i < count; i++) {
       const id = `${tag}-${i + 1}`;
-      const session = new BotSession({ botId: id, playerId: id, url, profile, seed: deriveSeed(1, id), clock, connect, sink, voluntaryDisconnects: false });
+      const session = new BotSession({
+        botId: id,
+        playerId: id,
+        url,
+        profile,
+        actions: referenceGame.actions,
+        createClient: referenceGame.client,
+        seed: deriveSeed(1, id),
+        clock,
+        openWebSocket: connect,
+        sink,
+        voluntaryDisconnects: false,
+      });
       sessions.push(session);
       session.start();
       if (i % 250 === 249) await sleep(25);

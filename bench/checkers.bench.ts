@@ -9,8 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import type { BotEvent, ClientOp, HistoryEntry, NemesisOp } from '../core/history';
-import { CHECK_NAMES, type CheckInput, type FinalSnapshot } from '../verdict/types';
+import type { CheckInput } from '../verdict/types';
 import { runCheckers } from '../verdict/run-checkers';
+import { checkerCatalog } from '../verdict/checkers';
+import { effectModel, gameFeatures } from '../core/game';
+import type { FinalSnapshot } from '../games/reference/rules/snapshot';
+import referenceGame from '../games/reference';
 import { faultWindows } from '../verdict/phases';
 import { analyzeHistory, historyStats } from '../verdict/latency';
 import { evaluateSlos } from '../verdict/slo';
@@ -21,6 +25,11 @@ const TARGET_ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const PLAYERS = 2_000;
 const REPEATS = 5;
 const ROUND_MS = 100;
+/** The reference game's verdict: its own checkers beside the generic ones (effect-based included), as a run does it. */
+const FEATURES = gameFeatures(referenceGame);
+const CHECKERS = referenceGame.checkers ?? [];
+/** Every checker that applies to the reference game (transfers-conserved does not: its gold is not transfer-only). */
+const CHECK_NAMES = checkerCatalog(CHECKERS).names.filter((name) => checkerCatalog(CHECKERS).get(name)?.appliesTo?.(FEATURES) === undefined);
 
 /** xorshift32: a fixed seed makes every run generate the same history. */
 function rng(seed: number): () => number {
@@ -91,7 +100,8 @@ function generate(targetEntries: number): { history: HistoryEntry[]; final: Fina
       const outcome = random();
       if (outcome < 0.005) {
         // Failed before the server took it: not applied, the seq is used again next round.
-        drafts.push({ ...common, type: 'fail', time: at + latency, error: 'overloaded' });
+        // Shed at once (a bot has one action in flight, so the refusal comes back before its next invoke).
+        drafts.push({ ...common, type: 'fail', time: at + Math.min(latency, 40), error: 'overloaded' });
       } else {
         const applied = applyAction(state, action, seq);
         states[i] = applied.state;
@@ -160,7 +170,7 @@ async function main(): Promise<void> {
   const { history, final, lastHealAt, runEndAt } = generate(TARGET_ENTRIES);
   const generationSeconds = (performance.now() - generatedAt) / 1000;
   console.log(`generated ${history.length} entries, ${final.actions.length} log rows, ${final.gifts.length} gifts in ${generationSeconds.toFixed(1)} s`);
-  const input: CheckInput = { history, final, limits: { reconnectWithinMs: 10_000 }, lastHealAt, runEndAt };
+  const input: CheckInput = { history, final, effects: effectModel(referenceGame), limits: { reconnectWithinMs: 10_000 }, lastHealAt, runEndAt };
 
   const checkerRuns: number[] = [];
   const baselineRuns: number[] = [];
@@ -172,7 +182,7 @@ async function main(): Promise<void> {
     baselineRuns.push((performance.now() - started) / 1000);
 
     started = performance.now();
-    const results = await runCheckers(CHECK_NAMES, input);
+    const results = await runCheckers(CHECK_NAMES, input, { features: FEATURES, checkers: CHECKERS });
     checkerRuns.push((performance.now() - started) / 1000);
     for (const result of results) {
       if (result.valid !== true) throw new Error(`the synthetic history is consistent, yet ${result.name} says ${result.valid}: ${result.summary}`);

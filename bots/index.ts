@@ -5,12 +5,12 @@ export { buildFleetPlan, arrivalTimes, closedTargetPoints, windowsAbove } from '
 export type { BotPlan, FleetPlan, SessionWindow } from './fleet/workload';
 export { HistoryRecorder, readHistory, readHistoryAll } from './history/recorder';
 export { LatencyBook } from './metrics/latency';
-export { BotSession, classifyError } from './core/session';
-export type { BotSessionOptions, SessionPhase } from './core/session';
+export { BotSession, ACCEPTS, TIMER_SLACK_MS } from './core/session';
+export type { BotSessionOptions, SessionState, SessionEvent, SessionStats } from './core/session';
+export { chooseAction, pickAction, validateProfile } from './core/actions';
+export { loadGameModule, profileOf } from './load-game';
 export { systemClock, ManualClock, epochNowMs } from '../core/clock';
 export type { Clock } from '../core/clock';
 export type { WebSocketLike, WebSocketFactory } from '../core/websocket-like';
 export type { HistoryDraft, BotSink, SessionTiming } from './core/types';
 export { DEFAULT_TIMING } from './core/types';
-export { getProfile, PROFILE_NAMES } from './behaviours/profiles';
-export type { BehaviourProfile } from './behaviours/profiles';

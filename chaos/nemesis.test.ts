@@ -132,7 +132,8 @@ describe('runNemesis', () => {
       ['t4', true, undefined],
     ]);
     const t1 = records[0];
-    expect(t1.stoppedAt! - t1.startedAt).toBeGreaterThanOrEqual(140);
+    // Held to its planned end (at 0 + 150 ms), however late the inject finished on a busy machine.
+    expect(t1.stoppedAt!).toBeGreaterThanOrEqual(150);
     expect(t1.observations).toEqual({ n: 1 });
     expect(ops.map((op) => `${op.f} ${op.value.id}${op.value.error ? ' !' : ''}`)).toEqual(['fault-start t1', 'fault-start t2', 'fault-stop t2 !', 'fault-start t3', 'fault-stop t1', 'fault-start t4', 'fault-stop t4']);
     expect(ops[0]).toMatchObject({ type: 'info', process: 'nemesis', value: { fault: 'ok', target: 'backend', params: { n: 1 } } });

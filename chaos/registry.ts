@@ -94,7 +94,8 @@ export interface FaultSteps {
   random?: { mix: ReadonlyArray<{ fault: string; params?: unknown }> };
 }
 
-export type RuntimeOffer = Pick<Runtime, 'name' | 'capabilities'>;
+/** What a runtime (or its variant for a target) offers; `label` names it in messages (default: runtime "<name>"). */
+export type RuntimeOffer = Pick<Runtime, 'name' | 'capabilities'> & { label?: string };
 
 /**
  * Every scenario fault the runtime cannot do, as one message per step naming its path, what is
@@ -115,7 +116,7 @@ export function faultProblems(steps: FaultSteps, runtime: RuntimeOffer, options:
     if (missing.length === 0) continue;
     const able = (options.alternatives ?? []).filter((other) => other.name !== runtime.name && missingCapabilities(required, other.capabilities).length === 0).map((other) => `runtime "${other.name}"`);
     const fix = able.length > 0 ? `use ${able.join(' or ')} or drop the fault` : 'drop the fault';
-    problems.push(`${path}.fault "${step.fault}" needs ${missing.join(', ')}, which runtime "${runtime.name}" does not offer; ${fix}`);
+    problems.push(`${path}.fault "${step.fault}" needs ${missing.join(', ')}, which ${runtime.label ?? `runtime "${runtime.name}"`} does not offer; ${fix}`);
   }
   return problems;
 }

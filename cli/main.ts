@@ -18,6 +18,7 @@ import { defaultParts } from './composition-root';
 import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
+import { scaffoldGame } from '../kit/scaffold';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -86,7 +87,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
 
   program
     .command('setup')
-    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into .tools/bin, with --containers the Docker engine and images; idempotent')
+    .description('Install what is missing: Debian packages through apt (root), toxiproxy through go install into the tools cache (.tools/bin in this repo, ~/.cache/lagstorm/bin installed, $LAGSTORM_CACHE_DIR), with --containers the Docker engine and images; idempotent')
     .option('--all', 'also install optional parts (dockerd)')
     .option('--containers', "also ready the containers runtime: docker.io, a running dockerd (no bridge, no iptables), and lagstorm's images built locally (cached by content hash)")
     .option('--quiet', 'print only problems and one summary line')
@@ -171,6 +172,19 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .action((scenarioFile: string) => {
       const { scenario } = loadScenario({ scenarioFile }, parts);
       console.log(JSON.stringify(scenario, null, 2));
+    });
+
+  program
+    .command('init')
+    .description('Scaffold a starting point in your repo')
+    .command('game')
+    .description('Scaffold a game plug-in: a client on the WebSocket JSON helper, actions with effects, a profile, a final-state reader, a demo server and a first scenario; never overwrites')
+    .argument('<name>', 'the game\'s kebab-case name, e.g. space-miners')
+    .option('--dir <path>', 'where to write it (default: ./<name>)')
+    .action((name: string, options: { dir?: string }) => {
+      const result = scaffoldGame(name, options.dir ?? name);
+      for (const file of result.files) console.log(`created ${path.relative(process.cwd(), file)}`);
+      console.log(`\nnext: npx lagstorm run ${path.relative(process.cwd(), result.scenario)}\nthen replace the demo parts marked REPLACE with your own backend's (see README "Your own game")`);
     });
 
   program
@@ -281,7 +295,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('lagstorm.js')) {
+// bin/lagstorm.js calls main(); this is for `node bin/run-ts.js cli/main.ts ...`.
+if (require.main === module) {
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -2,7 +2,7 @@ import { playersOf, scaleBots, searchCapacity, type CapacityStep } from './capac
 import { closedTargetPoints } from '../bots/fleet/workload';
 import { validateScenario, type ScenarioCatalog } from './scenario/validate';
 
-const defaultCatalog: ScenarioCatalog = { game: 'test', profiles: ['casual', 'gifter', 'grinder'], defects: [], checks: ['recovery'], faultTypes: [], validateFaultParams: () => ({ ok: true, params: {} }) };
+const defaultCatalog: ScenarioCatalog = { game: 'test', profiles: ['casual', 'gifter', 'grinder'], defects: [], checkers: ['recovery'], faultTypes: [], validateFaultParams: () => ({ ok: true, params: {} }) };
 
 const scenario = validateScenario(
   {

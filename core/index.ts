@@ -28,4 +28,7 @@ export { parseDuration, formatDuration } from './duration';
 export type { HistoryEntry, ClientOp, NemesisOp, BotEvent, OpType } from './history';
 export type { StartedStack, Runtime, StackOptions } from '../stack/types';
 export type { Fault, FaultHandle, FaultTarget } from '../chaos/fault';
-export type { CheckResult, Checker, CheckInput, SloResult, Validity } from '../verdict/types';
+export type { CheckResult, Checker, CheckInput, CheckValidity, SloResult, Validity } from '../verdict/types';
+export { noDesyncChecker, type FinalShadows } from '../verdict/checkers/no-desync';
+export type { QuantitySpec } from './game';
+export { webSocketJsonClient, httpJsonClient, isLost, type WebSocketJsonOptions, type LostReply, type HttpJsonOptions, type HttpCall, type HttpReply } from '../kit';

@@ -17,13 +17,13 @@ import { tailFile } from '../stack/managed-process';
 import { startPostgresExporter, type PostgresExporter } from '../stack/postgres-collector';
 import { measureProxyBaseline } from '../stack/proxy-baseline';
 import { freePort } from '../stack/ports';
-import type { RuntimeName, StartedStack } from '../stack/types';
+import type { RunStack, Runtime, RuntimeName, TargetRuntime } from '../stack/types';
 import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures } from '../verdict';
 import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
 import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
-import type { GameDefinition } from './game';
+import { effectModel, gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
@@ -104,16 +104,27 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
   if (scenario.backend.entry && !fs.existsSync(scenario.backend.entry)) {
     problems.push(`backend.entry: ${scenario.backend.entry} does not exist (paths are relative to the scenario file)`);
   }
-  if (!scenario.backend.entry && !game.server) problems.push(`game "${game.name}" brings no server to start; set backend.entry to your backend's entry point`);
+  if (scenario.target) {
+    const unused = [scenario.backend.entry !== undefined && 'backend.entry', scenario.backend.defect !== 'none' && 'backend.defect', options.defect !== undefined && options.defect !== 'none' && '--defect'].filter(Boolean);
+    if (unused.length) problems.push(`${unused.join(', ')}: lagstorm does not start the backend of target.url (${scenario.target.url}); drop ${unused.length > 1 ? 'them' : 'it'} or drop target`);
+    if (game.readFinalState && !scenario.target.adminUrl) problems.push(`target.adminUrl: game "${game.name}" reads the final state from the backend's admin URL; set target.adminUrl, e.g. "http://127.0.0.1:8081"`);
+  } else if (!scenario.backend.entry && !game.server) problems.push(`game "${game.name}" brings no server to start; set backend.entry to your backend's entry point`);
   if (options.baseline && options.baseline.run.scenario !== scenario.name) {
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
   try {
-    problems.push(...parts.faults.capabilityProblems(scenario.faults, parts.runtime(options.runtime ?? scenario.runtime)));
+    problems.push(...parts.faults.capabilityProblems(scenario.faults, runtimeFor(parts.runtime(options.runtime ?? scenario.runtime), scenario.target)));
   } catch (error) {
     problems.push((error as Error).message);
   }
   return problems;
+}
+
+/** The runtime, or its variant in front of an already running backend (scenario `target`). */
+function runtimeFor(runtime: Runtime, target: Scenario['target']): Runtime | TargetRuntime {
+  if (!target) return runtime;
+  if (!runtime.forTarget) throw new InvalidInputError(`target.url: runtime "${runtime.name}" cannot run against a backend it did not start; use runtime "process"`);
+  return runtime.forTarget(target);
 }
 
 /** Time for the fleet to wind down after its planned end before it is stopped. */
@@ -150,8 +161,8 @@ async function waitReady(adminUrl: string, timeoutMs: number): Promise<boolean> 
  * A part that dies while no fault is active (toxiproxy crashing, PostgreSQL killed from outside)
  * makes the run meaningless: report it with the part's log tail and stop the run (exit 2).
  */
-function watchStack(stack: StartedStack, faultActive: () => boolean, onDeath: (message: string) => void): NodeJS.Timeout {
-  const parts = [stack.postgres, stack.toxiproxy, stack.backend, stack.prometheus];
+function watchStack(stack: RunStack, faultActive: () => boolean, onDeath: (message: string) => void): NodeJS.Timeout {
+  const parts = [stack.postgres, stack.toxiproxy, stack.backend, stack.prometheus].filter((part) => part !== undefined);
   const timer = setInterval(() => {
     if (faultActive()) return; // process faults stop parts on purpose; heal restarts them
     const dead = parts.find((part) => !part.isRunning());
@@ -206,7 +217,7 @@ function emptyStats(): RunStats {
 
 /** What the tasks share: each task fills in its part; teardowns read what exists. */
 interface RunState {
-  stack?: StartedStack;
+  stack?: RunStack;
   exporter?: PostgresExporter;
   recorder?: HistoryRecorder;
   fleet?: StartedFleet;
@@ -257,7 +268,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
     {
       title: 'stack',
       async setup(s) {
-        s.stack = await parts.runtime(scenario.runtime).start({
+        s.stack = await runtimeFor(parts.runtime(scenario.runtime), scenario.target).start({
           runId,
           runDir,
           backend: {
@@ -282,10 +293,14 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       title: 'postgres exporter',
       async setup(s) {
         const stack = s.stack!;
-        s.exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: ports.exporter });
+        // A target (a backend lagstorm did not start) has no PostgreSQL of the run's own to export.
+        if (stack.postgres) s.exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: ports.exporter });
         // Prometheus 2.42 hands new targets to its scraper only every 5 s: wait, so the baseline phase has data.
-        await stack.prometheus.waitForTargetsUp?.(['backend', 'postgres'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));
-        const baseline = await measureProxyBaseline(stack.endpoints.botsWsUrl, stack.backend.wsUrl).catch((error: Error) => void log(`proxy baseline not measured: ${error.message}`));
+        await stack.prometheus.waitForTargetsUp?.(stack.postgres ? ['backend', 'postgres'] : ['toxiproxy'], 20_000).catch((error: Error) => log(`prometheus: ${error.message}`));
+        const direct = stack.backend?.wsUrl ?? scenario.target?.url;
+        const baseline = direct?.startsWith('ws')
+          ? await measureProxyBaseline(stack.endpoints.botsWsUrl, direct).catch((error: Error) => void log(`proxy baseline not measured: ${error.message}`))
+          : undefined;
         if (baseline) s.proxyBaselineMs = baseline.addedMs;
       },
       teardown: (s) => s.exporter?.stop(),
@@ -330,6 +345,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           plan: planSchedule(scenario.faults, { seed, durationMs: scenario.duration, locksOf: (fault, params) => parts.faults.locksOf(fault, params) }),
           target,
           registry: parts.faults,
+          metricsRegistry: fleet.metricsRegistry,
           runStartEpochMs: s.runStartEpochMs!,
           signal,
           log,
@@ -338,7 +354,6 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
             const started = entry.f === 'fault-start';
             if (started) s.activeFaults.add(entry.value.id);
             else s.activeFaults.delete(entry.value.id);
-            fleet.setFaultActive(entry.value.fault, started);
             void reporters.onFault?.({ type: started ? 'start' : 'stop', id: entry.value.id, fault: entry.value.fault, atMs: entry.time });
           },
         });
@@ -396,11 +411,17 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       async setup(s) {
         if (signal.aborted || !game.readFinalState) return;
         const stack = s.stack!;
-        if (!(await waitReady(stack.backend.adminUrl, 30_000))) {
+        const adminUrl = stack.endpoints.backendAdminUrl;
+        if (adminUrl === undefined) {
+          errors.push('final state not read: the backend has no admin URL (set target.adminUrl)');
+          return;
+        }
+        // A backend lagstorm started may be coming back from a crash fault; a target was never touched.
+        if (stack.backend && !(await waitReady(adminUrl, 30_000))) {
           errors.push('the backend was not ready within 30 s after the run, so the final state could not be read');
           return;
         }
-        s.final = await game.readFinalState({ adminUrl: stack.backend.adminUrl, databaseUrl: stack.postgres.superuserUrl }).catch((error: Error) => {
+        s.final = await game.readFinalState({ adminUrl, databaseUrl: stack.postgres?.superuserUrl }).catch((error: Error) => {
           errors.push(`final state unavailable: ${error.message}`);
           return undefined;
         });
@@ -422,13 +443,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           loadGenerator: fleetResult.loadGenerator,
           ...(s.proxyBaselineMs !== undefined ? { proxyBaselineMs: s.proxyBaselineMs } : {}),
         };
-        const checks = await runCheckers(scenario.checks as never, {
-          history,
-          final: s.final as never,
-          limits: { reconnectWithinMs: scenario.recovery.reconnectWithin },
-          lastHealAt: phases.lastHealAt,
-          runEndAt,
-        });
+        const checks = await runCheckers(
+          scenario.checks,
+          { history, final: s.final, effects: effectModel(game), limits: { reconnectWithinMs: scenario.recovery.reconnectWithin }, lastHealAt: phases.lastHealAt, runEndAt },
+          { features: gameFeatures(game), checkers: game.checkers },
+        );
         const invalidRun = signal.aborted ? 'the run was stopped early' : fleetResult.loadGenerator.saturated ? 'the load generator saturated' : undefined;
         const slos = [
           ...evaluateSlos(scenario.slos, history, phases, { analysis, runEndAt }),

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../core/exit-codes';
-import { loadGameModule } from '../core/game-loader';
+import { loadGameModule } from '../bots/load-game';
 import type { GameCatalog } from '../core/parts';
 
 const BUNDLED: Record<string, string> = {

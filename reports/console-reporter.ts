@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import type { FaultEvent, ProgressSample, ReportContext, Reporter, RunStartInfo } from './reporter';
-import { VERDICT_WORD, failingChecks, failingSlos, formatMs, formatSloObserved, offendingLines, sloLabel, validityWord } from './format';
+import { VERDICT_WORD, failingChecks, failingSlos, formatMs, notApplicableChecks, formatSloObserved, offendingLines, sloLabel, validityWord } from './format';
 
 export interface ConsoleOutput {
   write(chunk: string): unknown;
@@ -76,6 +76,7 @@ export class ConsoleReporter implements Reporter {
       const offending = offendingLines(check)[0];
       if (offending) this.line(`      ${offending}`);
     }
+    for (const check of notApplicableChecks(summary)) this.line(`  – check ${check.name} n/a: ${check.summary}`);
     for (const slo of failingSlos(summary)) {
       this.line(`  ✗ SLO ${sloLabel(slo)}: observed ${formatSloObserved(slo)}`);
     }

@@ -1,12 +1,15 @@
 /** Shared wording and number formatting for every reporter, so they all say the same thing. */
 import type { FaultRecord, RunSummary, Verdict } from '../core/summary';
-import type { CheckResult, SloResult, Validity } from '../verdict/types';
+import type { CheckResult, CheckValidity, SloResult, Validity } from '../verdict/types';
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR' };
 export const VERDICT_ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', error: '⚠️' };
 
-export function validityWord(valid: Validity): 'valid' | 'invalid' | 'unknown' {
-  return valid === true ? 'valid' : valid === false ? 'invalid' : 'unknown';
+export type ValidityWord = 'valid' | 'invalid' | 'unknown' | 'n/a';
+
+/** 'n/a': the checker does not apply to the game (its summary says why); it is never 'unknown'. */
+export function validityWord(valid: CheckValidity): ValidityWord {
+  return valid === true ? 'valid' : valid === false ? 'invalid' : valid === 'n/a' ? 'n/a' : 'unknown';
 }
 
 export function sloWord(ok: Validity): 'ok' | 'broken' | 'unknown' {
@@ -40,8 +43,14 @@ export function sloLabel(slo: SloResult): string {
   return `${slo.metric} ${slo.limit} [${slo.phase}]`;
 }
 
+/** Checks that failed or could not decide (not those that pass or do not apply). */
 export function failingChecks(summary: RunSummary): CheckResult[] {
-  return summary.checks.filter((check) => check.valid !== true);
+  return summary.checks.filter((check) => check.valid !== true && check.valid !== 'n/a');
+}
+
+/** Checks that do not apply to the game, each with its reason in `summary`. */
+export function notApplicableChecks(summary: RunSummary): CheckResult[] {
+  return summary.checks.filter((check) => check.valid === 'n/a');
 }
 
 export function failingSlos(summary: RunSummary): SloResult[] {

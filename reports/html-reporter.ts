@@ -36,7 +36,7 @@ h1 { margin: 0; font-size: 26px; } h2 { margin: 28px 0 10px; font-size: 19px; } 
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #d0d7de; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #d8dee4; vertical-align: top; }
 th { background: #f0f3f6; font-weight: 600; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.valid, .ok { color: var(--pass); font-weight: 600; } .invalid, .broken { color: var(--fail); font-weight: 600; } .unknown { color: var(--error); font-weight: 600; }
+.valid, .ok { color: var(--pass); font-weight: 600; } .invalid, .broken { color: var(--fail); font-weight: 600; } .unknown { color: var(--error); font-weight: 600; } .not-applicable { color: var(--muted); font-weight: 600; }
 pre.op { margin: 4px 0 0; padding: 6px 8px; background: #fff5f5; border: 1px solid #ffd6d6; border-radius: 4px; white-space: pre-wrap; word-break: break-all; font-size: 12px; max-height: 220px; overflow: auto; }
 .errors li { color: var(--fail); }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 12px; }
@@ -63,6 +63,8 @@ function checksSection(summary: RunSummary): string {
   if (summary.checks.length === 0) return '<p class="note">No checks ran.</p>';
   const rows = summary.checks.map((check) => {
     const word = validityWord(check.valid);
+    // 'n/a' is no CSS class name.
+    const css = word === 'n/a' ? 'not-applicable' : word;
     const evidence: string[] = [];
     if (check.offendingCount !== undefined) evidence.push(`<div>${check.offendingCount} offending operation(s)</div>`);
     if (check.first !== undefined) evidence.push(`<div>first:</div><pre class="op offending-op">${escapeHtml(JSON.stringify(check.first, null, 2) ?? describeOperation(check.first))}</pre>`);
@@ -70,7 +72,7 @@ function checksSection(summary: RunSummary): string {
       evidence.push(`<div>worst:</div><pre class="op offending-op">${escapeHtml(JSON.stringify(check.worst, null, 2) ?? describeOperation(check.worst))}</pre>`);
     }
     if (check.error) evidence.push(`<pre class="op">${escapeHtml(check.error)}</pre>`);
-    return `<tr class="check check-${word}" data-check="${escapeHtml(check.name)}"><td>${escapeHtml(check.name)}</td><td class="${word}">${word}</td><td>${escapeHtml(check.summary)}${evidence.join('')}</td></tr>`;
+    return `<tr class="check check-${css}" data-check="${escapeHtml(check.name)}"><td>${escapeHtml(check.name)}</td><td class="${css}">${word}</td><td>${escapeHtml(check.summary)}${evidence.join('')}</td></tr>`;
   });
   return `<table class="checks"><thead><tr><th>Checker</th><th>Result</th><th>Summary and offending operations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -1,6 +1,7 @@
 /**
  * junit.xml for CI test tabs: suite "checks" (one testcase per checker) and suite "slos" (one per
- * SLO and phase); invalid/broken → <failure>, unknown → <error>; harness errors get a "harness" suite.
+ * SLO and phase); invalid/broken → <failure>, unknown → <error>, a checker that does not apply to
+ * the game (n/a) → <skipped> with the reason; harness errors get a "harness" suite.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,17 +24,22 @@ export function escapeXml(text: string): string {
 interface Case {
   classname: string;
   name: string;
-  outcome: { kind: 'pass' } | { kind: 'failure' | 'error'; message: string; type: string; body: string };
+  outcome: { kind: 'pass' } | { kind: 'skipped'; message: string } | { kind: 'failure' | 'error'; message: string; type: string; body: string };
 }
 
 function renderSuite(name: string, cases: Case[], timestamp: string, seconds: number): string {
   const failures = cases.filter((c) => c.outcome.kind === 'failure').length;
   const errors = cases.filter((c) => c.outcome.kind === 'error').length;
-  const lines = [`  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0" timestamp="${escapeXml(timestamp)}" time="${seconds.toFixed(3)}">`];
+  const skipped = cases.filter((c) => c.outcome.kind === 'skipped').length;
+  const lines = [`  <testsuite name="${escapeXml(name)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" timestamp="${escapeXml(timestamp)}" time="${seconds.toFixed(3)}">`];
   for (const testCase of cases) {
     const open = `    <testcase classname="${escapeXml(testCase.classname)}" name="${escapeXml(testCase.name)}" time="0"`;
     if (testCase.outcome.kind === 'pass') {
       lines.push(`${open}/>`);
+      continue;
+    }
+    if (testCase.outcome.kind === 'skipped') {
+      lines.push(`${open}>`, `      <skipped message="${escapeXml(testCase.outcome.message)}"/>`, '    </testcase>');
       continue;
     }
     const { kind, message, type, body } = testCase.outcome;
@@ -48,6 +54,7 @@ export function renderJunit(summary: RunSummary): string {
   const checks: Case[] = summary.checks.map((check) => {
     const body = [check.summary, ...offendingLines(check)].join('\n');
     if (check.valid === true) return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'pass' } };
+    if (check.valid === 'n/a') return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'skipped', message: check.summary } };
     if (check.valid === false) return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'failure', message: check.summary, type: 'invalid', body } };
     return { classname: 'lagstorm.checks', name: check.name, outcome: { kind: 'error', message: check.summary, type: 'unknown', body } };
   });
@@ -68,9 +75,10 @@ export function renderJunit(summary: RunSummary): string {
   const all = [...checks, ...slos, ...harness];
   const failures = all.filter((c) => c.outcome.kind === 'failure').length;
   const errors = all.filter((c) => c.outcome.kind === 'error').length;
+  const skipped = all.filter((c) => c.outcome.kind === 'skipped').length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escapeXml(`lagstorm ${summary.scenario} (seed ${summary.seed})`)}" tests="${all.length}" failures="${failures}" errors="${errors}" time="${seconds.toFixed(3)}">`,
+    `<testsuites name="${escapeXml(`lagstorm ${summary.scenario} (seed ${summary.seed})`)}" tests="${all.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${seconds.toFixed(3)}">`,
     ...suites,
     '</testsuites>',
     '',

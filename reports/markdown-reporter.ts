@@ -14,7 +14,7 @@ function code(text: string): string {
   return text === '' ? '' : `\`${text.replace(/`/g, "'")}\``;
 }
 
-const RESULT_ICON = { valid: '✅', invalid: '❌', unknown: '❔', ok: '✅', broken: '❌' } as const;
+const RESULT_ICON = { valid: '✅', invalid: '❌', unknown: '❔', 'n/a': '➖', ok: '✅', broken: '❌' } as const;
 
 export function renderMarkdown(summary: RunSummary): string {
   const out: string[] = [];

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ConsoleReporter } from './console-reporter';
 import { createDefaultReporters } from './index';
 import { renderJunit } from './junit-reporter';
+import { JsonReporter } from './json-reporter';
+import { renderHtmlReport } from './html-reporter';
 import { renderMarkdown } from './markdown-reporter';
 import { ReporterMultiplexer, type ProgressSample, type Reporter } from './reporter';
 import { failingRunSummary } from './test-fixtures';
@@ -259,5 +261,56 @@ describe('default reporters', () => {
       [Date.parse(summary.startedAt) + 30_000, Date.parse(summary.startedAt) + 50_000],
       [Date.parse(summary.startedAt) + 60_000, Date.parse(summary.startedAt) + 64_000],
     ]);
+  });
+});
+
+describe("a checker that does not apply to the game ('n/a')", () => {
+  const reason = 'not applicable: the game has no shadow model (its client records no desync findings)';
+  /** A passing run whose only non-pass is an n/a check. */
+  function passingWithNa(runDir: string): RunSummary {
+    const summary = failingRunSummary(runDir);
+    return {
+      ...summary,
+      verdict: 'pass',
+      exitCode: 0,
+      checks: [
+        { name: 'conservation', valid: true, summary: 'gold conserved' },
+        { name: 'no-desync', valid: 'n/a', summary: reason },
+      ],
+      slos: summary.slos.filter((slo) => slo.ok === true),
+    };
+  }
+
+  it('is a skipped testcase with the reason in junit, neither a failure nor an error', () => {
+    const suites = parseXml(renderJunit(passingWithNa('/tmp/x'))).children[0];
+    const checks = suites.children.find((suite) => suite.attributes.name === 'checks')!;
+    expect(checks.attributes).toMatchObject({ tests: '2', failures: '0', errors: '0', skipped: '1' });
+    const na = checks.children.find((c) => c.attributes.name === 'no-desync')!;
+    expect(na.children.map((c) => [c.name, c.attributes.message])).toEqual([['skipped', reason]]);
+    expect(suites.attributes).toMatchObject({ failures: '0', errors: '0', skipped: '1' });
+  });
+
+  it('reads n/a with the reason in markdown and on the console, never as a failing check', () => {
+    expect(renderMarkdown(passingWithNa('/tmp/x'))).toContain(`| ➖ | no-desync | n/a | ${reason} |`);
+    let output = '';
+    new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false }).onRunEnd(passingWithNa('/runs/r1'), { runDir: '/runs/r1' });
+    const lines = output.trimEnd().split('\n');
+    expect(lines[0]).toBe('verdict: PASS (exit 0) — smoke, seed 42, 2.0 min');
+    expect(lines).toContain(`  – check no-desync n/a: ${reason}`);
+    expect(lines.filter((line) => line.includes('✗'))).toEqual([]);
+  });
+
+  it('keeps n/a and the reason in summary.json and shows them in the HTML report', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'lagstorm-reports-na-'));
+    try {
+      const summary = passingWithNa(dir);
+      await new JsonReporter().onRunEnd(summary, { runDir: dir });
+      const written = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as RunSummary;
+      expect(written.checks[1]).toEqual({ name: 'no-desync', valid: 'n/a', summary: reason });
+      const html = renderHtmlReport({ summary });
+      expect(html).toContain(`<tr class="check check-not-applicable" data-check="no-desync"><td>no-desync</td><td class="not-applicable">n/a</td><td>${reason}</td></tr>`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,12 +13,12 @@ import type { DebrisItem } from './debris';
 import type { ManagedProcess } from './managed-process';
 import { freePort, isListening } from './ports';
 import { createPostgresCluster, preparePostgres, type PostgresCluster } from './postgres';
-import { PROCESS_RUNTIME_CAPABILITIES, processSystemUnderTest } from './process-sut';
+import { PROCESS_RUNTIME_CAPABILITIES, TARGET_CAPABILITIES, processSystemUnderTest } from './process-sut';
 import { PrometheusServer } from './prometheus';
 import { assertOptions, bounded, openStateFile } from './runtime-support';
 import { StateFileRecorder, undoAll, describeItem } from './state-file';
 import { ToxiproxyServer } from './toxiproxy';
-import type { LinkName, ProxyLink, Runtime, StackOptions, StackPortName, StartedStack } from './types';
+import type { BackendTarget, LinkName, ProxyLink, RunStack, Runtime, StackOptions, StackPortName, StartedStack, TargetRuntime } from './types';
 import type { DebrisUndoers } from './undo-debris';
 
 const PORT_IN_USE = /address already in use|EADDRINUSE|could not bind/i;
@@ -97,7 +97,21 @@ class ProcessStackParts {
   }
 }
 
-async function startProcessStack(options: StackOptions): Promise<StartedStack> {
+/** host:port of a target URL (default ports for its scheme). */
+export function targetHostPort(url: string): string {
+  const parsed = new URL(url);
+  const port = parsed.port || (parsed.protocol === 'https:' || parsed.protocol === 'wss:' ? '443' : '80');
+  return `${parsed.hostname}:${port}`;
+}
+
+/** The URL bots use for a target: its scheme and path, through the proxy listening at `listen`. */
+function throughProxy(target: string, listen: string): string {
+  const parsed = new URL(target);
+  return `${parsed.protocol}//${listen}${parsed.pathname === '/' ? '' : parsed.pathname}${parsed.search}`;
+}
+
+/** The whole stack, or (with a target) Toxiproxy and Prometheus in front of a backend that already runs. */
+async function startProcessStack(options: StackOptions, target?: BackendTarget): Promise<RunStack> {
   assertOptions(options);
   const log: Log = options.log ?? (() => undefined);
   const runDir = path.resolve(options.runDir);
@@ -150,9 +164,58 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
     }
   }
 
+  /** No backend, no PostgreSQL: the bots-backend proxies lead to the target, Prometheus scrapes Toxiproxy and the bots. */
+  async function startInFrontOfTarget(target: BackendTarget, workDir: string): Promise<RunStack> {
+    const upstream = targetHostPort(target.url);
+    if (!(await isListening(Number(upstream.slice(upstream.lastIndexOf(':') + 1)), upstream.slice(0, upstream.lastIndexOf(':')).replace(/^\[|\]$/g, '')))) {
+      throw new HarnessError(`target.url ${target.url}: nothing listens on ${upstream}; start your backend first (lagstorm does not start a target)`);
+    }
+    const toxiproxy = await startPart('toxiproxy', ['toxiproxy'], async ([port]) => new ToxiproxyServer(port, { port, logFile: path.join(logsDir, 'toxiproxy.log'), debris }), (part) => (parts.toxiproxy = part));
+    await toxiproxy.createProxy({ name: 'bots-backend', listen: '127.0.0.1:0', upstream });
+    await toxiproxy.createProxy({ name: 'bots-backend-v6', listen: '[::1]:0', upstream });
+    const prometheus = await startPart(
+      'prometheus',
+      ['prometheus'],
+      async ([port]) =>
+        new PrometheusServer(port, {
+          port,
+          workDir: path.join(workDir, 'prometheus'),
+          logFile: path.join(logsDir, 'prometheus.log'),
+          targets: [{ job: 'toxiproxy', target: `127.0.0.1:${toxiproxy.port}` }, ...(options.scrapeTargets ?? [])],
+          debris,
+        }),
+      (part) => (parts.prometheus = part),
+    );
+    checkAborted();
+    const links = Object.fromEntries(toxiproxy.links().map((link) => [link.name, link])) as Record<LinkName, ProxyLink>;
+    // Only what reaches the target: its links and nft on their ports; no service, database or volume.
+    const sut = processSystemUnderTest({ runId: options.runId, workDir, debris, links, toxiproxy, onlyLinks: true });
+    return {
+      runtime: 'process',
+      runId: options.runId,
+      runDir,
+      logsDir,
+      workDir,
+      endpoints: {
+        botsWsUrl: throughProxy(target.url, links['bots-backend'].listen),
+        botsWsUrlV6: throughProxy(target.url, links['bots-backend-v6'].listen),
+        ...(target.adminUrl ? { backendAdminUrl: target.adminUrl } : {}),
+        toxiproxyApiUrl: toxiproxy.apiUrl,
+        prometheusUrl: prometheus.url,
+      },
+      toxiproxy,
+      prometheus,
+      links,
+      debris,
+      sut,
+      stop: () => parts.stop(),
+    };
+  }
+
   try {
     checkAborted();
     const workDir = parts.makeWorkDir(options.runId);
+    if (target) return await startInFrontOfTarget(target, workDir);
 
     const prepared = await preparePostgres({ baseDir: path.join(workDir, 'pg'), logFile: path.join(logsDir, 'postgresql.log'), settings: options.postgres?.settings, debris });
     const postgres = await startPart('postgresql', ['postgres'], async ([port]) => createPostgresCluster(prepared, port), (part) => (parts.postgres = part));
@@ -245,4 +308,15 @@ async function startProcessStack(options: StackOptions): Promise<StartedStack> {
   }
 }
 
-export const processRuntime: Runtime = { name: 'process', capabilities: PROCESS_RUNTIME_CAPABILITIES, start: startProcessStack };
+export const processRuntime: Runtime = {
+  name: 'process',
+  capabilities: PROCESS_RUNTIME_CAPABILITIES,
+  // Without a target the backend and PostgreSQL are always started (or start fails).
+  start: (options) => startProcessStack(options) as Promise<StartedStack>,
+  forTarget: (target): TargetRuntime => ({
+    name: 'process',
+    label: 'runtime "process" with target.url (a backend lagstorm did not start)',
+    capabilities: TARGET_CAPABILITIES,
+    start: (options) => startProcessStack(options, target),
+  }),
+};

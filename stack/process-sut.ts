@@ -36,6 +36,12 @@ export const PROCESS_RUNTIME_CAPABILITIES: readonly Capability[] = [
   ...HOST_CAPABILITIES,
 ];
 
+/**
+ * What the process runtime offers in front of a backend it did not start (scenario `target`): the
+ * bots' links to it and nft rules on their proxy ports. No service to kill, no database, no volume.
+ */
+export const TARGET_CAPABILITIES: readonly Capability[] = [linkCapability('bots-backend'), linkCapability('bots-backend-v6'), 'host:nft'];
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The service leads its own process group (spawned detached): PostgreSQL's postmaster and its backends. */
@@ -142,14 +148,16 @@ export interface ProcessSutParts {
   links: Partial<Record<LinkName, ProxyLink>>;
   /** Extra services by name (a second backend, a cache). */
   extraServices?: Record<string, ServiceControl>;
+  /** Offer only the links and nft on their ports (TARGET_CAPABILITIES): the stack sits in front of a backend lagstorm did not start. */
+  onlyLinks?: boolean;
 }
 
 /** The SUT of local processes; it offers the capabilities of the parts that exist. */
 export function processSystemUnderTest(parts: ProcessSutParts): SystemUnderTest {
   const services: Record<string, ServiceControl> = { ...parts.extraServices };
   if (parts.backend) services.backend = processServiceControl(parts.backend, { name: 'backend', ...PROCESS_SERVICE_OPTIONS.backend });
-  if (parts.toxiproxy) services.toxiproxy = processServiceControl(parts.toxiproxy, { name: 'toxiproxy', ...PROCESS_SERVICE_OPTIONS.toxiproxy });
-  if (parts.prometheus) services.prometheus = processServiceControl(parts.prometheus, { name: 'prometheus', ...PROCESS_SERVICE_OPTIONS.prometheus });
+  if (parts.toxiproxy && !parts.onlyLinks) services.toxiproxy = processServiceControl(parts.toxiproxy, { name: 'toxiproxy', ...PROCESS_SERVICE_OPTIONS.toxiproxy });
+  if (parts.prometheus && !parts.onlyLinks) services.prometheus = processServiceControl(parts.prometheus, { name: 'prometheus', ...PROCESS_SERVICE_OPTIONS.prometheus });
   const postgres = parts.postgres;
   if (postgres) services.postgres = postgresServiceControl(postgres);
 
@@ -163,7 +171,7 @@ export function processSystemUnderTest(parts: ProcessSutParts): SystemUnderTest 
     ...serviceCapabilities(Object.keys(services)),
     ...(postgres ? DATABASE_CAPABILITIES : []),
     ...Object.keys(links).map(linkCapability),
-    ...HOST_CAPABILITIES,
+    ...(parts.onlyLinks ? TARGET_CAPABILITIES.filter((capability) => capability.startsWith('host:')) : HOST_CAPABILITIES),
   ]);
   const noDatabase = (): never => {
     throw new HarnessError('this system under test has no database');

@@ -154,7 +154,11 @@ export interface StackOptions {
 
 export type StackPortName = 'postgres' | 'toxiproxy' | 'backendWs' | 'backendAdmin' | 'prometheus';
 
-export interface StartedStack {
+/**
+ * A started stack as a run sees it. The backend and PostgreSQL are there only when lagstorm started
+ * them: a scenario with `target.url` runs against a backend that was already running (TargetRuntime).
+ */
+export interface RunStack {
   readonly runtime: RuntimeName;
   readonly runId: string;
   readonly runDir: string;
@@ -165,16 +169,17 @@ export interface StartedStack {
     /** What bots connect to: through the bots-backend proxies. */
     botsWsUrl: string;
     botsWsUrlV6: string;
-    backendAdminUrl: string;
-    /** Superuser URL straight to PostgreSQL (no proxy). */
-    postgresUrl: string;
+    /** The backend's admin / HTTP base URL, straight (no proxy); a target's `adminUrl`, if it has one. */
+    backendAdminUrl?: string;
+    /** Superuser URL straight to PostgreSQL (no proxy); none with a target. */
+    postgresUrl?: string;
     /** What the backend uses: through the backend-db proxy. */
     backendDatabaseUrl?: string;
     toxiproxyApiUrl: string;
     prometheusUrl: string;
   };
-  readonly backend: BackendHandle;
-  readonly postgres: PostgresHandle;
+  readonly backend?: BackendHandle;
+  readonly postgres?: PostgresHandle;
   readonly toxiproxy: ToxiproxyHandle;
   readonly prometheus: PrometheusHandle;
   readonly links: Readonly<Record<LinkName, ProxyLink>>;
@@ -185,9 +190,35 @@ export interface StartedStack {
   stop(): Promise<void>;
 }
 
+/** A stack whose backend and PostgreSQL lagstorm started itself. */
+export interface StartedStack extends RunStack {
+  readonly endpoints: RunStack['endpoints'] & { backendAdminUrl: string; postgresUrl: string };
+  readonly backend: BackendHandle;
+  readonly postgres: PostgresHandle;
+}
+
+/** A backend that is already running (scenario `target`): lagstorm starts neither it nor a PostgreSQL for it. */
+export interface BackendTarget {
+  /** Where it listens, on loopback: ws://127.0.0.1:PORT[/path] or http://... ; the bots reach it through the bots-backend proxy. */
+  url: string;
+  /** Its admin / HTTP base URL for the game's final-state reader. */
+  adminUrl?: string;
+}
+
+/** A runtime's variant for an already running backend: it offers faults only what reaches that backend. */
+export interface TargetRuntime {
+  readonly name: RuntimeName;
+  /** How messages name it, e.g. 'runtime "process" with target.url (a backend lagstorm did not start)'. */
+  readonly label: string;
+  readonly capabilities: readonly Capability[];
+  start(options: StackOptions): Promise<RunStack>;
+}
+
 export interface Runtime {
   readonly name: RuntimeName;
   /** What a stack of this runtime can offer faults; checked against a scenario before anything starts. */
   readonly capabilities: readonly Capability[];
   start(options: StackOptions): Promise<StartedStack>;
+  /** The variant for a backend that is already running; absent: this runtime cannot run against one. */
+  forTarget?(target: BackendTarget): TargetRuntime;
 }

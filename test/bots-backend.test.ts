@@ -64,6 +64,7 @@ test('bots survive cut links to the real backend: reconnect, resume, resend with
   const recorder = new HistoryRecorder(historyFile, { runStartEpochMs });
   const fleet = await startFleet({
     scenario,
+    gameModule: path.join(__dirname, '..', 'games', 'reference', 'index.ts'),
     wsUrl: `ws://${link.listen}/`,
     runStartEpochMs,
     recorder,

@@ -30,7 +30,15 @@ describe('a game plug-in that is not the reference game', () => {
     const summary = summaryOf();
     expect({ code: result.code, verdict: summary.verdict, errors: summary.errors }).toEqual({ code: 0, verdict: 'pass', errors: [] });
     expect(summary.game).toBe('counter');
-    expect(Object.fromEntries(summary.checks.map((check) => [check.name, check.valid]))).toEqual({ counter: true, recovery: true, 'no-desync': 'n/a', monotonic: 'n/a' });
+    expect(Object.fromEntries(summary.checks.map((check) => [check.name, check.valid]))).toEqual({
+      counter: true,
+      'acked-effects': true,
+      'transfers-conserved': 'n/a',
+      'exactly-once-keys': 'n/a',
+      'no-desync': 'n/a',
+      monotonic: 'n/a',
+      recovery: true,
+    });
     expect(summary.faults.map((fault) => [fault.fault, fault.healed])).toEqual([
       ['latency', true],
       ['backend-crash', true],
@@ -45,5 +53,8 @@ describe('a game plug-in that is not the reference game', () => {
     expect({ code: result.code, verdict: summary.verdict }).toEqual({ code: 1, verdict: 'fail' });
     const counter = summary.checks.find((check) => check.name === 'counter');
     expect(counter).toMatchObject({ valid: false, summary: expect.stringMatching(/counter\(s\) out of bounds; first: clickers-\d+'s counter is \d+, outside \[\d+, \d+\]/) });
+    // The generic checker sees the same loss from the declared effects alone.
+    const generic = summary.checks.find((check) => check.name === 'acked-effects');
+    expect(generic).toMatchObject({ valid: false, summary: expect.stringMatching(/counter is \d+, but the history says (exactly \d+|between \d+ and \d+): an acknowledged change was lost/) });
   }, 150_000);
 });

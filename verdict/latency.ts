@@ -8,7 +8,7 @@ import type { HistoryEntry } from '../core/history';
 import type { LatencyStats, RunStats } from '../core/summary';
 import type { Phase } from './types';
 import { PHASES } from './types';
-import { ACTION_OPS, pairOps } from './ops';
+import { pairOps } from './ops';
 import type { PhaseTimeline } from './phases';
 
 /** One hour in µs: anything slower is clamped (and shows up as max = the exact value anyway). */
@@ -110,7 +110,7 @@ export function analyzeHistory(history: ReadonlyArray<HistoryEntry>, timeline: P
       else if (entry.f === 'desync') analysis.desyncs++;
       else if (entry.f === 'gave-up') analysis.gaveUp++;
     } else if (entry.type === 'invoke') {
-      if (ACTION_OPS.has(entry.f)) {
+      if (entry.seq !== undefined) {
         analysis.actions.invoked++;
         analysis.actionsByPhase[timeline.phaseOf(entry.intendedAt)].invoked++;
       } else if (entry.f === 'login') analysis.logins.invoked++;
@@ -121,7 +121,7 @@ export function analyzeHistory(history: ReadonlyArray<HistoryEntry>, timeline: P
   const { pairs, open } = pairOps(history);
   for (const { invoke, completion } of pairs) {
     const phase = timeline.phaseOf(invoke.intendedAt);
-    const isAction = ACTION_OPS.has(invoke.f);
+    const isAction = invoke.seq !== undefined;
     const counts = isAction ? analysis.actions : invoke.f === 'login' ? analysis.logins : undefined;
     if (counts) counts[completion.type as 'ok' | 'fail' | 'info']++;
     if (isAction) analysis.actionsByPhase[phase][completion.type as 'ok' | 'fail' | 'info']++;
@@ -135,7 +135,7 @@ export function analyzeHistory(history: ReadonlyArray<HistoryEntry>, timeline: P
     }
   }
   for (const invoke of open) {
-    if (ACTION_OPS.has(invoke.f)) {
+    if (invoke.seq !== undefined) {
       analysis.actions.info++;
       analysis.actionsByPhase[timeline.phaseOf(invoke.intendedAt)].info++;
     } else if (invoke.f === 'login') analysis.logins.info++;

@@ -1,15 +1,17 @@
 /**
- * Small shared pieces of the checkers: which ops are actions, a (player, seq) table, pairing
- * invokes with completions, and a collector that keeps the first and the worst offence in O(1).
+ * Small shared pieces of the checkers (the generic ones and a game's own): which ops are actions, a
+ * (player, seq) table, pairing invokes with completions, and a collector that keeps the first and
+ * the worst offence in O(1).
  */
-import type { ClientOp, HistoryEntry } from '../core/history';
+import { isClientOp, type ClientOp, type HistoryEntry } from '../core/history';
 import type { CheckResult } from './types';
-import type { ActionResult } from '../games/reference/rules/model';
 
-export const ACTION_OPS = new Set<string>(['collect', 'buy', 'upgrade', 'gift-send']);
-
-export function isActionOp(entry: HistoryEntry): entry is ClientOp {
-  return entry.type !== 'event' && entry.process !== 'nemesis' && ACTION_OPS.has(entry.f);
+/**
+ * An action is a client op that carries a seq (its idempotency key), whatever the game names it;
+ * the harness's `login` and a client's own reads carry none.
+ */
+export function isActionOp(entry: HistoryEntry): entry is ClientOp & { seq: number } {
+  return isClientOp(entry) && entry.seq !== undefined;
 }
 
 /**
@@ -97,25 +99,6 @@ function takeAt(list: ClientOp[], i: number): ClientOp {
   list[i] = list[list.length - 1];
   list.pop();
   return op;
-}
-
-/** Structural equality of two action results (cheaper than canonical JSON on a million rows). */
-export function sameResult(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
-  const x = a as ActionResult;
-  const y = b as ActionResult;
-  if (x.outcome !== y.outcome) return false;
-  if (x.outcome === 'rejected') return x.reason === (y as typeof x).reason;
-  const yApplied = y as typeof x;
-  if (x.goldDelta !== yApplied.goldDelta) return false;
-  const xl = x.ledger ?? [];
-  const yl = yApplied.ledger ?? [];
-  if (xl.length !== yl.length) return false;
-  for (let i = 0; i < xl.length; i++) {
-    if (xl[i].kind !== yl[i].kind || xl[i].reason !== yl[i].reason || xl[i].amount !== yl[i].amount) return false;
-  }
-  return true;
 }
 
 /**

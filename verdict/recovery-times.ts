@@ -3,7 +3,6 @@
  * recovery checker and the time_to_recover SLO.
  */
 import type { BotEvent, ClientOp, HistoryEntry } from '../core/history';
-import { ACTION_OPS } from './ops';
 
 export interface BotRecovery {
   process: string;
@@ -55,8 +54,8 @@ export function recoveryTimes(history: ReadonlyArray<HistoryEntry>, lastHealAt: 
       bot.activeBefore = true;
       bot.lastBefore = item;
     }
-    if (item.type === 'invoke' && item.time >= lastHealAt && ACTION_OPS.has(item.f)) bot.invokedAfter = true;
-    if (item.type === 'ok' && ACTION_OPS.has(item.f) && item.time >= lastHealAt && (!bot.firstOk || item.time < bot.firstOk.time)) bot.firstOk = item;
+    if (item.type === 'invoke' && item.time >= lastHealAt && item.seq !== undefined) bot.invokedAfter = true;
+    if (item.type === 'ok' && item.seq !== undefined && item.time >= lastHealAt && (!bot.firstOk || item.time < bot.firstOk.time)) bot.firstOk = item;
   }
   const expected: BotRecovery[] = [];
   let endedBeforeHeal = 0;

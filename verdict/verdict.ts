@@ -1,6 +1,7 @@
 /**
  * The run's verdict: any failed check or SLO → 'fail' (exit 1); else any unknown check or SLO, or
- * any harness error → 'error' (exit 2), never a pass; else 'pass' (exit 0).
+ * any harness error → 'error' (exit 2), never a pass; else 'pass' (exit 0). A check that does not
+ * apply to the game ('n/a') weighs nothing: it is never unknown.
  */
 import type { Verdict } from '../core/summary';
 import { isLivenessCheck, type CheckResult, type SloResult } from './types';
@@ -18,7 +19,7 @@ export function decideVerdict(input: { checks: ReadonlyArray<CheckResult>; slos:
   const undecided: string[] = [];
   for (const check of input.checks) {
     if (check.valid === false) failed.push(`check ${check.name} failed: ${check.summary}`);
-    else if (check.valid !== true) undecided.push(`check ${check.name} is unknown: ${check.summary}`);
+    else if (check.valid !== true && check.valid !== 'n/a') undecided.push(`check ${check.name} is unknown: ${check.summary}`);
   }
   for (const slo of input.slos) {
     const label = `SLO ${slo.metric}[${slo.phase}] ${slo.limit}`;

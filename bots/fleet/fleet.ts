@@ -6,11 +6,14 @@
  * the server's).
  */
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
 import type { ResolvedScenario } from '../../core/scenario/schema';
 import type { LatencyStats } from '../../core/summary';
 import type { HistoryDraft, SessionTiming } from '../core/types';
+import { loadGameModule } from '../load-game';
 import { LatencyBook } from '../metrics/latency';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
@@ -22,6 +25,8 @@ export interface HistorySink {
 
 export interface FleetOptions {
   scenario: ResolvedScenario;
+  /** Absolute path of the game plug-in module (default export: a GameDefinition); every worker loads it. */
+  gameModule: string;
   /** ws://127.0.0.1:<port> the bots connect to (through the bots-backend proxy). */
   wsUrl: string;
   /** ws://[::1]:<port> for groups with ipv6: true (falls back to wsUrl). */
@@ -83,8 +88,8 @@ export interface StartedFleet {
   readonly metricsPort: number;
   readonly plan: { bots: number; dropped: number; loadEndMs: number };
   progress(): FleetProgress;
-  /** For the nemesis: sets lagstorm_fault_active{fault}. */
-  setFaultActive(fault: string, active: boolean): void;
+  /** The registry /metrics serves: the nemesis adds lagstorm_fault_active{fault} to it. */
+  readonly metricsRegistry: Registry;
   /** Resolves when the load is over (scenario.duration + recovery.window) and every bot has ended. */
   readonly done: Promise<FleetResult>;
   /** Stops every bot gracefully (now, or after done), closes the metrics server. Idempotent. */
@@ -106,7 +111,9 @@ export function defaultWorkerCount(bots: number): number {
 
 export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   const log = options.log ?? (() => undefined);
-  const plan = buildFleetPlan(options.scenario);
+  const gameModule = path.resolve(options.gameModule);
+  const game = loadGameModule(gameModule);
+  const plan = buildFleetPlan(options.scenario, game);
   const metrics = new FleetMetrics();
   const server: MetricsServer = await serveMetrics(metrics.registry, options.metricsPort ?? 0);
   const latency = new LatencyBook();
@@ -190,6 +197,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   for (const share of shares) {
     const init: WorkerInit = {
       plans: share,
+      gameModule,
       wsUrl: options.wsUrl,
       wsUrlV6: options.wsUrlV6,
       runStartEpochMs: options.runStartEpochMs,
@@ -288,7 +296,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
         errors: actions.fail + actions.info,
       };
     },
-    setFaultActive: (fault, active) => metrics.faultActive.set({ fault }, active ? 1 : 0),
+    metricsRegistry: metrics.registry,
     done,
     stop,
   };

@@ -3,16 +3,19 @@
  * at the window's end, and reports when every window is over. The worker thread wraps this; tests
  * and benchmarks may call it directly.
  */
-import { getProfile } from '../behaviours/profiles';
 import type { Clock, TimerHandle } from '../../core/clock';
+import type { GameDefinition } from '../../core/game';
 import { deriveSeed, uniformInt, type Rng } from '../../core/rng';
-import { BotSession, playerToken } from '../core/session';
+import { profileOf } from '../load-game';
+import { BotSession } from '../core/session';
 import type { BotSink, SessionTiming } from '../core/types';
 import type { WebSocketFactory } from '../../core/websocket-like';
 import type { BotPlan } from './workload';
 
 export interface PlanRunnerOptions {
   plans: readonly BotPlan[];
+  /** The game the bots play (each session gets its own `game.client(context)`). */
+  game: GameDefinition;
   wsUrl: string;
   wsUrlV6?: string;
   clock: Clock;
@@ -71,7 +74,7 @@ export function runPlans(options: PlanRunnerOptions): PlanRunner {
   };
 
   for (const plan of options.plans) {
-    const profile = getProfile(plan.profile);
+    const profile = profileOf(options.game, plan.profile);
     const url = plan.ipv6 ? (options.wsUrlV6 ?? options.wsUrl) : options.wsUrl;
     const pickPeer = peerPicker(plan);
     plan.windows.forEach((window, w) => {
@@ -83,16 +86,19 @@ export function runPlans(options: PlanRunnerOptions): PlanRunner {
           playerId: plan.playerId,
           url,
           profile,
+          actions: options.game.actions,
+          createClient: options.game.client,
           seed: w === 0 ? plan.seed : deriveSeed(plan.seed, 'window', w),
+          // The same for every window: the client derives the player's resume token from it.
+          playerSeed: plan.seed,
           clock,
-          connect: options.connect,
+          openWebSocket: options.connect,
           sink: options.sink,
           pickPeer,
           maxActions: plan.maxActions,
           timing: options.timing,
           voluntaryDisconnects: plan.voluntaryDisconnects,
           intendedStartAt: window.start,
-          resumeToken: playerToken(plan.seed, plan.playerId), // the same for every window of the player
         });
         live.add(session);
         void session.ended.then(() => {

@@ -7,11 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { systemClock } from '../../core/clock';
 import type { HistoryDraft, SessionTiming } from '../core/types';
+import { loadGameModule } from '../load-game';
 import { runPlans } from './plan-runner';
 import type { BotPlan } from './workload';
 
 export interface WorkerInit {
   plans: BotPlan[];
+  /** Absolute path of the game plug-in module (its default export is a GameDefinition). */
+  gameModule: string;
   wsUrl: string;
   wsUrlV6?: string;
   runStartEpochMs: number;
@@ -40,6 +43,7 @@ const flush = (): void => {
 
 const runner = runPlans({
   plans: init.plans,
+  game: loadGameModule(init.gameModule),
   wsUrl: init.wsUrl,
   wsUrlV6: init.wsUrlV6,
   clock,

@@ -1,13 +1,33 @@
 import { scenarioSchema, type ResolvedScenario, type ScenarioInput } from '../../core/scenario/schema';
+import type { BehaviourProfile } from '../../core/game';
 import { arrivalTimes, buildFleetPlan } from './workload';
+
+/** A game with just the profile shapes these plans read (session lengths for the open model). */
+const profile = (name: string, sessionLength: BehaviourProfile['sessionLength']): BehaviourProfile => ({
+  name,
+  description: name,
+  mix: [{ action: 'act', weight: 1 }],
+  thinkTime: { kind: 'constant', value: 1000 },
+  sessionLength,
+  offlineTime: { kind: 'constant', value: 1000 },
+});
+const GAME = {
+  name: 'plan-test',
+  profiles: {
+    casual: profile('casual', { kind: 'lognormal', mean: 180_000, sigma: 0.5 }),
+    grinder: profile('grinder', { kind: 'never' }),
+    churner: profile('churner', { kind: 'exponential', mean: 8000, min: 1000, max: 60_000 }),
+  },
+};
+const planFor = (scenario: ResolvedScenario): ReturnType<typeof buildFleetPlan> => buildFleetPlan(scenario, GAME);
 
 function scenario(bots: ScenarioInput['bots'], duration = '60s', recovery = '10s'): ResolvedScenario {
   return { ...scenarioSchema.parse({ name: 'plan-test', duration, recovery: { window: recovery }, bots }), seed: 1 };
 }
-const onlineAt = (plan: ReturnType<typeof buildFleetPlan>, t: number): number => plan.bots.filter((bot) => bot.windows.some((w) => w.start <= t && t < w.stop)).length;
+const onlineAt = (fleetPlan: ReturnType<typeof buildFleetPlan>, t: number): number => fleetPlan.bots.filter((bot) => bot.windows.some((w) => w.start <= t && t < w.stop)).length;
 
 test('closed model with a ramp: bot i starts at ramp * (i - 1) / count and all play until duration + recovery', () => {
-  const plan = buildFleetPlan(scenario({ players: { profile: 'casual', count: 10, ramp: '10s' } }));
+  const plan = planFor(scenario({ players: { profile: 'casual', count: 10, ramp: '10s' } }));
   expect(plan.loadEndMs).toBe(70_000);
   expect(plan.bots.map((bot) => bot.playerId)).toEqual(Array.from({ length: 10 }, (_, i) => `players-${i + 1}`));
   plan.bots.forEach((bot, i) => {
@@ -17,11 +37,11 @@ test('closed model with a ramp: bot i starts at ramp * (i - 1) / count and all p
   });
   expect(plan.dropped).toBe(0);
   // Without a ramp: everyone at 0.
-  expect(buildFleetPlan(scenario({ p: { profile: 'grinder', count: 3 } })).bots.map((b) => b.windows)).toEqual([[{ start: 0, stop: 70_000 }], [{ start: 0, stop: 70_000 }], [{ start: 0, stop: 70_000 }]]);
+  expect(planFor(scenario({ p: { profile: 'grinder', count: 3 } })).bots.map((b) => b.windows)).toEqual([[{ start: 0, stop: 70_000 }], [{ start: 0, stop: 70_000 }], [{ start: 0, stop: 70_000 }]]);
 });
 
 test('closed model with stages: the online count follows the targets linearly, last started stop first', () => {
-  const plan = buildFleetPlan(
+  const plan = planFor(
     scenario({
       players: {
         profile: 'casual',
@@ -46,7 +66,7 @@ test('closed model with stages: the online count follows the targets linearly, l
 });
 
 test('closed stages that come back up give a bot a second window', () => {
-  const plan = buildFleetPlan(
+  const plan = planFor(
     scenario({
       p: {
         profile: 'casual',
@@ -66,12 +86,12 @@ test('closed stages that come back up give a bot a second window', () => {
 });
 
 test('a stage target above count is rejected with the field named', () => {
-  expect(() => buildFleetPlan(scenario({ p: { profile: 'casual', count: 5, stages: [{ duration: '1s', target: 9 }] } }))).toThrow(/bots\.p\.stages\[0\]\.target: 9 is more than bots\.p\.count \(5\)/);
-  expect(() => buildFleetPlan(scenario({ p: { profile: 'nope', count: 5 } }))).toThrow(/bots\.p\.profile: unknown bot profile "nope"/);
+  expect(() => planFor(scenario({ p: { profile: 'casual', count: 5, stages: [{ duration: '1s', target: 9 }] } }))).toThrow(/bots\.p\.stages\[0\]\.target: 9 is more than bots\.p\.count \(5\)/);
+  expect(() => planFor(scenario({ p: { profile: 'nope', count: 5 } }))).toThrow(/bots\.p\.profile: unknown bot profile "nope" for game "plan-test"; use one of: casual, grinder, churner/);
 });
 
 test('open model: constant arrivals, each session lasts its drawn length', () => {
-  const plan = buildFleetPlan(scenario({ visitors: { profile: 'churner', arrival: { rate: 5, per: '1s', maxBots: 1000 } } }, '10s', '2s'));
+  const plan = planFor(scenario({ visitors: { profile: 'churner', arrival: { rate: 5, per: '1s', maxBots: 1000 } } }, '10s', '2s'));
   expect(plan.bots).toHaveLength(60); // 5/s over 12 s
   expect(plan.bots[1].windows[0].start).toBeCloseTo(200, 6);
   for (const bot of plan.bots) {
@@ -85,7 +105,7 @@ test('open model: constant arrivals, each session lasts its drawn length', () =>
 
 test('open model with a cap: arrivals that find maxBots online are dropped', () => {
   // grinder sessions never end by themselves: after 3 arrivals everyone else is dropped.
-  const plan = buildFleetPlan(scenario({ v: { profile: 'grinder', arrival: { rate: 10, per: '1s', maxBots: 3 } } }, '2s', '1s'));
+  const plan = planFor(scenario({ v: { profile: 'grinder', arrival: { rate: 10, per: '1s', maxBots: 3 } } }, '2s', '1s'));
   expect(plan.bots).toHaveLength(3);
   expect(plan.dropped).toBe(27);
   expect(plan.droppedByGroup).toEqual({ v: 27 });
@@ -101,5 +121,5 @@ test('open model stages: the arrival rate moves linearly (count = area under the
 
 test('the plan is deterministic for a seed', () => {
   const bots = { v: { profile: 'casual', arrival: { rate: 3, per: '1s', maxBots: 5 } } };
-  expect(buildFleetPlan(scenario(bots))).toEqual(buildFleetPlan(scenario(bots)));
+  expect(planFor(scenario(bots))).toEqual(planFor(scenario(bots)));
 });

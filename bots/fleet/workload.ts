@@ -9,7 +9,8 @@
  * The load runs for scenario.duration + recovery.window.
  */
 import type { ResolvedScenario, BotGroup } from '../../core/scenario/schema';
-import { getProfile } from '../behaviours/profiles';
+import type { GameDefinition } from '../../core/game';
+import { profileOf } from '../load-game';
 import { sample } from '../../core/distributions';
 import { createRng, deriveSeed } from '../../core/rng';
 
@@ -128,14 +129,15 @@ export function arrivalTimes(arrival: NonNullable<BotGroup['arrival']>, loadEndM
   return times;
 }
 
-export function buildFleetPlan(scenario: ResolvedScenario): FleetPlan {
+/** The plan for `scenario`; the groups' profiles are looked up in `game.profiles`. */
+export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefinition, 'name' | 'profiles'>): FleetPlan {
   const loadEndMs = scenario.duration + scenario.recovery.window;
   const bots: BotPlan[] = [];
   const droppedByGroup: Record<string, number> = {};
   for (const [group, spec] of Object.entries(scenario.bots)) {
     let profile;
     try {
-      profile = getProfile(spec.profile);
+      profile = profileOf(game, spec.profile);
     } catch (error) {
       throw new Error(`bots.${group}.profile: ${(error as Error).message}`);
     }

@@ -26,7 +26,6 @@ export class FleetMetrics {
   readonly gaveUp = new Counter({ name: 'lagstorm_bot_gave_up_total', help: 'Bots that stopped reconnecting', registers: [this.registry] });
   readonly cpuRatio = new Gauge({ name: 'lagstorm_loadgen_cpu_ratio', help: 'Load generator CPU use, 0..1 of all cores', registers: [this.registry] });
   readonly eventLoopLag = new Gauge({ name: 'lagstorm_loadgen_event_loop_lag_seconds', help: 'Worst per-thread event-loop lag p99 over the last sample', registers: [this.registry] });
-  readonly faultActive = new Gauge({ name: 'lagstorm_fault_active', help: 'Fault currently injected (set by the nemesis)', labelNames: ['fault'] as const, registers: [this.registry] });
 
   /** Updates counters and histograms from one history entry. */
   observe(entry: HistoryDraft): void {

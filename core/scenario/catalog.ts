@@ -1,20 +1,15 @@
 /** What validation may name for one game: its profiles, defects and checkers, and the registered faults. */
 import type { FaultRegistry } from '../../chaos/registry';
-import { CHECKERS } from '../../verdict/checkers';
+import { checkerCatalog } from '../../verdict/checkers';
 import type { GameDefinition } from '../game';
 import type { ScenarioCatalog } from './validate';
-
-/** Generic checkers first, then the game's own (a game checker may not reuse a generic name). */
-export function checkNamesFor(game: GameDefinition): string[] {
-  return [...new Set([...Object.keys(CHECKERS), ...(game.checkers ?? []).map((checker) => checker.name)])];
-}
 
 export function catalogFor(game: GameDefinition, faults: FaultRegistry): ScenarioCatalog {
   return {
     game: game.name,
     profiles: Object.keys(game.profiles),
     defects: (game.defects ?? []).map((defect) => defect.name),
-    checks: checkNamesFor(game),
+    checkers: checkerCatalog(game.checkers ?? []).names,
     faultTypes: faults.types(),
     validateFaultParams(type, params) {
       const issues = faults.validate(type, params);

@@ -29,6 +29,22 @@ const phasedSlo = z.union([
   z.strictObject({ baseline: sloExpression.optional(), fault: sloExpression.optional(), recovery: sloExpression.optional(), run: sloExpression.optional() }),
 ]);
 
+const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]', 'localhost'];
+
+/** A URL on loopback (lagstorm sends traffic to loopback only) with one of `schemes`. */
+function loopbackUrl(schemes: string[], example: string) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return ctx.addIssue({ code: 'custom', message: `not a URL; write e.g. "${example}"` });
+    }
+    if (!schemes.includes(url.protocol)) ctx.addIssue({ code: 'custom', message: `must start with ${schemes.map((s) => `${s}//`).join(', ')}, not ${url.protocol}//; e.g. "${example}"` });
+    else if (!LOOPBACK_HOSTS.includes(url.hostname)) ctx.addIssue({ code: 'custom', message: `host "${url.hostname}" is not loopback: lagstorm only sends traffic to 127.0.0.1, [::1] or localhost; run the backend locally, e.g. "${example}"` });
+  });
+}
+
 const stage = z.strictObject({ duration: positiveDuration, target: z.number().min(0) });
 
 const botGroup = z
@@ -87,6 +103,16 @@ export const scenarioSchema = z
     /** The game plug-in: a bundled game's name, or a path (relative to the scenario file) to a module exporting defineGame({...}). */
     game: z.string().min(1).default('reference'),
     runtime: z.enum(['process', 'containers']).default('process'),
+    /**
+     * A backend that is already running (yours, started by you): lagstorm starts no backend and no
+     * PostgreSQL; bots reach `url` through the bots-backend proxy, the final-state reader gets `adminUrl`.
+     */
+    target: z
+      .strictObject({
+        url: loopbackUrl(['ws:', 'wss:', 'http:', 'https:'], 'ws://127.0.0.1:8080'),
+        adminUrl: loopbackUrl(['http:', 'https:'], 'http://127.0.0.1:8081').optional(),
+      })
+      .optional(),
     /** How long bots play; faults happen inside this window, recovery follows it. */
     duration: positiveDuration,
     recovery: z

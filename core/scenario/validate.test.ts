@@ -6,10 +6,10 @@ import { validateScenario, type ScenarioCatalog } from './validate';
 const latencyParams = z.strictObject({ link: z.enum(['bots-backend', 'backend-db']).default('bots-backend'), latency: z.number().int().positive() });
 const catalog: ScenarioCatalog = {
   game: 'reference',
-  checks: ['recovery', 'no-desync'],
   profiles: ['casual', 'grinder', 'gifter', 'churner'],
   defects: ['no-dedup', 'ack-before-commit'],
   faultTypes: ['latency'],
+  checkers: ['acked-durable', 'conservation', 'no-desync', 'recovery'],
   validateFaultParams(type, params) {
     const result = latencyParams.safeParse(params);
     return result.success ? { ok: true, params: result.data } : { ok: false, issues: result.error.issues.map((i) => ({ path: i.path, message: i.message })) };
@@ -108,7 +108,7 @@ describe('faults that would undo each other', () => {
   // The real registry: its faults declare what they hold alone (a PostgreSQL setting, a process).
   const { catalogFor } = jest.requireActual<typeof import('./catalog')>('./catalog');
   const { defaultRegistry } = jest.requireActual<typeof import('../../chaos/registry')>('../../chaos/registry');
-  const defaultCatalog = catalogFor({ name: 'reference', description: '', client: () => ({ connect: () => Promise.reject(new Error('unused')) }), actions: {}, profiles: {} }, defaultRegistry);
+  const defaultCatalog = catalogFor({ name: 'reference', description: '', client: () => ({ connect: () => Promise.reject(new Error('unused')) }), actions: {}, profiles: { casual: { name: 'casual', description: '', mix: [], thinkTime: { kind: 'never' }, sessionLength: { kind: 'never' }, offlineTime: { kind: 'never' } } } }, defaultRegistry);
   const timeline = (...steps: Array<[at: string, duration: string, fault: string]>) => ({
     ...valid,
     duration: '60s',
@@ -137,5 +137,21 @@ describe('faults that would undo each other', () => {
   it('accepts the same faults one after the other, and overlapping faults on different things', () => {
     expect(problems(timeline(['5s', '10s', 'checkpoint-storm'], ['15s', '5s', 'checkpoint-storm']))).toEqual([]);
     expect(problems(timeline(['5s', '10s', 'backend-crash'], ['6s', '5s', 'postgres-crash'], ['7s', '2s', 'failing-archiver']))).toEqual([]);
+  });
+});
+
+describe('target', () => {
+  it('accepts a loopback ws or http backend with an admin URL', () => {
+    expect(validateScenario({ ...valid, target: { url: 'ws://127.0.0.1:9000/game', adminUrl: 'http://[::1]:9001' } }, catalog).target).toEqual({ url: 'ws://127.0.0.1:9000/game', adminUrl: 'http://[::1]:9001' });
+    expect(validateScenario({ ...valid, target: { url: 'http://localhost:8080' } }, catalog).target).toEqual({ url: 'http://localhost:8080' });
+  });
+
+  it('refuses a host that is not loopback, another scheme and a non-URL, naming the field', () => {
+    expect(problemsOf({ ...valid, target: { url: 'ws://10.0.0.5:9000', adminUrl: 'ftp://127.0.0.1' } })).toEqual([
+      expect.stringMatching(/^ {2}target\.url: host "10\.0\.0\.5" is not loopback: lagstorm only sends traffic to 127\.0\.0\.1, \[::1\] or localhost/),
+      expect.stringMatching(/^ {2}target\.adminUrl: must start with http:\/\/, https:\/\/, not ftp:\/\//),
+    ]);
+    expect(problemsOf({ ...valid, target: { url: 'game-server:9000' } })).toEqual([expect.stringMatching(/target\.url: (not a URL|must start with)/)]);
+    expect(problemsOf({ ...valid, target: { adminUrl: 'http://127.0.0.1:1' } })).toEqual([expect.stringMatching(/target\.url: required/)]);
   });
 });

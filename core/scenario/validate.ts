@@ -17,10 +17,10 @@ export interface ScenarioCatalog {
   /** The scenario's game, for messages. */
   game: string;
   profiles: readonly string[];
-  /** Every checker the game can be checked with (generic ones and its own). */
-  checks: readonly string[];
   defects: readonly string[];
   faultTypes: readonly string[];
+  /** Every checker a scenario may name (checkerCatalog(game.checkers).names); also the default `checks`. */
+  checkers: readonly string[];
   /** `locks`: what the fault holds alone while active; timeline steps sharing one must not overlap. */
   validateFaultParams(type: string, params: unknown): { ok: true; params: Record<string, unknown>; locks?: string[] } | { ok: false; issues: ParamIssue[] };
 }
@@ -118,7 +118,9 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
   }
   if (Array.isArray(raw.checks)) {
     raw.checks.forEach((name, i) => {
-      if (typeof name === 'string' && !catalog.checks.includes(name)) problems.push({ path: `checks[${i}]`, message: `unknown checker "${name}" for game "${catalog.game}"; ${knownList(catalog.checks)}` });
+      if (typeof name === 'string' && name && !catalog.checkers.includes(name)) {
+        problems.push({ path: `checks[${i}]`, message: `must be one of game "${catalog.game}"'s checkers: ${catalog.checkers.join(', ')} ("${name}" is none of them)` });
+      }
     });
   }
   const faults = (raw.faults ?? {}) as { timeline?: unknown; random?: { mix?: unknown } };
@@ -143,5 +145,5 @@ export function validateScenario(input: unknown, catalog: ScenarioCatalog, sourc
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`);
     throw new InvalidInputError(`${source} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, lines);
   }
-  return { ...parsed.data, checks: parsed.data.checks.length ? parsed.data.checks : [...catalog.checks] };
+  return { ...parsed.data, checks: parsed.data.checks.length ? parsed.data.checks : [...catalog.checkers] };
 }

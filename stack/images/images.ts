@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { HarnessError } from '../../core/exit-codes';
 import { TOOLS_BIN, TOXIPROXY_VERSION } from '../tools/catalog';
+import { TOOLS_HOME } from '../tools-path';
 import { BASE_IMAGE, ensureBaseImage } from './base-image';
 import { HASH_LABEL, fileSha256, imageHash, runLogged, sha256 } from './docker-cli';
 import { DOCKERD_PID_FILE, engineStatus, ensureEngine, type EngineStatus } from './engine';
@@ -131,7 +132,7 @@ export interface EnsureImagesOptions {
   log?: (line: string) => void;
   /** Which roles (default: all); the base image is always ensured. */
   roles?: readonly ImageRole[];
-  /** Build logs go here (default: .tools/images/logs). */
+  /** Build logs go here (default: the tools cache's images/logs, .tools/images/logs in this repo). */
   logDir?: string;
 }
 
@@ -141,7 +142,7 @@ export interface EnsureImagesOptions {
  */
 export async function ensureImages(options: EnsureImagesOptions = {}): Promise<ImageReport[]> {
   const log = options.log ?? (() => undefined);
-  const logDir = options.logDir ?? path.join(REPO_ROOT, '.tools', 'images', 'logs');
+  const logDir = options.logDir ?? path.join(TOOLS_HOME, 'images', 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   await ensureEngine({ log });
   const reports: ImageReport[] = [];

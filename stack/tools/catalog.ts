@@ -1,12 +1,13 @@
 /**
  * Every external part lagstorm uses, how to find its version, and how `lagstorm setup` gets it.
  * Debian packages come through apt (root); Go tools are built with `go install` at a pinned
- * version into .tools/bin.
+ * version into the tools cache's bin/ (stack/tools-path.ts: .tools/bin in this repo, ~/.cache/lagstorm/bin installed).
  */
 import path from 'node:path';
+import { TOOLS_BIN_DIR } from '../tools-path';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
-export const TOOLS_BIN = path.join(REPO_ROOT, '.tools', 'bin');
+export { REPO_ROOT } from '../tools-path';
+export const TOOLS_BIN = TOOLS_BIN_DIR;
 
 /** Newest Toxiproxy release the Go module proxy serves (checked 2026-11-24: v2.12.0; v2.13+ not served). */
 export const TOXIPROXY_VERSION = 'v2.12.0';

@@ -55,4 +55,25 @@ describe('monotonic', () => {
     expect(first.op).toBe(third.completion);
     expect(result.summary).toContain("alice seq 3 was acked with version 2, not above seq 2's version 2");
   });
+
+  it('applies only to a game whose acks carry state versions, saying why not', () => {
+    expect(monotonic.appliesTo!({ stateVersions: true, shadowModel: false, finalState: false, effects: false, transfers: false, appliedKeys: false })).toBeUndefined();
+    expect(monotonic.appliesTo!({ stateVersions: false, shadowModel: true, finalState: true, effects: false, transfers: false, appliedKeys: false })).toBe('the game does not version player state (its acks and logins carry no state version)');
+  });
+
+  it("judges any game's actions (ops with a seq), and not its reads", async () => {
+    const b = new HistoryBuilder().player('alice');
+    b.act('alice', 'plant-seed');
+    b.act('alice', 'harvest');
+    const third = b.act('alice', 'sell-crop');
+    third.completion.version = 1;
+    // A client-recorded read carries no seq: its version is not an ack.
+    b.event({ process: 'alice', player: 'alice', f: 'reconnected', time: b.now });
+    const input = b.input();
+    const read = { index: input.history.length, type: 'ok' as const, process: 'alice', player: 'alice', f: 'read', intendedAt: b.now, time: b.now, version: 0 };
+    const result = await monotonic.check({ ...input, history: [...input.history, read] });
+    expect(result.valid).toBe(false);
+    expect(result.offendingCount).toBe(1);
+    expect(result.first).toMatchObject({ problem: 'version-not-increasing', op: { f: 'sell-crop', seq: 3 } });
+  });
 });

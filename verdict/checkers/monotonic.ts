@@ -2,10 +2,12 @@
  * monotonic: per player, acked versions strictly increase with seq, and no login welcome reports
  * a lastSeq or version below one already acked before that login was sent. A server that acks
  * before it commits and then crashes comes back with an older state: the next welcome shows it.
+ * Works on any game whose acks and logins carry state versions (GameFeatures.stateVersions); an
+ * action is any op with a seq, whatever the game calls it.
  */
 import type { ClientOp } from '../../core/history';
 import type { Checker, CheckInput, CheckResult } from '../types';
-import { ACTION_OPS, Offences, invalidResult, plural } from '../ops';
+import { Offences, invalidResult, plural } from '../ops';
 
 export interface MonotonicOffence {
   problem: 'version-not-increasing' | 'seq-acked-with-two-versions' | 'login-lastseq-regressed' | 'login-version-regressed';
@@ -25,6 +27,7 @@ interface Highest {
 export const monotonic: Checker = {
   name: 'monotonic',
   description: 'acked versions grow with seq; a login never reports less than what was already acked',
+  appliesTo: (features) => (features.stateVersions ? undefined : 'the game does not version player state (its acks and logins carry no state version)'),
   check(input: CheckInput): CheckResult {
     const offences = new Offences<MonotonicOffence>();
     const acksByPlayer = new Map<string, ClientOp[]>();
@@ -36,8 +39,8 @@ export const monotonic: Checker = {
     for (const entry of input.history) {
       if (entry.type === 'event' || entry.process === 'nemesis') continue;
       const op = entry as ClientOp;
-      if (ACTION_OPS.has(op.f)) {
-        if (op.type !== 'ok' || op.seq === undefined || op.version === undefined) continue;
+      if (op.seq !== undefined) {
+        if (op.type !== 'ok' || op.version === undefined) continue;
         acks++;
         let list = acksByPlayer.get(op.player);
         if (!list) acksByPlayer.set(op.player, (list = []));

@@ -1,13 +1,17 @@
 /**
- * no-desync: no bot ever saw the server disagree with its shadow model, and every bot's final
- * shadow (its 'session-end', when no info ops were pending) equals the server's final state for
- * that player (or the server's state at the shadow's version, when gifts arrived after the bot left).
+ * no-desync: no bot ever saw the server disagree with its shadow model, and, when the game tells
+ * how, every bot's final shadow (its 'session-end', when no info ops were pending) equals the
+ * server's final state for that player (or the server's state at the shadow's version, when changes
+ * from other players arrived after the bot left).
+ *
+ * Applies to games whose client keeps a shadow model (GameFeatures.shadowModel). The desyncs found
+ * during the run are the client's findings; comparing final shadows with the final state needs the
+ * game's reading of that state (`FinalShadows`), so a game passes one to `noDesyncChecker` and lists
+ * the result among its own checkers, where it takes the generic one's place.
  */
 import type { BotEvent } from '../../core/history';
 import type { Checker, CheckInput, CheckResult } from '../types';
 import { Offences, invalidResult, plural } from '../ops';
-import { changesByPlayer, replayPlayer } from '../replay';
-import { checksum } from '../../games/reference/rules/checksum';
 
 interface ShadowValue {
   version: number;
@@ -15,10 +19,33 @@ interface ShadowValue {
   pendingInfo: number;
 }
 
+/** A player's state as the server holds it: its version and the game's checksum of it. */
+export interface ServerView {
+  version: number;
+  checksum: string;
+}
+
+/** How a game reads its final state for the shadow comparison. */
+export interface FinalShadows {
+  /** The player's final version and checksum; undefined when the final state has no such player. */
+  finalOf(player: string): ServerView | undefined;
+  /** The player's state at an earlier version (e.g. a replay of its log up to it); undefined when it cannot be rebuilt. */
+  at(player: string, version: number): ServerView | undefined;
+}
+
+export interface NoDesyncOptions {
+  /**
+   * Reads the game's final state (CheckInput.final, present) for the shadow comparison; returns a
+   * string saying why when it is not the state this reader knows (the result is then 'unknown').
+   * Absent: final shadows are not compared, only the desyncs found during the run count.
+   */
+  finalShadows?(final: unknown): FinalShadows | string;
+}
+
 export interface NoDesyncOffence {
   problem: 'desync' | 'shadow-differs' | 'shadow-ahead' | 'player-missing';
   event: BotEvent;
-  server?: { version: number; checksum: string };
+  server?: ServerView;
 }
 
 function isShadow(value: unknown): value is ShadowValue {
@@ -31,96 +58,105 @@ function versionOf(side: unknown): number {
   return typeof v === 'number' ? v : 0;
 }
 
-export const noDesync: Checker = {
-  name: 'no-desync',
-  description: "bots' shadow models never disagree with the server, during the run or at its end",
-  check(input: CheckInput): CheckResult {
-    const offences = new Offences<NoDesyncOffence>();
-    const lastEnd = new Map<string, BotEvent>();
-    const lastStart = new Map<string, BotEvent>();
-    let desyncs = 0;
-    for (const entry of input.history) {
-      if (entry.type !== 'event') continue;
-      const event = entry as BotEvent;
-      if (event.f === 'desync') {
-        desyncs++;
-        const value = event.value as { expected?: unknown; actual?: unknown } | undefined;
-        // The wider the version gap, the worse the desync.
-        offences.add({ problem: 'desync', event }, event.index, 1e6 + Math.abs(versionOf(value?.expected) - versionOf(value?.actual)));
-      } else if (event.f === 'session-end') lastEnd.set(event.player, event);
-      else if (event.f === 'session-start') lastStart.set(event.player, event);
-    }
+export function noDesyncChecker(options: NoDesyncOptions = {}): Checker {
+  return {
+    name: 'no-desync',
+    description: "bots' shadow models never disagree with the server, during the run or at its end",
+    appliesTo: (features) => (features.shadowModel ? undefined : 'the game has no shadow model (its client records no desync findings)'),
+    check: (input) => checkNoDesync(input, options),
+  };
+}
 
-    const skippedPending: string[] = [];
-    const stillRunning: string[] = [];
-    const unverifiable: string[] = [];
-    let compared = 0;
-    let withoutShadow = 0;
-    const { final } = input;
-    if (final) {
-      const server = new Map(final.players.map((p) => [p.state.id, p]));
-      let changes: ReturnType<typeof changesByPlayer> | undefined;
-      for (const [player, event] of lastEnd) {
-        const start = lastStart.get(player);
-        if (start && start.index > event.index) {
-          stillRunning.push(player);
-          continue;
-        }
-        if (!isShadow(event.value)) {
-          // A bot that never got a welcome has no shadow to compare.
-          if ((event.value as { version?: unknown } | undefined)?.version === undefined) withoutShadow++;
-          else unverifiable.push(player);
-          continue;
-        }
-        const shadow = event.value;
-        if (shadow.pendingInfo > 0) {
-          skippedPending.push(player);
-          continue;
-        }
-        compared++;
-        const snapshot = server.get(player);
-        if (!snapshot) {
-          offences.add({ problem: 'player-missing', event }, event.index, 1);
-          continue;
-        }
-        const serverView = { version: snapshot.state.version, checksum: snapshot.checksum };
-        if (shadow.version > snapshot.state.version) {
-          offences.add({ problem: 'shadow-ahead', event, server: serverView }, event.index, shadow.version - snapshot.state.version);
-        } else if (shadow.version === snapshot.state.version) {
-          if (shadow.checksum !== snapshot.checksum) offences.add({ problem: 'shadow-differs', event, server: serverView }, event.index, 1);
-        } else {
-          // Gifts may have landed after the bot left: compare with the server's state at the shadow's version.
-          changes ??= changesByPlayer(final);
-          const replayed = replayPlayer(player, changes.get(player) ?? [], final, { upToVersion: shadow.version }).state;
-          if (replayed.version !== shadow.version) unverifiable.push(player);
-          else if (checksum(replayed) !== shadow.checksum) {
-            offences.add({ problem: 'shadow-differs', event, server: { version: replayed.version, checksum: checksum(replayed) } }, event.index, 1);
-          }
-        }
+/** The generic no-desync: the client's desync findings only (a game adds the final comparison). */
+export const noDesync: Checker = noDesyncChecker();
+
+function checkNoDesync(input: CheckInput, options: NoDesyncOptions): CheckResult {
+  const offences = new Offences<NoDesyncOffence>();
+  const lastEnd = new Map<string, BotEvent>();
+  const lastStart = new Map<string, BotEvent>();
+  let desyncs = 0;
+  for (const entry of input.history) {
+    if (entry.type !== 'event') continue;
+    const event = entry as BotEvent;
+    if (event.f === 'desync') {
+      desyncs++;
+      const value = event.value as { expected?: unknown; actual?: unknown } | undefined;
+      // The wider the version gap, the worse the desync.
+      offences.add({ problem: 'desync', event }, event.index, 1e6 + Math.abs(versionOf(value?.expected) - versionOf(value?.actual)));
+    } else if (event.f === 'session-end') lastEnd.set(event.player, event);
+    else if (event.f === 'session-start') lastStart.set(event.player, event);
+  }
+
+  const skippedPending: string[] = [];
+  const stillRunning: string[] = [];
+  const unverifiable: string[] = [];
+  let compared = 0;
+  let withoutShadow = 0;
+  const { final } = input;
+  const reader = options.finalShadows && final !== undefined ? options.finalShadows(final) : undefined;
+  if (reader !== undefined && typeof reader !== 'string') {
+    for (const [player, event] of lastEnd) {
+      const start = lastStart.get(player);
+      if (start && start.index > event.index) {
+        stillRunning.push(player);
+        continue;
+      }
+      if (!isShadow(event.value)) {
+        // A bot that never got a welcome has no shadow to compare.
+        if ((event.value as { version?: unknown } | undefined)?.version === undefined) withoutShadow++;
+        else unverifiable.push(player);
+        continue;
+      }
+      const shadow = event.value;
+      if (shadow.pendingInfo > 0) {
+        skippedPending.push(player);
+        continue;
+      }
+      compared++;
+      const server = reader.finalOf(player);
+      if (!server) {
+        offences.add({ problem: 'player-missing', event }, event.index, 1);
+        continue;
+      }
+      if (shadow.version > server.version) {
+        offences.add({ problem: 'shadow-ahead', event, server }, event.index, shadow.version - server.version);
+      } else if (shadow.version === server.version) {
+        if (shadow.checksum !== server.checksum) offences.add({ problem: 'shadow-differs', event, server }, event.index, 1);
+      } else {
+        // Changes may have landed after the bot left: compare with the server's state at the shadow's version.
+        const then = reader.at(player, shadow.version);
+        if (!then || then.version !== shadow.version) unverifiable.push(player);
+        else if (then.checksum !== shadow.checksum) offences.add({ problem: 'shadow-differs', event, server: then }, event.index, 1);
       }
     }
+  }
 
-    const details = {
-      desyncEvents: desyncs,
-      shadowsCompared: compared,
-      skippedWithPendingInfo: skippedPending.length,
-      skippedPlayers: skippedPending.slice(0, 20),
-      note: skippedPending.length ? `${plural(skippedPending.length, 'bot')} ended with info ops pending: their shadows may legitimately lag the server and are not counted against` : undefined,
-      stillRunning: stillRunning.length,
-      withoutShadow,
-      unverifiable: unverifiable.slice(0, 20),
-      finalSnapshot: final !== undefined,
-    };
-    if (offences.count > 0) {
-      return invalidResult('no-desync', `${plural(offences.count, 'desync')}; first: ${describe(offences.first!)}`, offences, details);
-    }
-    if (!final) {
-      return { name: 'no-desync', valid: 'unknown', summary: 'no desync during the run, but no final snapshot to compare the bots\' shadows with', details };
-    }
-    const skipped = skippedPending.length ? `; ${plural(skippedPending.length, 'bot')} with pending info ops not compared` : '';
-    return { name: 'no-desync', valid: true, summary: `no desync events; ${plural(compared, 'final shadow')} match the server${skipped}`, details };
-  },
-};
+  const details = {
+    desyncEvents: desyncs,
+    shadowsCompared: compared,
+    skippedWithPendingInfo: skippedPending.length,
+    skippedPlayers: skippedPending.slice(0, 20),
+    note: skippedPending.length ? `${plural(skippedPending.length, 'bot')} ended with info ops pending: their shadows may legitimately lag the server and are not counted against` : undefined,
+    stillRunning: stillRunning.length,
+    withoutShadow,
+    unverifiable: unverifiable.slice(0, 20),
+    finalSnapshot: final !== undefined,
+  };
+  if (offences.count > 0) {
+    return invalidResult('no-desync', `${plural(offences.count, 'desync')}; first: ${describe(offences.first!)}`, offences, details);
+  }
+  if (!options.finalShadows) {
+    return { name: 'no-desync', valid: true, summary: `no desync events (the game compares no final shadows with its final state)`, details };
+  }
+  if (final === undefined) {
+    return { name: 'no-desync', valid: 'unknown', summary: 'no desync during the run, but no final snapshot to compare the bots\' shadows with', details };
+  }
+  if (typeof reader === 'string') {
+    return { name: 'no-desync', valid: 'unknown', summary: `no desync during the run, but the final state cannot be compared with the bots' shadows: ${reader}`, details };
+  }
+  const skipped = skippedPending.length ? `; ${plural(skippedPending.length, 'bot')} with pending info ops not compared` : '';
+  return { name: 'no-desync', valid: true, summary: `no desync events; ${plural(compared, 'final shadow')} match the server${skipped}`, details };
+}
 
 function describe(offence: NoDesyncOffence): string {
   const { event } = offence;

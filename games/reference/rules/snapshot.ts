@@ -1,6 +1,6 @@
 /**
  * The admin API's /admin/snapshot: the final persisted state, read in ONE database snapshot. It is
- * the contract the checkers read (verdict re-exports it), so any backend lagstorm tests serves it.
+ * what the reference game's own checkers read (games/reference/checkers).
  */
 import type { Action, ActionResult, PlayerState } from './model';
 

@@ -2,10 +2,10 @@
  * Rebuilds a player's state from the final snapshot's logs: newPlayer(id), then its logged actions
  * (applyAction) and gift credits (applyGiftReceived) in version order, each exactly once.
  */
-import type { FinalSnapshot } from './types';
-import { applyAction, applyGiftReceived, factsFromResult, newPlayer, type ActionResult, type PlayerState } from '../games/reference/rules/model';
-import { checksum } from '../games/reference/rules/checksum';
-import { sameResult } from './ops';
+import type { FinalSnapshot } from '../rules/snapshot';
+import { applyAction, applyGiftReceived, factsFromResult, newPlayer, type ActionResult, type PlayerState } from '../rules/model';
+import { checksum } from '../rules/checksum';
+import { sameResult } from './same-result';
 
 export type LogRow = FinalSnapshot['actions'][number];
 export type GiftRow = FinalSnapshot['gifts'][number];

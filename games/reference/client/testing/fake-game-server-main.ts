@@ -1,6 +1,6 @@
 /**
  * The fake game server as its own process (benchmarks measure the bots' side alone):
- * node bin/run-ts.js bots/testing/fake-game-server-main.ts → prints {"port":N} on stdout.
+ * node bin/run-ts.js games/reference/client/testing/fake-game-server-main.ts → prints {"port":N} on stdout.
  */
 import { FakeGameServer } from './fake-game-server';
 

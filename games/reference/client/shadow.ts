@@ -3,8 +3,8 @@
  * game logic, strictly in version order, and compares the server's checksum after every change.
  * No Node APIs here.
  */
-import { canonicalJson, checksum } from '../../games/reference/rules/checksum';
-import { applyAction, applyGiftReceived, factsFromResult, type Action, type ActionResult, type PlayerState } from '../../games/reference/rules/model';
+import { canonicalJson, checksum } from '../rules/checksum';
+import { applyAction, applyGiftReceived, factsFromResult, type Action, type ActionResult, type PlayerState } from '../rules/model';
 
 export type ShadowChange =
   | { source: 'ack'; version: number; checksum: string; seq: number; action: Action; result: ActionResult; duplicate: boolean }

@@ -2,8 +2,9 @@
  * conservation (Jepsen's bank): in one snapshot, the total gold equals the sum of every player's
  * gold and the ledger's sources minus sinks, and no player holds negative gold.
  */
-import type { Checker, CheckInput, CheckResult } from '../types';
-import { Offences, invalidResult, plural } from '../ops';
+import type { Checker, CheckInput, CheckResult } from '../../../verdict/types';
+import { Offences, invalidResult, plural } from '../../../verdict/ops';
+import { isFinalSnapshot, notASnapshot } from './final-snapshot';
 
 export interface ConservationOffence {
   problem: 'total-differs' | 'ledger-differs' | 'negative-gold';
@@ -20,7 +21,8 @@ export const conservation: Checker = {
   description: 'gold is conserved: total == sum of players == ledger sources - sinks, and nobody is negative',
   check(input: CheckInput): CheckResult {
     const { final } = input;
-    if (!final) return { name: 'conservation', valid: 'unknown', summary: 'no final snapshot of the database: cannot count the gold' };
+    if (final === undefined) return { name: 'conservation', valid: 'unknown', summary: 'no final snapshot of the database: cannot count the gold' };
+    if (!isFinalSnapshot(final)) return { name: 'conservation', valid: 'unknown', summary: notASnapshot(final) };
     const offences = new Offences<ConservationOffence>();
     let playerGold = 0;
     final.players.forEach((p, i) => {

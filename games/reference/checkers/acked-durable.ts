@@ -3,9 +3,12 @@
  * final action log with the acked result; an action that only ever failed is absent; info may be
  * either. Every player's final version is at least every version it was acked with.
  */
-import type { ClientOp } from '../../core/history';
-import type { Checker, CheckInput, CheckResult, FinalSnapshot } from '../types';
-import { isActionOp, Offences, PlayerSeqTable, invalidResult, plural, sameResult } from '../ops';
+import type { ClientOp } from '../../../core/history';
+import type { Checker, CheckInput, CheckResult } from '../../../verdict/types';
+import { isActionOp, Offences, PlayerSeqTable, invalidResult, plural } from '../../../verdict/ops';
+import type { FinalSnapshot } from '../rules/snapshot';
+import { isFinalSnapshot, notASnapshot } from './final-snapshot';
+import { sameResult } from './same-result';
 
 type LogRow = FinalSnapshot['actions'][number];
 type Problem = 'lost' | 'result-differs' | 'version-regressed' | 'failed-but-applied' | 'player-missing';
@@ -26,7 +29,8 @@ export const ackedDurable: Checker = {
   description: 'every acknowledged action is in the final state with its acked result; failed actions are absent',
   check(input: CheckInput): CheckResult {
     const { final } = input;
-    if (!final) return { name: 'acked-durable', valid: 'unknown', summary: 'no final snapshot of the database: cannot tell which acked actions survived' };
+    if (final === undefined) return { name: 'acked-durable', valid: 'unknown', summary: 'no final snapshot of the database: cannot tell which acked actions survived' };
+    if (!isFinalSnapshot(final)) return { name: 'acked-durable', valid: 'unknown', summary: notASnapshot(final) };
 
     const rows = new PlayerSeqTable<LogRow>();
     for (const row of final.actions) rows.set(row.player, row.seq, row);
@@ -41,7 +45,7 @@ export const ackedDurable: Checker = {
     const maxAcked = new Map<string, ClientOp>();
     let okCount = 0;
     for (const entry of input.history) {
-      if (!isActionOp(entry) || entry.type === 'invoke' || entry.seq === undefined) continue;
+      if (!isActionOp(entry) || entry.type === 'invoke') continue;
       const { player, seq } = entry;
       if (!okOps.get(player, seq) && !failOps.get(player, seq) && !infoSeen.get(player, seq)) distinct.push(entry);
       if (entry.type === 'ok') {

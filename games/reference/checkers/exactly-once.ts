@@ -4,10 +4,11 @@
  * credit once, in version order). A backend that applies a resent action twice but logs it once
  * ends in a state no replay produces.
  */
-import type { Checker, CheckInput, CheckResult } from '../types';
-import { Offences, PlayerSeqTable, invalidResult, plural } from '../ops';
-import { changesByPlayer, replayPlayer, type Divergence, type GiftRow, type LogRow } from '../replay';
-import { checksum } from '../../games/reference/rules/checksum';
+import type { Checker, CheckInput, CheckResult } from '../../../verdict/types';
+import { Offences, PlayerSeqTable, invalidResult, plural } from '../../../verdict/ops';
+import { changesByPlayer, replayPlayer, type Divergence, type GiftRow, type LogRow } from './replay';
+import { checksum } from '../rules/checksum';
+import { isFinalSnapshot, notASnapshot } from './final-snapshot';
 
 type Problem = 'duplicate-seq' | 'gift-credited-twice' | 'gift-without-send' | 'gift-never-credited' | 'state-differs' | 'checksum-mismatch' | 'player-missing';
 
@@ -26,7 +27,8 @@ export const exactlyOnce: Checker = {
   description: "each action and gift is applied exactly once: final states equal a replay of the logs",
   check(input: CheckInput): CheckResult {
     const { final } = input;
-    if (!final) return { name: 'exactly-once', valid: 'unknown', summary: 'no final snapshot of the database: nothing to replay' };
+    if (final === undefined) return { name: 'exactly-once', valid: 'unknown', summary: 'no final snapshot of the database: nothing to replay' };
+    if (!isFinalSnapshot(final)) return { name: 'exactly-once', valid: 'unknown', summary: notASnapshot(final) };
     const offences = new Offences<ExactlyOnceOffence>();
     const giftBase = final.actions.length;
 

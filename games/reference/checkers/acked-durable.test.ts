@@ -1,5 +1,5 @@
 import { ackedDurable } from './acked-durable';
-import { HistoryBuilder } from '../test-history';
+import { HistoryBuilder } from './test-history';
 import type { AckedDurableOffence } from './acked-durable';
 
 function twoPlayers(): HistoryBuilder {

@@ -1,5 +1,5 @@
 import { exactlyOnce, type ExactlyOnceOffence } from './exactly-once';
-import { HistoryBuilder } from '../test-history';
+import { HistoryBuilder } from './test-history';
 
 function game(): HistoryBuilder {
   const b = new HistoryBuilder().player('alice').player('bob');

@@ -1,14 +1,14 @@
 /**
- * A scripted stand-in for the reference backend, for the bots' unit tests: a real `ws` server on
+ * A scripted stand-in for the reference backend, for the reference client's tests and the bots benchmark: a real `ws` server on
  * 127.0.0.1 speaking the wire protocol with the shared game logic (dedup by seq with the stored
  * result, resume tokens, gift pushes), plus hooks that misbehave on purpose.
  */
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { checksum } from '../../games/reference/rules/checksum';
-import { epochNowMs } from '../../core/clock';
-import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../games/reference/rules/model';
-import type { ClientMessage, ErrorCode, ServerMessage } from '../../games/reference/rules/protocol';
+import { checksum } from '../../rules/checksum';
+import { epochNowMs } from '../../../../core/clock';
+import { applyAction, applyGiftReceived, newPlayer, type Action, type ActionResult, type PlayerState } from '../../rules/model';
+import type { ClientMessage, ErrorCode, ServerMessage } from '../../rules/protocol';
 
 export type ActionBehaviour =
   | 'ack'

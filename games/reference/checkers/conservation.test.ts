@@ -1,6 +1,6 @@
 import { conservation, type ConservationOffence } from './conservation';
-import { HistoryBuilder } from '../test-history';
-import { STARTING_GOLD } from '../../games/reference/rules/model';
+import { HistoryBuilder } from './test-history';
+import { STARTING_GOLD } from '../rules/model';
 
 function game(): HistoryBuilder {
   const b = new HistoryBuilder().player('alice').player('bob');

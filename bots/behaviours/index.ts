@@ -1,2 +1,0 @@
-export * from '../../core/distributions';
-export * from './profiles';
