@@ -10,6 +10,7 @@ import type { GameCatalog } from '../core/parts';
 
 const BUNDLED: Record<string, string> = {
   reference: path.join(__dirname, 'reference', 'index.ts'),
+  colyseus: path.join(__dirname, 'colyseus', 'index.ts'),
 };
 
 export const bundledGames: GameCatalog = {

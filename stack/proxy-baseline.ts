@@ -1,6 +1,7 @@
 /**
  * Toxiproxy adds a little latency even without toxics (~0.4 ms in its own benchmark); each run
- * measures it with WebSocket ping/pong through the proxy and straight to the backend.
+ * measures it with WebSocket ping/pong through the proxy and straight to the backend. The ping is
+ * the reference protocol's JSON `{ t: 'ping' }`; a backend that does not answer it gets no baseline.
  */
 import WebSocket from 'ws';
 
@@ -16,8 +17,15 @@ async function medianPingMs(url: string, samples: number, timeoutMs: number): Pr
     const times: number[] = [];
     let pending: { id: number; resolve: () => void; reject: (error: Error) => void } | undefined;
     socket.on('message', (data: WebSocket.RawData) => {
-      const message = JSON.parse(data.toString()) as { t?: string; id?: number };
-      if (message.t === 'pong' && pending && message.id === pending.id) pending.resolve();
+      // A backend with another protocol (a Colyseus room, binary frames) answers something else:
+      // not a pong. It usually closes the socket next, and the measurement is reported as missing.
+      let message: { t?: string; id?: number } | undefined;
+      try {
+        message = JSON.parse(data.toString()) as { t?: string; id?: number };
+      } catch {
+        return;
+      }
+      if (message?.t === 'pong' && pending && message.id === pending.id) pending.resolve();
     });
     socket.on('close', () => pending?.reject(new Error('closed during ping')));
     for (let id = 1; id <= samples; id++) {

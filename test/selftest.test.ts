@@ -7,10 +7,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFECTS as COLYSEUS_DEFECTS } from '../games/colyseus/server/defects';
 import { DEFECTS } from '../games/reference/server/defects';
 import type { SelfTestRow } from '../core/selftest';
 import { withReportPage } from '../reports/screenshot';
 import { runCli, type CliResult } from './run-cli';
+
+/** Every bundled game's planted defects: the reference game's and the Colyseus example's. */
+const ALL_DEFECTS = [...DEFECTS, ...Object.keys(COLYSEUS_DEFECTS)];
 
 describe('lagstorm selftest (real stack, every planted defect)', () => {
   let out: string;
@@ -29,7 +33,7 @@ describe('lagstorm selftest (real stack, every planted defect)', () => {
 
   it('catches every planted defect through its intended checker or SLO', () => {
     const defectRows = rows.filter((row) => row.expected === 'fail');
-    expect(defectRows.map((row) => row.defect).sort()).toEqual([...DEFECTS].sort());
+    expect(defectRows.map((row) => row.defect).sort()).toEqual([...ALL_DEFECTS].sort());
     for (const row of defectRows) {
       const expected = row.expectedCatcher.split(' | ');
       const caught = row.caughtBy.some((name) => expected.includes(name));
@@ -40,7 +44,7 @@ describe('lagstorm selftest (real stack, every planted defect)', () => {
 
   it('passes the correct backend through the same scenarios over two seeds', () => {
     const controls = rows.filter((row) => row.expected === 'pass');
-    expect(controls).toHaveLength(DEFECTS.length * 2);
+    expect(controls).toHaveLength(ALL_DEFECTS.length * 2);
     expect(controls.filter((row) => row.verdict !== 'pass').map((row) => `${row.case} seed ${row.seed}: ${row.verdict} (${row.caughtBy.join(', ')})`)).toEqual([]);
   });
 
