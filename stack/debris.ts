@@ -5,6 +5,8 @@
 export type DebrisItem =
   | { kind: 'process'; name: string; pid: number; /** /proc/<pid>/stat starttime, so a reused pid is never killed */ startTime?: string }
   | { kind: 'dir'; path: string }
+  /** Containers of the run (label lagstorm.run-id); with `id`, that one container only. */
+  | { kind: 'container'; runId: string; id?: string; name?: string }
   | { kind: 'nft-table'; family: 'inet' | 'ip' | 'ip6'; table: string }
   | { kind: 'mount'; path: string }
   | { kind: 'loop-device'; device: string; backingFile: string }

@@ -15,7 +15,8 @@ import { freePort, isListening } from './ports';
 import { createPostgresCluster, preparePostgres, type PostgresCluster } from './postgres';
 import { PROCESS_RUNTIME_CAPABILITIES, TARGET_CAPABILITIES, processSystemUnderTest } from './process-sut';
 import { PrometheusServer } from './prometheus';
-import { readStateFile, STATE_FILE_NAME, StateFileRecorder, undoAll, describeItem, isOwnerAlive } from './state-file';
+import { assertOptions, bounded, openStateFile } from './runtime-support';
+import { StateFileRecorder, undoAll, describeItem } from './state-file';
 import { ToxiproxyServer } from './toxiproxy';
 import type { BackendTarget, LinkName, ProxyLink, RunStack, Runtime, StackOptions, StackPortName, StartedStack, TargetRuntime } from './types';
 import type { DebrisUndoers } from './undo-debris';
@@ -24,21 +25,6 @@ const PORT_IN_USE = /address already in use|EADDRINUSE|could not bind/i;
 const PORT_ATTEMPTS = 3;
 
 type Log = (line: string) => void;
-
-/** Runs a teardown step with a time limit; a failing or hanging step never blocks the next ones. */
-async function bounded(label: string, timeoutMs: number, action: () => Promise<unknown>, errors: string[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      action(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`did not finish within ${timeoutMs / 1000}s`)), timeoutMs))),
-    ]);
-  } catch (error) {
-    errors.push(`${label}: ${(error as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Everything a (partly) started stack owns, and its ordered teardown. */
 class ProcessStackParts {
@@ -109,34 +95,6 @@ class ProcessStackParts {
       this.log(`stack: torn down in ${Date.now() - began} ms`);
     }
   }
-}
-
-function assertOptions(options: StackOptions): void {
-  const issues: string[] = [];
-  if (!options.runId) issues.push('runId: must be a non-empty string');
-  if (!options.runDir) issues.push('runDir: must be a directory path (runs/<id>)');
-  for (const [name, port] of Object.entries(options.ports ?? {})) {
-    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) issues.push(`ports.${name}: must be an integer 1-65535 or left unset for a free port (got ${port})`);
-  }
-  if (issues.length > 0) throw new InvalidInputError(`invalid stack options: ${issues.join('; ')}`, issues);
-}
-
-/** A new state file, refusing to overwrite debris an earlier (dead) run of the same id left behind. */
-function openStateFile(runDir: string, runId: string): StateFileRecorder {
-  const file = path.join(runDir, STATE_FILE_NAME);
-  if (fs.existsSync(file)) {
-    try {
-      const previous = readStateFile(file);
-      if (previous.items.length > 0) {
-        const who = isOwnerAlive(previous.owner) ? `a running lagstorm (pid ${previous.owner.pid})` : 'an earlier run that did not finish';
-        throw new HarnessError(`${file} still lists ${previous.items.length} debris item(s) of ${who}; run \`lagstorm cleanup\` first or use another run id`);
-      }
-    } catch (error) {
-      if (error instanceof HarnessError) throw error;
-      // An unreadable leftover file holds nothing we can undo: replace it.
-    }
-  }
-  return new StateFileRecorder(file, runId);
 }
 
 /** host:port of a target URL (default ports for its scheme). */

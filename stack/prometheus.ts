@@ -37,6 +37,31 @@ export function renderPrometheusConfig(targets: ScrapeTarget[], scrapeIntervalSe
   return lines.join('\n') + '\n';
 }
 
+/** Health of each active target by job ('up', 'down', 'unknown'); targets not yet discovered are missing. */
+export async function prometheusTargetHealth(url: string): Promise<Record<string, string>> {
+  const response = await httpRequest(`${url}/api/v1/targets?state=active`, { timeoutMs: 3000 });
+  if (response.status !== 200) throw new HarnessError(`Prometheus /api/v1/targets answered ${response.status}`);
+  const targets = (JSON.parse(response.body) as { data: { activeTargets: Array<{ labels: { job: string }; health: string }> } }).data.activeTargets;
+  const health: Record<string, string> = {};
+  for (const target of targets) if (health[target.labels.job] !== 'down') health[target.labels.job] = target.health;
+  return health;
+}
+
+/**
+ * Waits until every given job has been scraped successfully. Prometheus 2.x hands new targets to
+ * the scraper at most every 5 s, so the first scrape lands about 5 s after start.
+ */
+export async function waitForPrometheusTargets(url: string, jobs: string[], timeoutMs: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let health: Record<string, string> = {};
+  while (Date.now() < deadline) {
+    health = await prometheusTargetHealth(url).catch(() => ({}));
+    if (jobs.every((job) => health[job] === 'up')) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new HarnessError(`Prometheus did not scrape ${jobs.filter((job) => health[job] !== 'up').join(', ')} within ${timeoutMs / 1000}s (target health: ${JSON.stringify(health)}); see ${logFile}`);
+}
+
 export class PrometheusServer extends ManagedProcess implements PrometheusHandle {
   readonly url: string;
   readonly configFile: string;
@@ -77,28 +102,13 @@ export class PrometheusServer extends ManagedProcess implements PrometheusHandle
   }
 
   /** Health of each active target by job ('up', 'down', 'unknown'); targets not yet discovered are missing. */
-  async targetHealth(): Promise<Record<string, string>> {
-    const response = await httpRequest(`${this.url}/api/v1/targets?state=active`, { timeoutMs: 3000 });
-    if (response.status !== 200) throw new HarnessError(`Prometheus /api/v1/targets answered ${response.status}`);
-    const targets = (JSON.parse(response.body) as { data: { activeTargets: Array<{ labels: { job: string }; health: string }> } }).data.activeTargets;
-    const health: Record<string, string> = {};
-    for (const target of targets) if (health[target.labels.job] !== 'down') health[target.labels.job] = target.health;
-    return health;
+  targetHealth(): Promise<Record<string, string>> {
+    return prometheusTargetHealth(this.url);
   }
 
-  /**
-   * Waits until every given job has been scraped successfully. Prometheus 2.x hands new targets to
-   * the scraper at most every 5 s, so the first scrape lands about 5 s after start.
-   */
-  async waitForTargetsUp(jobs: string[], timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let health: Record<string, string> = {};
-    while (Date.now() < deadline) {
-      health = await this.targetHealth().catch(() => ({}));
-      if (jobs.every((job) => health[job] === 'up')) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new HarnessError(`Prometheus did not scrape ${jobs.filter((job) => health[job] !== 'up').join(', ')} within ${timeoutMs / 1000}s (target health: ${JSON.stringify(health)}); see ${this.logFile}`);
+  /** See waitForPrometheusTargets. */
+  waitForTargetsUp(jobs: string[], timeoutMs = 20_000): Promise<void> {
+    return waitForPrometheusTargets(this.url, jobs, timeoutMs, this.logFile);
   }
 
   scrapeTargets(): ScrapeTarget[] {

@@ -1,4 +1,4 @@
-import { HarnessError, InvalidInputError } from '../core/exit-codes';
+import { InvalidInputError } from '../core/exit-codes';
 import { installSignalTeardown, withStack } from './lifecycle';
 import { renderPrometheusConfig } from './prometheus';
 import { getRuntime, runtimeNames } from './runtimes';
@@ -6,11 +6,12 @@ import { findTool, resolveTool } from './tools-path';
 import type { Runtime, StartedStack } from './types';
 
 describe('getRuntime', () => {
-  it('gives the process runtime, a clear error for containers and for unknown names', () => {
+  it('gives the process and containers runtimes, and a clear error for unknown names', () => {
     expect(getRuntime('process').name).toBe('process');
     expect(runtimeNames()).toEqual(['process', 'containers']);
-    expect(() => getRuntime('containers')).toThrow(HarnessError);
-    expect(() => getRuntime('containers')).toThrow(/'containers' runtime is not available yet/);
+    expect(getRuntime('containers').name).toBe('containers');
+    expect(getRuntime('containers').capabilities).toContain('service:backend:pause');
+    expect(getRuntime('containers').capabilities).not.toContain('host:blkio');
     expect(() => getRuntime('k8s')).toThrow(InvalidInputError);
     expect(() => getRuntime('k8s')).toThrow(/choose one of: process, containers/);
   });

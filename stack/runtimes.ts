@@ -1,5 +1,6 @@
 /** Runtime registry: callers ask for a runtime by name and never import a driver directly. */
-import { HarnessError, InvalidInputError } from '../core/exit-codes';
+import { InvalidInputError } from '../core/exit-codes';
+import { containersRuntimeCapabilities } from './containers-sut';
 import { processRuntime } from './process-runtime';
 import type { Runtime, RuntimeName } from './types';
 
@@ -7,12 +8,8 @@ type RuntimeFactory = () => Runtime;
 
 const runtimes = new Map<RuntimeName, RuntimeFactory>([
   ['process', () => processRuntime],
-  [
-    'containers',
-    () => {
-      throw new HarnessError("the 'containers' runtime is not available yet; use --runtime process (local processes, the default)");
-    },
-  ],
+  // Loaded on first start, so process runs never load testcontainers (require: see undo-debris.ts).
+  ['containers', () => ({ name: 'containers', capabilities: containersRuntimeCapabilities(), start: (options) => (require('./containers-runtime') as typeof import('./containers-runtime')).containersRuntime.start(options) })],
 ]);
 
 /** Registers (or replaces) a runtime driver; the containers driver plugs in here. */

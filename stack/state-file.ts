@@ -185,6 +185,8 @@ export function describeItem(item: DebrisItem): string {
       return `process ${item.name} pid ${item.pid}`;
     case 'dir':
       return `dir ${item.path}`;
+    case 'container':
+      return item.id ? `container ${item.name ?? item.id.slice(0, 12)}` : `containers of run ${item.runId}`;
     case 'nft-table':
       return `nft table ${item.family} ${item.table}`;
     case 'mount':

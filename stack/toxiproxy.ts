@@ -27,11 +27,46 @@ export interface StartToxiproxyOptions {
   apiTimeoutMs?: number;
 }
 
+/**
+ * The stack's proxies on one Toxiproxy server: created with listen port 0 so the server picks a free
+ * one, read back after creation, and re-created on the same ports after a server restart. Shared by
+ * the process and the containers runtimes.
+ */
+export class ToxiproxyProxies {
+  private readonly specs = new Map<LinkName, ProxySpec>();
+
+  constructor(readonly api: ToxiproxyApi) {}
+
+  /** Creates (or replaces) a proxy and reads it back; returns where it really listens. */
+  async create(spec: ProxySpec): Promise<ProxyLink> {
+    await this.api.deleteProxy(spec.name);
+    const created = await this.api.createProxy(spec);
+    // Later restarts must reuse the port toxiproxy picked, so clients keep their address.
+    this.specs.set(spec.name, { ...spec, listen: created.listen });
+    const readBack = await this.api.proxies();
+    const found = readBack[spec.name];
+    if (!found || found.listen !== created.listen || found.upstream !== spec.upstream) {
+      throw new HarnessError(`toxiproxy proxy ${spec.name} is not there after creating it (read back: ${JSON.stringify(found ?? null)})`);
+    }
+    return { name: spec.name, listen: found.listen, upstream: found.upstream };
+  }
+
+  /** After a (re)start of the server: POST /reset, then every known proxy again on its port. */
+  async recreate(): Promise<void> {
+    await this.api.reset();
+    for (const spec of [...this.specs.values()]) await this.create(spec);
+  }
+
+  links(): ProxyLink[] {
+    return [...this.specs.values()].map(({ name, listen, upstream }) => ({ name, listen, upstream }));
+  }
+}
+
 export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
   readonly apiUrl: string;
   private readonly api: ToxiproxyApi;
   private runningVersion = 'unknown';
-  private readonly proxies = new Map<LinkName, ProxySpec>();
+  private readonly proxies: ToxiproxyProxies;
   private resetDebrisId: string | undefined;
 
   constructor(
@@ -50,6 +85,7 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
     });
     this.apiUrl = apiUrl;
     this.api = new ToxiproxyApi(apiUrl, settings.apiTimeoutMs ?? 3000);
+    this.proxies = new ToxiproxyProxies(this.api);
   }
 
   /** The running server's version (from GET /version). */
@@ -63,8 +99,7 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
     await super.start();
     this.runningVersion = await this.api.version();
     if (this.settings.debris && !this.resetDebrisId) this.resetDebrisId = this.settings.debris.record({ kind: 'toxiproxy-reset', apiUrl: this.apiUrl });
-    await this.reset();
-    for (const spec of this.proxies.values()) await this.createProxy(spec);
+    await this.proxies.recreate();
   }
 
   /** Stop then start: a new process with the same proxies. */
@@ -82,21 +117,12 @@ export class ToxiproxyServer extends ManagedProcess implements ToxiproxyHandle {
   }
 
   /** Creates (or replaces) a proxy and reads it back; returns where it really listens. */
-  async createProxy(spec: ProxySpec): Promise<ProxyLink> {
-    await this.api.deleteProxy(spec.name);
-    const created = await this.api.createProxy(spec);
-    // Later restarts must reuse the port toxiproxy picked, so clients keep their address.
-    this.proxies.set(spec.name, { ...spec, listen: created.listen });
-    const readBack = await this.api.proxies();
-    const found = readBack[spec.name];
-    if (!found || found.listen !== created.listen || found.upstream !== spec.upstream) {
-      throw new HarnessError(`toxiproxy proxy ${spec.name} is not there after creating it (read back: ${JSON.stringify(found ?? null)})`);
-    }
-    return { name: spec.name, listen: found.listen, upstream: found.upstream };
+  createProxy(spec: ProxySpec): Promise<ProxyLink> {
+    return this.proxies.create(spec);
   }
 
   links(): ProxyLink[] {
-    return [...this.proxies.values()].map(({ name, listen, upstream }) => ({ name, listen, upstream }));
+    return this.proxies.links();
   }
 
   /** POST /reset: enables every proxy and removes every toxic. */

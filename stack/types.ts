@@ -71,15 +71,69 @@ export interface ScrapeTarget {
   target: string; // host:port serving /metrics
 }
 
+/**
+ * When a container counts as ready (the first match of: http, log, else the port open).
+ * Checked from the host on 127.0.0.1 (host networking).
+ */
+export interface ContainerReadiness {
+  /** An HTTP path answering 2xx, e.g. '/readyz'. */
+  http?: string;
+  /** A line (substring) the container prints, e.g. 'Ready to accept connections'. */
+  log?: string;
+  /** Which port `http` asks, or which must accept connections: the backend's 'ws' or 'admin' port (default: 'admin' for http, 'ws' otherwise). Extra services have one port. */
+  port?: 'ws' | 'admin';
+  /** How long to wait, in ms. Default 60000. */
+  timeoutMs?: number;
+}
+
+/** An extra container the backend needs (Redis, a matchmaker), started before the backend on host networking. */
+export interface ExtraServiceSpec {
+  /** Its ServiceControl name (faults address it as `service:<name>:kill` ...); letters, digits, - and _. */
+  name: string;
+  /** A local image (never pulled: no registry is reachable). */
+  image: string;
+  /** Replaces the image's CMD; placeholders filled. */
+  command?: string[];
+  /** Placeholders filled. */
+  env?: Record<string, string>;
+  /** Default: its port accepts connections. */
+  ready?: ContainerReadiness;
+}
+
+/**
+ * How the `containers` runtime runs the backend (the scenario's `backend.image`, `backend.command`,
+ * `backend.ready`, `backend.services`; `backend.env` too). The process runtime ignores these.
+ *
+ * Placeholders, filled in `command`, `env` and the extra services' `command` / `env`:
+ * `{{postgres.url}}` (the backend's database URL, through the backend-db proxy),
+ * `{{ports.ws}}`, `{{ports.admin}}` (the backend's ports on 127.0.0.1), `{{run.id}}`,
+ * `{{services.<name>.port}}` (the free port given to an extra service; its own `{{port}}`).
+ * An unknown placeholder is an error naming the field.
+ */
+export interface BackendContainerOptions {
+  /** Default: lagstorm/reference-backend (LAGSTORM_IMAGE_REFERENCE_BACKEND overrides it). */
+  image?: string;
+  /**
+   * Replaces the image's CMD (its ENTRYPOINT stays). Default: the standard flags, `--port {{ports.ws}}
+   * --admin-port {{ports.admin}} --database-url {{postgres.url}}` (+ `--defect`, + extraArgs).
+   */
+  command?: string[];
+  /** Default: `{ http: '/readyz', port: 'admin' }`. */
+  ready?: ContainerReadiness;
+  /** Extra containers started before the backend. Default: none. */
+  services?: ExtraServiceSpec[];
+}
+
 export interface StackOptions {
   runId: string;
   /** runs/<id>: logs/ and state.json go here. */
   runDir: string;
-  backend: {
+  backend: BackendContainerOptions & {
     defect?: string;
+    /** Environment of the backend (process: added to lagstorm's; containers: the container's, placeholders filled). */
     env?: Record<string, string>;
     extraArgs?: string[];
-    /** Entry point run with bin/run-ts.js instead of games/reference/server/main.ts (same flags). */
+    /** Entry point run with bin/run-ts.js instead of games/reference/server/main.ts (same flags); process runtime only. */
     entry?: string;
   };
   /** Extra PostgreSQL server settings (-c name=value). */

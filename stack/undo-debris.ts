@@ -20,7 +20,7 @@ export interface UndoResult {
 }
 
 /** The kinds the stack leaves itself; every other kind belongs to a fault family. */
-export type StackDebrisKind = 'process' | 'dir';
+export type StackDebrisKind = 'process' | 'dir' | 'container';
 export type FaultDebrisItem = Exclude<DebrisItem, { kind: StackDebrisKind }>;
 export type FaultDebrisKind = FaultDebrisItem['kind'];
 
@@ -49,6 +49,8 @@ export async function undoDebrisItem(item: DebrisItem, options: UndoOptions = {}
         return await undoProcess(item, options.killTimeoutMs ?? 10_000);
       case 'dir':
         return undoDir(item.path);
+      case 'container':
+        return await undoContainers(item);
       default: {
         const undo = options.undoers?.[item.kind] as DebrisUndoer | undefined;
         if (!undo) return { outcome: 'failed', detail: `no undoer for debris of kind "${item.kind}" was given; it stays recorded` };
@@ -120,6 +122,17 @@ async function undoProcess(item: Extract<DebrisItem, { kind: 'process' }>, killT
     }
   }
   return { outcome: 'undone', detail: escalated ? 'killed with SIGKILL after the timeout' : `stopped with ${stopSignalFor(item.name)}` };
+}
+
+// ---- containers ----
+
+/** Removes the run's containers (or the one with `id`); loaded lazily so process runs never load testcontainers. */
+async function undoContainers(item: Extract<DebrisItem, { kind: 'container' }>): Promise<UndoResult> {
+  // require, not import(): tsx's CommonJS loader (bin/) resolves it without a file extension.
+  const { removeContainer, removeRunContainers } = require('./images/start-container') as typeof import('./images/start-container');
+  if (item.id) return (await removeContainer(item.id)) ? { outcome: 'undone', detail: 'removed' } : { outcome: 'absent', detail: 'no such container' };
+  const removed = await removeRunContainers(item.runId);
+  return removed > 0 ? { outcome: 'undone', detail: `${removed} container(s) removed` } : { outcome: 'absent', detail: 'no container of this run' };
 }
 
 // ---- files, mounts, devices ----

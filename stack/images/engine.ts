@@ -45,7 +45,8 @@ export function alivePid(pidFile = DOCKERD_PID_FILE): number | undefined {
 export async function engineStatus(): Promise<EngineStatus> {
   const pid = alivePid();
   try {
-    const { stdout } = await exec('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000 });
+    // env passed explicitly: callers (and tests) may point DOCKER_HOST elsewhere in process.env.
+    const { stdout } = await exec('docker', ['version', '--format', '{{.Server.Version}}'], { timeout: 10_000, env: process.env });
     return { answers: true, version: stdout.trim(), ...(pid ? { pid } : {}) };
   } catch (error) {
     return { answers: false, reason: lastLine(error), ...(pid ? { pid } : {}) };

@@ -10,7 +10,9 @@ import type Dockerode from 'dockerode';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import { HarnessError } from '../../core/exit-codes';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
+import fs from 'node:fs';
 import { imageHash } from './docker-cli';
+import { engineStatus } from './engine';
 
 /**
  * testcontainers reads these when it first needs them; explicit user settings win. Ryuk's image
@@ -24,6 +26,7 @@ export function configureTestcontainers(env: NodeJS.ProcessEnv = process.env): v
 }
 
 export const RUN_ID_LABEL = 'lagstorm.run-id';
+type BindMode = NonNullable<Parameters<GenericContainer['withBindMounts']>[0][number]['mode']>;
 const START_ID_LABEL = 'lagstorm.start-id';
 
 /** When a container counts as ready. HTTP and port checks go to 127.0.0.1 from the host. */
@@ -39,13 +42,16 @@ export interface ContainerSpec {
   env?: Record<string, string>;
   command?: string[];
   /** Host directories or files → container paths. */
-  binds?: { source: string; target: string; readOnly?: boolean }[];
+  /** rslave: mounts made on the host under `source` later (and their unmounts) show up in the container too. */
+  binds?: { source: string; target: string; readOnly?: boolean; propagation?: 'rslave' }[];
   /** Default 60 s. */
   startupTimeoutMs?: number;
+  /** Appends the container's output (stdout and stderr) to this host file. */
+  logFile?: string;
 }
 
 /** Polls a loopback port (optionally an HTTP path for a 2xx) and fails fast when the container exits. */
-class HostLoopbackWait implements WaitStrategy {
+export class HostLoopbackWait implements WaitStrategy {
   private timeoutMs = 60_000;
   private timeoutSet = false;
   constructor(private readonly port: number, private readonly httpPath?: string) {}
@@ -115,6 +121,34 @@ export async function removeLabelled(label: string, value: string): Promise<numb
   return found.length;
 }
 
+/** Removes one container by id; false when it was already gone. */
+export async function removeContainer(id: string): Promise<boolean> {
+  configureTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  try {
+    await docker.getContainer(id).remove({ force: true, v: true });
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** Throws a HarnessError naming `lagstorm setup --containers` when no Docker engine answers. */
+export async function assertEngineAnswers(): Promise<void> {
+  const status = await engineStatus();
+  if (!status.answers) throw new HarnessError(`no Docker engine answers (${status.reason || 'no reason given'}); run \`lagstorm setup --containers\` (starts dockerd and builds lagstorm's images), or use --runtime process`);
+}
+
+/** SIGKILLs the running containers of a run in one role (a start to abort: its wait strategy then fails at once). */
+export async function killRunContainers(runId: string, role: string): Promise<number> {
+  configureTestcontainers();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const found = await docker.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${runId}`, `lagstorm.role=${role}`] } });
+  await Promise.all(found.map((info) => docker.getContainer(info.Id).kill().catch(() => undefined)));
+  return found.length;
+}
+
 /** Removes every container of a run (for cleanup after a crash). */
 export function removeRunContainers(runId: string): Promise<number> {
   return removeLabelled(RUN_ID_LABEL, runId);
@@ -122,6 +156,7 @@ export function removeRunContainers(runId: string): Promise<number> {
 
 export async function startContainer(spec: ContainerSpec): Promise<StartedTestContainer> {
   configureTestcontainers();
+  await assertEngineAnswers();
   // testcontainers would try a pull for a missing image, which cannot work here (no registry).
   if ((await imageHash(spec.image)) === undefined) {
     throw new HarnessError(`image ${spec.image} (${spec.role}) is not on this Docker engine; run \`lagstorm setup --containers\` to build lagstorm's images, or load/pull ${spec.image} yourself`);
@@ -136,13 +171,16 @@ export async function startContainer(spec: ContainerSpec): Promise<StartedTestCo
     .withWaitStrategy(waitStrategyOf(spec.ready))
     .withStartupTimeout(spec.startupTimeoutMs ?? 60_000)
     .withLogConsumer((stream) => {
+      const file = spec.logFile ? fs.createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
+      if (file) stream.pipe(file);
       stream.on('data', (chunk: Buffer | string) => {
         logTail.push(...String(chunk).split('\n').filter((line) => line.trim()));
         logTail.splice(0, Math.max(0, logTail.length - 8));
       });
     });
   if (spec.command) container = container.withCommand(spec.command);
-  if (spec.binds?.length) container = container.withBindMounts(spec.binds.map((b) => ({ source: b.source, target: b.target, mode: b.readOnly ? 'ro' : 'rw' })));
+  // Docker reads "rw,rslave" from the Binds mode; testcontainers' BindMode type only knows the first part.
+  if (spec.binds?.length) container = container.withBindMounts(spec.binds.map((b) => ({ source: b.source, target: b.target, mode: `${b.readOnly ? 'ro' : 'rw'}${b.propagation ? `,${b.propagation}` : ''}` as BindMode })));
   try {
     return await container.start();
   } catch (error) {
