@@ -17,7 +17,7 @@ import { tailFile } from '../stack/managed-process';
 import { startPostgresExporter, type PostgresExporter } from '../stack/postgres-collector';
 import { measureProxyBaseline } from '../stack/proxy-baseline';
 import { freePort } from '../stack/ports';
-import type { RunStack, Runtime, RuntimeName, TargetRuntime } from '../stack/types';
+import type { ContainerReadiness, RunStack, Runtime, RuntimeName, TargetRuntime } from '../stack/types';
 import { analyzeHistory, decideVerdict, evaluateSlos, faultWindows, historyStats, runCheckers, withholdLivenessFailures } from '../verdict';
 import { compareToBaseline, type BaselineRun, type BaselineTolerance } from '../verdict/baseline';
 import { evaluateSeriesSlos, type PrometheusSlos, type QuerySamples } from '../verdict/series-slo';
@@ -200,6 +200,13 @@ function clientTiming(client: Scenario['client']): Record<string, number> {
   return Object.fromEntries(Object.entries(timing).filter(([, value]) => value !== undefined)) as Record<string, number>;
 }
 
+/** A scenario's readiness (timeout in ms) as the containers runtime takes it. */
+function readinessOf(ready: Scenario['backend']['ready']): ContainerReadiness | undefined {
+  if (!ready) return undefined;
+  const { timeout, ...rest } = ready;
+  return { ...rest, ...(timeout !== undefined ? { timeoutMs: timeout } : {}) };
+}
+
 function emptyStats(): RunStats {
   return {
     bots: 0,
@@ -276,6 +283,10 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
             env: scenario.backend.env,
             extraArgs: scenario.backend.args,
             entry: scenario.backend.entry ?? game.server?.entry,
+            image: scenario.backend.image,
+            command: scenario.backend.command,
+            ready: readinessOf(scenario.backend.ready),
+            services: scenario.backend.services?.map((service) => ({ ...service, ready: readinessOf(service.ready) })),
           },
           scrapeTargets: [
             { job: 'bots', target: `127.0.0.1:${ports.fleet}` },

@@ -45,6 +45,14 @@ function loopbackUrl(schemes: string[], example: string) {
   });
 }
 
+/** When a container is ready: an HTTP path answering 2xx, a log line, or a port accepting connections. */
+const readiness = z.strictObject({
+  http: z.string().startsWith('/', 'an HTTP path, e.g. "/readyz"').optional(),
+  log: z.string().min(1).optional(),
+  port: z.enum(['ws', 'admin']).optional(),
+  timeout: positiveDuration.optional(),
+});
+
 const stage = z.strictObject({ duration: positiveDuration, target: z.number().min(0) });
 
 const botGroup = z
@@ -130,6 +138,24 @@ export const scenarioSchema = z
         args: z.array(z.string()).default([]),
         /** Your own backend: a .ts/.js entry point taking the standard flags (--port, --admin-port, --database-url, --defect) instead of the game's. */
         entry: z.string().optional(),
+        /** Containers runtime: the backend's image (default: the game's, e.g. lagstorm/reference-backend). */
+        image: z.string().min(1).optional(),
+        /** Containers runtime: replaces the image's CMD; placeholders {{postgres.url}}, {{ports.ws}}, {{ports.admin}}, {{run.id}}, {{services.<name>.port}}. */
+        command: z.array(z.string()).optional(),
+        /** Containers runtime: when the backend is ready (default: GET /readyz on the admin port). */
+        ready: readiness.optional(),
+        /** Containers runtime: extra images the backend needs (Redis, a matchmaker), started before it. */
+        services: z
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _, e.g. "redis"'),
+              image: z.string().min(1),
+              command: z.array(z.string()).optional(),
+              env: z.record(z.string(), z.string()).optional(),
+              ready: readiness.optional(),
+            }),
+          )
+          .optional(),
       })
       .default({ defect: 'none', env: {}, args: [] }),
     bots: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'name bot groups in kebab-case'), botGroup).refine((groups) => Object.keys(groups).length > 0, {

@@ -99,6 +99,13 @@ describe('validateScenario', () => {
     expect(problems.length).toBeGreaterThanOrEqual(4);
   });
 
+  it("takes a backend image for the containers runtime, with its readiness and extra services, and names a bad field's path", () => {
+    const scenario = validateScenario({ ...valid, backend: { image: 'studio/game:1.4', command: ['--port', '{{ports.ws}}'], ready: { log: 'listening', timeout: '30s' }, services: [{ name: 'redis', image: 'redis:7', ready: { port: 'ws' } }] } }, catalog);
+    expect(scenario.backend).toMatchObject({ image: 'studio/game:1.4', ready: { log: 'listening', timeout: 30_000 }, services: [{ name: 'redis', image: 'redis:7' }] });
+    expect(problemsOf({ ...valid, backend: { services: [{ name: 'redis', image: 'redis:7', ports: [6379] }] } })).toEqual([expect.stringMatching(/^ {2}backend\.services\[0\]: unknown field "ports"/)]);
+    expect(problemsOf({ ...valid, backend: { ready: { http: 'readyz' } } })).toEqual([expect.stringMatching(/^ {2}backend\.ready\.http: .*an HTTP path, e.g. "\/readyz"/)]);
+  });
+
   it('rejects something that is not an object', () => {
     expect(problemsOf('smoke')[0]).toMatch(/expected object/);
   });
