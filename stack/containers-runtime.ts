@@ -205,8 +205,14 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
   };
   // The container waiting for its readiness fails at once when killed; teardown then removes them all.
   let startingRole: string | undefined;
-  const onAbort = (): void => {
+  // A container still being created is not listed yet: keep killing until the start settles.
+  let abortKiller: NodeJS.Timeout | undefined;
+  const killStarting = (): void => {
     if (startingRole) void killRunContainers(options.runId, startingRole).catch(() => undefined);
+  };
+  const onAbort = (): void => {
+    killStarting();
+    abortKiller = setInterval(killStarting, 500);
   };
   abortSignal?.addEventListener('abort', onAbort);
   const base = { runId: options.runId };
@@ -391,6 +397,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
     throw new HarnessError(`starting the containers stack failed: ${(error as Error).message}`, { cause: error });
   } finally {
     abortSignal?.removeEventListener('abort', onAbort);
+    clearInterval(abortKiller);
   }
 }
 
