@@ -278,7 +278,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return interruption.exitCode ?? (typeof process.exitCode === 'number' ? process.exitCode : ExitCode.pass);
   } catch (error) {
-    if (interruption.exitCode !== undefined) return interruption.exitCode;
+    if (interruption.exitCode !== undefined) {
+      console.error(`lagstorm: ${error instanceof Error ? error.message : String(error)}`);
+      return interruption.exitCode;
+    }
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.pass;
       return ExitCode.invalidInput;

@@ -303,6 +303,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
     {
       title: 'postgres exporter',
       async setup(s) {
+        if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the bots started');
         const stack = s.stack!;
         // A target (a backend lagstorm did not start) has no PostgreSQL of the run's own to export.
         if (stack.postgres) s.exporter = await startPostgresExporter({ superuserUrl: stack.postgres.superuserUrl, port: ports.exporter });
@@ -314,7 +315,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           : undefined;
         if (baseline) s.proxyBaselineMs = baseline.addedMs;
       },
-      teardown: (s) => s.exporter?.stop(),
+      teardown: (s) => s.exporter?.stop().catch((error: Error) => log(`exporter stop: ${error.message}`)),
     },
     {
       title: 'history',
@@ -324,7 +325,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         s.timelineStartedAt = new Date(s.runStartEpochMs).toISOString();
         s.recorder = new HistoryRecorder(historyPath, { runStartEpochMs: s.runStartEpochMs });
       },
-      teardown: (s) => s.recorder?.close(),
+      teardown: (s) => s.recorder?.close().catch((error: Error) => log(`history close: ${error.message}`)),
     },
     {
       title: 'bots',
@@ -402,7 +403,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           return fleet.stop();
         });
         clearInterval(s.progressTimer);
-        s.faults = await s.nemesis!.done;
+        // A heal that never settles must not hold the run: the teardown heals again and reports it.
+        s.faults = await withDeadline(s.nemesis!.done, 60_000, () => {
+          errors.push('the faults had not settled 60 s after the bots finished; healing them in teardown');
+          return [];
+        });
         errors.push(...s.fleetResult.errors);
         const load = s.fleetResult.loadGenerator;
         if (load.saturated) {

@@ -43,3 +43,14 @@ test('an abort during a setup starts no further task and tears down what began',
   expect(log).toEqual(['setup a', 'setup b', 'wind down', 'teardown b', 'teardown a']);
   expect(result.aborted).toBe(true);
 });
+
+test('a throwing beforeTeardown is recorded and every teardown still runs', async () => {
+  const log: Log = [];
+  const result = await runTasks([task('a'), task('b')], log, {
+    beforeTeardown: () => {
+      throw new Error('listener broke');
+    },
+  });
+  expect(log).toEqual(['setup a', 'setup b', 'teardown b', 'teardown a']);
+  expect(result.errors.map((e) => `${e.task}/${e.phase}: ${(e.error as Error).message}`)).toEqual(['before teardown/teardown: listener broke']);
+});

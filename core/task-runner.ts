@@ -47,7 +47,11 @@ export async function runTasks<Context>(tasks: ReadonlyArray<Task<Context>>, con
     }
   }
   if (!result.aborted && signal.aborted && result.completed.length < tasks.length) result.aborted = true;
-  options.beforeTeardown?.();
+  try {
+    options.beforeTeardown?.();
+  } catch (error) {
+    result.errors.push({ task: 'before teardown', phase: 'teardown', error });
+  }
   for (const task of begun.reverse()) {
     try {
       options.log?.(`task ${task.title}: teardown`);

@@ -71,6 +71,13 @@ describe('acked-effects', () => {
     expect((await exactlyOnceKeys.check(input(reused, coins({ a: 103, b: 100 }, [{ player: 'a', seq: 1 }])))).valid).toBe(true);
   });
 
+  it('counts both actions when a lost acked seq is reused after a resume: the loss shows', async () => {
+    // add 5 acked on seq 1, the backend loses it and reports lastSeq 0, the session sends add 7 as seq 1.
+    const reused = [op('invoke', 'a', 'add', 1), op('ok', 'a', 'add', 1, { added: 5 }), op('invoke', 'a', 'add', 1), op('ok', 'a', 'add', 1, { added: 7 })];
+    expect((await ackedEffects.check(input(reused, coins({ a: 107 })))).first).toMatchObject({ problem: 'below-acked', final: 107, low: 112 });
+    expect((await ackedEffects.check(input(reused, coins({ a: 112 })))).valid).toBe(true);
+  });
+
   it('is unknown without a final state and not applicable without effects', async () => {
     expect((await ackedEffects.check(input(history, undefined))).valid).toBe('unknown');
     expect(ackedEffects.appliesTo!({ stateVersions: false, shadowModel: false, finalState: true, effects: false, transfers: false, appliedKeys: false })).toMatch(/declares no effects/);

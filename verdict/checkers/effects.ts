@@ -36,7 +36,9 @@ function settleActions(history: ReadonlyArray<HistoryEntry>): ActionRecord[] {
     if (!isActionOp(entry)) continue;
     let record = table.get(entry.player, entry.seq);
     if (entry.type === 'invoke') {
-      if (!record) {
+      if (!record || record.status === 'ok') {
+        // An acked seq is never resent: a new invoke with it means the backend lost the acked action
+        // (its resume reported a lower lastSeq) and the session reused the seq. Both count.
         record = { invoke: entry, status: 'unknown' };
         table.set(entry.player, entry.seq, record);
         records.push(record);
