@@ -1,7 +1,10 @@
 import net from 'node:net';
 
-/** Asks the kernel for a free loopback port. Another process may take it before we bind: callers retry. */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/** Ports handed out lately, and when: the kernel may offer a port again before its taker binds it. */
+const handedOut = new Map<number, number>();
+const HOLD_MS = 120_000;
+
+function askKernel(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
@@ -12,6 +15,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Asks the kernel for a free loopback port, never one this process handed out in the last two
+ * minutes (a run reserves ports before their owners bind them). Another process may still take it
+ * before we bind: callers retry.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const now = Date.now();
+  for (const [port, at] of handedOut) if (now - at > HOLD_MS) handedOut.delete(port);
+  let port = await askKernel(host);
+  for (let tries = 0; handedOut.has(port) && tries < 20; tries++) port = await askKernel(host);
+  handedOut.set(port, now);
+  return port;
 }
 
 /** True when something accepts TCP connections on host:port. */
