@@ -22,9 +22,9 @@ import { freePort, isListening } from './ports';
 import { allowTraversalWithinTmp, DEFAULT_SETTINGS } from './postgres';
 import { renderPrometheusConfig } from './prometheus';
 import { containersRuntimeCapabilities, containersSystemUnderTest, hostWalSupport, type HostWalSupport } from './containers-sut';
-import { assertOptions, bounded, openStateFile } from './runtime-support';
+import { assertOptions, bounded, openStateFile, stackEndpoints } from './runtime-support';
 import { describeItem, undoAll, type StateFileRecorder } from './state-file';
-import type { ContainerReadiness, ExtraServiceSpec, LinkName, ProxyLink, Runtime, StackOptions, StackPortName, StartedStack } from './types';
+import type { ContainerReadiness, ExtraServiceSpec, Runtime, StackOptions, StackPortName, StartedStack } from './types';
 import type { DebrisUndoers } from './undo-debris';
 
 type Log = (line: string) => void;
@@ -364,7 +364,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
     await startPart(prometheus, 'prometheus', [promPort]);
     checkAborted();
 
-    const links = Object.fromEntries(toxiproxy.links().map((link) => [link.name, link])) as Record<LinkName, ProxyLink>;
+    const { links, endpoints } = stackEndpoints({ links: toxiproxy.links(), backend, postgres, toxiproxy, prometheus, backendDatabaseUrl });
     const extraServices = Object.fromEntries(parts.extras.map((extra) => [extra.name, extra]));
     return {
       runtime: 'containers',
@@ -372,15 +372,7 @@ async function startContainersStack(options: StackOptions): Promise<StartedStack
       runDir,
       logsDir,
       workDir,
-      endpoints: {
-        botsWsUrl: `ws://${links['bots-backend'].listen}`,
-        botsWsUrlV6: `ws://${links['bots-backend-v6'].listen}`,
-        backendAdminUrl: backend.adminUrl,
-        postgresUrl: postgres.superuserUrl,
-        backendDatabaseUrl,
-        toxiproxyApiUrl: toxiproxy.apiUrl,
-        prometheusUrl: prometheus.url,
-      },
+      endpoints,
       backend,
       postgres,
       toxiproxy,

@@ -15,7 +15,7 @@ import { freePort, isListening } from './ports';
 import { createPostgresCluster, preparePostgres, type PostgresCluster } from './postgres';
 import { PROCESS_RUNTIME_CAPABILITIES, TARGET_CAPABILITIES, processSystemUnderTest } from './process-sut';
 import { PrometheusServer } from './prometheus';
-import { assertOptions, bounded, openStateFile } from './runtime-support';
+import { assertOptions, bounded, openStateFile, stackEndpoints } from './runtime-support';
 import { StateFileRecorder, undoAll, describeItem } from './state-file';
 import { ToxiproxyServer } from './toxiproxy';
 import type { BackendTarget, LinkName, ProxyLink, RunStack, Runtime, StackOptions, StackPortName, StartedStack, TargetRuntime } from './types';
@@ -272,22 +272,14 @@ async function startProcessStack(options: StackOptions, target?: BackendTarget):
     );
     checkAborted();
 
-    const links = Object.fromEntries(toxiproxy.links().map((link) => [link.name, link])) as Record<LinkName, ProxyLink>;
+    const { links, endpoints } = stackEndpoints({ links: toxiproxy.links(), backend, postgres, toxiproxy, prometheus, backendDatabaseUrl });
     const stack: StartedStack = {
       runtime: 'process',
       runId: options.runId,
       runDir,
       logsDir,
       workDir,
-      endpoints: {
-        botsWsUrl: `ws://${links['bots-backend'].listen}`,
-        botsWsUrlV6: `ws://${links['bots-backend-v6'].listen}`,
-        backendAdminUrl: backend.adminUrl,
-        postgresUrl: postgres.superuserUrl,
-        backendDatabaseUrl,
-        toxiproxyApiUrl: toxiproxy.apiUrl,
-        prometheusUrl: prometheus.url,
-      },
+      endpoints,
       backend,
       postgres,
       toxiproxy,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError, InvalidInputError } from '../core/exit-codes';
 import { isOwnerAlive, readStateFile, STATE_FILE_NAME, StateFileRecorder } from './state-file';
-import type { StackOptions } from './types';
+import type { LinkName, ProxyLink, StackOptions, StartedStack } from './types';
 
 /** Runs a teardown step with a time limit; a failing or hanging step never blocks the next ones. */
 export async function bounded(label: string, timeoutMs: number, action: () => Promise<unknown>, errors: string[]): Promise<void> {
@@ -48,3 +48,27 @@ export function openStateFile(runDir: string, runId: string): StateFileRecorder 
   return new StateFileRecorder(file, runId);
 }
 
+
+/** The links by name, and the endpoints a started stack reports, the same on every runtime. */
+export function stackEndpoints(parts: {
+  links: ReadonlyArray<ProxyLink>;
+  backend: { adminUrl: string };
+  postgres: { superuserUrl: string };
+  toxiproxy: { apiUrl: string };
+  prometheus: { url: string };
+  backendDatabaseUrl: string;
+}): { links: Record<LinkName, ProxyLink>; endpoints: StartedStack['endpoints'] } {
+  const links = Object.fromEntries(parts.links.map((link) => [link.name, link])) as Record<LinkName, ProxyLink>;
+  return {
+    links,
+    endpoints: {
+      botsWsUrl: `ws://${links['bots-backend'].listen}`,
+      botsWsUrlV6: `ws://${links['bots-backend-v6'].listen}`,
+      backendAdminUrl: parts.backend.adminUrl,
+      postgresUrl: parts.postgres.superuserUrl,
+      backendDatabaseUrl: parts.backendDatabaseUrl,
+      toxiproxyApiUrl: parts.toxiproxy.apiUrl,
+      prometheusUrl: parts.prometheus.url,
+    },
+  };
+}
