@@ -215,7 +215,9 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--seeds <list>', 'seeds for the correct-backend control runs', '1,2')
     .option('--only <defects>', 'comma-separated defects to test')
     .option('--out <dir>', 'where the runs go', path.join(defaultRunsDir(), 'selftest'))
-    .action(async (options: { json?: string; seeds: string; only?: string; out: string }) => {
+    .option('--runtime <name>', 'process (local processes) or containers, for every run')
+    .action(async (options: { json?: string; seeds: string; only?: string; out: string; runtime?: string }) => {
+      const runtime = runtimeOption(options.runtime);
       const controlSeeds = options.seeds.split(',').map((seed) => seed.trim());
       const badSeed = controlSeeds.find((seed) => !/^\d+$/.test(seed));
       if (badSeed !== undefined) throw new InvalidInputError(`--seeds: "${badSeed}" is not a non-negative integer; write e.g. --seeds 1,2,3`);
@@ -224,7 +226,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
       const unknown = (only ?? []).filter((name) => !defects.includes(name));
       if (unknown.length) throw new InvalidInputError(`--only: unknown defect ${unknown.join(', ')}; use any of ${defects.join(',')}`);
       const rows = await runSelfTest(
-        { controlSeeds: controlSeeds.map(Number), outDir: options.out, only, signal, onRow: (row) => console.log(`selftest: ${row.game} ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) },
+        { controlSeeds: controlSeeds.map(Number), outDir: options.out, only, runtime, signal, onRow: (row) => console.log(`selftest: ${row.runtime} ${row.game} ${row.defect} seed ${row.seed}: ${row.ok ? 'ok' : 'NOT OK'} (${row.verdict}, caught by ${row.caughtBy.join(', ')}, ${row.seconds}s)`) },
         parts,
       );
       console.log(`\n${formatSelfTestTable(rows)}`);

@@ -222,6 +222,11 @@ export interface GameFeatures {
 export interface GameServer {
   /** Absolute path of the backend's TypeScript or JavaScript entry point. */
   entry: string;
+  /**
+   * The local image the `containers` runtime runs for this backend, taking the same flags as `entry`
+   * (a scenario's `backend.image` overrides it). Without one the containers runtime refuses the game.
+   */
+  image?: string;
 }
 
 /** A planted defect of the game's backend and the self-test scenario that must catch it. */
@@ -252,7 +257,7 @@ export interface GameDefinition<FinalState = unknown> {
   checkers?: ReadonlyArray<Checker>;
   /** Acks and logins carry state versions; the client records desync findings. */
   features?: Partial<Pick<GameFeatures, 'stateVersions' | 'shadowModel'>>;
-  /** The backend the process runtime starts (a scenario's `backend.entry` overrides it). */
+  /** The backend the process runtime starts (a scenario's `backend.entry` overrides it), and its image for the containers runtime. */
   server?: GameServer;
   defects?: ReadonlyArray<PlantedDefect>;
   /** Folder of self-test scenarios, one per planted defect (`lagstorm selftest`). */

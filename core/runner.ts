@@ -283,7 +283,8 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
             env: scenario.backend.env,
             extraArgs: scenario.backend.args,
             entry: scenario.backend.entry ?? game.server?.entry,
-            image: scenario.backend.image,
+            // A scenario's own entry point is a host file: the game's image would not be that backend.
+            image: scenario.backend.image ?? (scenario.backend.entry ? undefined : game.server?.image),
             command: scenario.backend.command,
             ready: readinessOf(scenario.backend.ready),
             services: scenario.backend.services?.map((service) => ({ ...service, ready: readinessOf(service.ready) })),

@@ -22,6 +22,8 @@ export interface SelfTestCase {
 
 export interface SelfTestRow {
   game: string;
+  /** The runtime the row ran on (`selftest --runtime`). */
+  runtime: 'process' | 'containers';
   case: string;
   defect: string;
   seed: number;
@@ -73,6 +75,8 @@ export interface SelfTestOptions {
   seed?: number;
   outDir: string;
   only?: string[];
+  /** Runtime of every run (default: each scenario's own, `process` unless it says otherwise). */
+  runtime?: 'process' | 'containers';
   signal?: AbortSignal;
   onRow?: (row: SelfTestRow) => void;
 }
@@ -86,6 +90,7 @@ export async function runSelfTest(options: SelfTestOptions, parts: RunParts): Pr
   };
   for (const testCase of cases) {
     const input = loadScenarioInput(testCase.file);
+    const runtime = options.runtime ?? ((input as { runtime?: unknown }).runtime === 'containers' ? 'containers' : 'process');
     const runs: Array<{ defect: string; seed: number; expected: 'fail' | 'pass' }> = [
       { defect: testCase.defect, seed: options.seed ?? 1, expected: 'fail' },
       ...(options.controlSeeds ?? [1, 2]).map((seed) => ({ defect: 'none', seed, expected: 'pass' as const })),
@@ -93,11 +98,12 @@ export async function runSelfTest(options: SelfTestOptions, parts: RunParts): Pr
     for (const run of runs) {
       if (options.signal?.aborted) return rows;
       const started = Date.now();
-      const summary = await runScenario({ scenarioInput: input, seed: run.seed, defect: run.defect, outDir: options.outDir, reporters: ['json', 'junit', 'markdown', 'html'], signal: options.signal }, parts);
+      const summary = await runScenario({ scenarioInput: input, seed: run.seed, defect: run.defect, runtime, outDir: options.outDir, reporters: ['json', 'junit', 'markdown', 'html'], signal: options.signal }, parts);
       const caught = failures(summary);
       const ok = run.expected === 'fail' ? summary.verdict === 'fail' && caught.some((name) => testCase.caughtBy.includes(name)) : summary.verdict === 'pass';
       record({
         game: testCase.game,
+        runtime,
         case: testCase.name,
         defect: run.defect,
         seed: run.seed,
@@ -115,8 +121,8 @@ export async function runSelfTest(options: SelfTestOptions, parts: RunParts): Pr
 }
 
 export function formatSelfTestTable(rows: SelfTestRow[]): string {
-  const header = ['game', 'defect', 'seed', 'expected catcher', 'caught by', 'verdict', 'ok', 'seconds'];
-  const body = rows.map((row) => [row.game, row.defect, String(row.seed), row.expectedCatcher, row.caughtBy.join(', '), row.verdict, row.ok ? 'yes' : 'NO', row.seconds.toFixed(1)]);
+  const header = ['runtime', 'game', 'defect', 'seed', 'expected catcher', 'caught by', 'verdict', 'ok', 'seconds'];
+  const body = rows.map((row) => [row.runtime, row.game, row.defect, String(row.seed), row.expectedCatcher, row.caughtBy.join(', '), row.verdict, row.ok ? 'yes' : 'NO', row.seconds.toFixed(1)]);
   const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => cells[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');

@@ -16,7 +16,7 @@ import { DEFAULT_BACKEND_ENTRY } from './backend';
 import { BackendContainer, ExtraServiceContainer, PostgresContainer, PrometheusContainer, ToxiproxyContainer } from './container-parts';
 import type { ContainerService } from './container-service';
 import type { DebrisItem } from './debris';
-import { imageFor } from './images/images';
+import { imageFor, resolveImage } from './images/images';
 import { assertEngineAnswers, killRunContainers, removeRunContainers, type Readiness } from './images/start-container';
 import { freePort, isListening } from './ports';
 import { allowTraversalWithinTmp, DEFAULT_SETTINGS } from './postgres';
@@ -176,12 +176,12 @@ class ContainersStackParts {
   }
 }
 
-/** The backend's image: StackOptions.backend.image, else lagstorm's reference backend (refusing a host-only entry point). */
+/** The backend's image: StackOptions.backend.image (the scenario's, else the game's), else lagstorm's reference backend (refusing a host-only entry point). */
 function backendImage(options: StackOptions): string {
   const { image, entry } = options.backend;
-  if (image) return image;
+  if (image) return resolveImage(image);
   if (entry && path.resolve(entry) !== DEFAULT_BACKEND_ENTRY) {
-    throw new InvalidInputError(`backend.entry (${entry}) is a file on this host, which the containers runtime cannot run; set backend.image to an image of that backend (or use --runtime process)`);
+    throw new InvalidInputError(`backend.entry (${entry}) is a file on this host, which the containers runtime cannot run; set backend.image to an image of that backend, or give the game's server an image (or use --runtime process)`);
   }
   return imageFor('reference-backend');
 }

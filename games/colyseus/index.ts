@@ -30,7 +30,7 @@ export default defineGame<FinalState>({
   },
   finalQuantities: (final) => Object.fromEntries(final.players.map((player) => [player.id, { gold: player.gold, gems: player.gems }])),
   appliedKeys: (final) => final.applied,
-  server: { entry: path.join(__dirname, 'server', 'main.ts') },
+  server: { entry: path.join(__dirname, 'server', 'main.ts'), image: 'lagstorm/colyseus-backend:latest' }, // the image: built by `lagstorm setup --containers`
   defects: Object.entries(DEFECTS).map(([name, description]) => ({ name, description })),
   selfTestDir: path.join(__dirname, 'self-test'),
 });

@@ -47,7 +47,7 @@ export default defineGame<FinalSnapshot>({
   finalQuantities: (final) =>
     Object.fromEntries(final.players.map(({ state }) => [state.id, { gold: state.gold, gems: state.gems, ...Object.fromEntries(ITEM_NAMES.map((item) => [item, state.inventory[item] ?? 0])) }])),
   appliedKeys: (final) => final.actions.map(({ player, seq }) => ({ player, seq })),
-  server: { entry: path.join(__dirname, 'server', 'main.ts') },
+  server: { entry: path.join(__dirname, 'server', 'main.ts'), image: 'lagstorm/reference-backend:latest' }, // the image: built by `lagstorm setup --containers`
   defects: DEFECTS.map((name) => ({ name, description: DEFECT_DESCRIPTIONS[name] })),
   selfTestDir: path.join(__dirname, 'self-test'),
 });

@@ -25,7 +25,7 @@ const exec = promisify(execFile);
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const IMAGES_DIR = __dirname;
 
-export const ROLES = ['postgres', 'toxiproxy', 'prometheus', 'reference-backend'] as const;
+export const ROLES = ['postgres', 'toxiproxy', 'prometheus', 'reference-backend', 'colyseus-backend'] as const;
 export type ImageRole = (typeof ROLES)[number];
 
 /** The image lagstorm builds for each role. */
@@ -34,11 +34,24 @@ export const IMAGES: Record<ImageRole, string> = {
   toxiproxy: `lagstorm/toxiproxy:${TOXIPROXY_VERSION.replace(/^v/, '')}`,
   prometheus: 'lagstorm/prometheus:bookworm',
   'reference-backend': 'lagstorm/reference-backend:latest',
+  'colyseus-backend': 'lagstorm/colyseus-backend:latest',
+};
+
+/** The entry point each bundled game backend's image runs (the same file its `server.entry` names). */
+const BACKEND_ENTRIES: Partial<Record<ImageRole, string>> = {
+  'reference-backend': 'games/reference/server/main.ts',
+  'colyseus-backend': 'games/colyseus/server/main.ts',
 };
 
 /** The image to run for a role: LAGSTORM_IMAGE_<ROLE> (e.g. a registry's image) wins over lagstorm's own. */
 export function imageFor(role: ImageRole, env: NodeJS.ProcessEnv = process.env): string {
   return env[`LAGSTORM_IMAGE_${role.toUpperCase().replace(/-/g, '_')}`] || IMAGES[role];
+}
+
+/** An image a game or scenario names: one of lagstorm's own follows its role's LAGSTORM_IMAGE_<ROLE>; any other is used as is. */
+export function resolveImage(image: string, env: NodeJS.ProcessEnv = process.env): string {
+  const role = ROLES.find((candidate) => IMAGES[candidate] === image);
+  return role ? imageFor(role, env) : image;
 }
 
 /** A staged input: copied from `source` to `dest` (relative to the build context). */
@@ -85,8 +98,9 @@ function inputsOf(role: ImageRole): Input[] {
       return [];
     case 'toxiproxy':
       return [toolInput('toxiproxy-server')];
-    case 'reference-backend': {
-      const files = ['package.json', 'tsconfig.json', ...sourceClosure(REPO_ROOT, ['bin/run-ts.js', 'games/reference/server/main.ts'])];
+    case 'reference-backend':
+    case 'colyseus-backend': {
+      const files = ['package.json', 'tsconfig.json', ...sourceClosure(REPO_ROOT, ['bin/run-ts.js', BACKEND_ENTRIES[role]!])];
       return [{ dest: 'node', source: process.execPath }, nodeModulesInput(), ...files.map((file) => ({ dest: path.join('app', file), source: path.join(REPO_ROOT, file) }))];
     }
   }
