@@ -21,6 +21,15 @@ describe('lagstorm commands', () => {
     expect(stdout).toMatch(new RegExp(`^Usage: lagstorm ${command}`));
   });
 
+  it('selftest --runtime takes process or containers only: anything else is exit 3, naming the flag, and runs nothing', async () => {
+    const failed = await lagstorm('selftest', '--runtime', 'k8s', '--out', path.join(dir, 'runs')).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(failed).toEqual({ code: 3, stderr: expect.stringContaining('--runtime must be "process" or "containers", not "k8s"') });
+    expect(fs.existsSync(path.join(dir, 'runs'))).toBe(false);
+  });
+
   it('doctor --json lists every part with its status', async () => {
     const { stdout } = await lagstorm('doctor', '--json');
     const parts = JSON.parse(stdout) as Array<{ name: string; present: boolean }>;
