@@ -1,10 +1,14 @@
 /**
  * The main job end to end through the real CLI: the smoke scenario against the real stack ends in
- * a verdict and a run folder; SIGINT midway tears everything down; invalid input starts nothing.
+ * a verdict and a run folder; the same seed on the containers runtime gives the same verdicts (the
+ * process run is reused, not run twice); SIGINT midway tears everything down; invalid input starts nothing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { ensureImages } from '../stack/images/images';
+import { configureTestcontainers, RUN_ID_LABEL } from '../stack/images/start-container';
 import { isListening } from '../stack/ports';
 import { runCli as runLagstorm, type RunCliOptions } from './run-cli';
 
@@ -30,6 +34,24 @@ function readState(runDir: string): StateItem[] {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { items: StateItem[] }).items;
 }
 
+interface Verdicts {
+  verdict: string;
+  checks: Array<{ name: string; valid: unknown }>;
+  slos: Array<{ metric: string; phase?: string; limit: string; ok: unknown }>;
+}
+
+/** Every row of a summary's verdict: each check's validity and each SLO's outcome, by name. */
+function verdictRows(summary: Verdicts): Record<string, unknown> {
+  return {
+    verdict: summary.verdict,
+    ...Object.fromEntries(summary.checks.map((check) => [`check ${check.name}`, check.valid])),
+    ...Object.fromEntries(summary.slos.map((slo) => [`slo ${slo.metric}${slo.phase ? `[${slo.phase}]` : ''} ${slo.limit}`, slo.ok])),
+  };
+}
+
+/** The smoke's process-runtime summary (seed 7), compared with the containers runtime's below. */
+let processSmoke: Verdicts | undefined;
+
 describe('lagstorm run (real stack)', () => {
   let out: string;
   beforeEach(() => {
@@ -41,6 +63,7 @@ describe('lagstorm run (real stack)', () => {
     const result = await runCli(['run', 'scenarios/smoke.scenario.ts', '--seed', '7', '--out', out]);
     const runDir = fs.realpathSync(path.join(out, 'latest'));
     const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    processSmoke = summary as Verdicts;
     expect({ code: result.code, verdict: summary.verdict, failing: summary.checks.filter((c: { valid: unknown }) => c.valid !== true && c.valid !== 'n/a').map((c: { summary: string }) => c.summary), errors: summary.errors }).toEqual({ code: 0, verdict: 'pass', failing: [], errors: [] });
     expect(summary).toMatchObject({ exitCode: 0, seed: 7, scenario: 'smoke' });
     expect(Object.fromEntries(summary.checks.map((c: { name: string; valid: unknown }) => [c.name, c.valid]))).toEqual({
@@ -70,6 +93,25 @@ describe('lagstorm run (real stack)', () => {
     expect(panels.length).toBeGreaterThanOrEqual(30);
     expect(panels.filter((panel) => panel.points === 0 || panel.error).map((panel) => `${panel.id}: ${panel.error ?? 'no data'}`)).toEqual([]);
   });
+
+  it('gives the same verdict, check by check and SLO by SLO, on --runtime containers for the same seed, and leaves no container', async () => {
+    expect(processSmoke).toBeDefined(); // the process run above
+    await ensureImages();
+    const result = await runCli(['run', 'scenarios/smoke.scenario.ts', '--runtime', 'containers', '--seed', '7', '--out', out, '--reporters', 'console,json'], { timeoutMs: 240_000 });
+    const runDir = fs.realpathSync(path.join(out, 'latest'));
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as Verdicts & { errors: string[]; faults: Array<{ fault: string; healed: boolean }> };
+    expect({ code: result.code, errors: summary.errors, rows: verdictRows(summary) }).toEqual({ code: 0, errors: [], rows: verdictRows(processSmoke!) });
+    expect(summary.faults.map((f) => [f.fault, f.healed])).toEqual([
+      ['latency', true],
+      ['backend-crash', true],
+    ]);
+    const state = JSON.parse(fs.readFileSync(path.join(runDir, 'state.json'), 'utf8')) as { runId: string; items: unknown[] };
+    expect(state.items).toEqual([]);
+    configureTestcontainers();
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    expect(await docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${state.runId}`] } })).toEqual([]);
+    expect(fs.readdirSync(path.join(runDir, 'logs'))).toEqual(expect.arrayContaining(['backend.log', 'postgresql.log', 'prometheus.log', 'toxiproxy.log']));
+  }, 300_000);
 
   it('on SIGINT midway heals, tears the stack down, exits 130 and leaves no process, port or temp dir', async () => {
     let runDir = '';

@@ -2,7 +2,8 @@
  * The verdict proves itself: `lagstorm selftest` runs every planted backend defect through its
  * scenario (must fail through the intended checker/SLO) and the correct backend through the same
  * scenarios over two seeds (must pass). Then the HTML report of a real failing run is checked in
- * a real browser.
+ * a real browser. Last, the same self-test on the containers runtime must give every row the same
+ * verdict for the same seed (the process rows above are reused, not run twice).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,14 +12,17 @@ import { DEFECTS as COLYSEUS_DEFECTS } from '../games/colyseus/server/defects';
 import { DEFECTS } from '../games/reference/server/defects';
 import type { SelfTestRow } from '../core/selftest';
 import { withReportPage } from '../reports/screenshot';
+import { ensureImages } from '../stack/images/images';
 import { runCli, type CliResult } from './run-cli';
 
 /** Every bundled game's planted defects: the reference game's and the Colyseus example's. */
 const ALL_DEFECTS = [...DEFECTS, ...Object.keys(COLYSEUS_DEFECTS)];
 
+/** The process runtime's rows: checked here, then compared with the containers runtime's below. */
+let rows: SelfTestRow[] = [];
+
 describe('lagstorm selftest (real stack, every planted defect)', () => {
   let out: string;
-  let rows: SelfTestRow[] = [];
   let result: CliResult;
 
   beforeAll(async () => {
@@ -80,5 +84,40 @@ describe('lagstorm selftest (real stack, every planted defect)', () => {
     expect(empty).toEqual([]);
     for (const chart of seen.charts) expect(chart.bands).toBe(1); // one backend-crash window
     expect(fs.statSync(path.join(failing.runDir, 'report.png')).size).toBeGreaterThan(50_000);
+  });
+});
+
+describe('lagstorm selftest --runtime containers (same seeds, same verdicts)', () => {
+  let containersOut: string;
+  let containerRows: SelfTestRow[] = [];
+  let containersResult: CliResult;
+  const key = (row: SelfTestRow) => `${row.game} ${row.defect} seed ${row.seed}${row.expected === 'pass' ? ` (${row.case})` : ''}`;
+
+  beforeAll(async () => {
+    await ensureImages();
+    containersOut = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-selftest-containers-'));
+    const json = path.join(containersOut, 'selftest.json');
+    containersResult = await runCli(['selftest', '--runtime', 'containers', '--seeds', '1,2', '--json', json, '--out', path.join(containersOut, 'runs')], { timeoutMs: 30 * 60_000 });
+    containerRows = JSON.parse(fs.readFileSync(json, 'utf8')) as SelfTestRow[];
+  }, 45 * 60_000);
+  afterAll(() => {
+    if (containerRows.length > 0 && containerRows.every((row) => row.ok)) fs.rmSync(containersOut, { recursive: true, force: true });
+  });
+
+  it('ran every row on containers (and the process rows on processes)', () => {
+    expect(containerRows.map((row) => row.runtime)).toEqual(containerRows.map(() => 'containers'));
+    expect(rows.map((row) => row.runtime)).toEqual(rows.map(() => 'process'));
+    expect(containerRows.map(key).sort()).toEqual(rows.map(key).sort());
+  });
+
+  it('gives every row the verdict the process runtime gave it for the same seed', () => {
+    const onProcess = new Map<string, SelfTestRow>(rows.map((row) => [key(row), row]));
+    const outcome = (row: SelfTestRow | undefined) => (row ? `${row.verdict}${row.ok ? '' : ' NOT OK'} (${row.caughtBy.join(', ')})` : 'no such row');
+    // Caught-by lists may differ (a second checker also failing); the verdict and whether it is as expected may not.
+    const differing = containerRows
+      .filter((row) => row.verdict !== onProcess.get(key(row))?.verdict || row.ok !== onProcess.get(key(row))?.ok)
+      .map((row) => ({ row: key(row), containers: outcome(row), process: outcome(onProcess.get(key(row))), runDir: row.runDir }));
+    expect(differing).toEqual([]);
+    expect(containersResult.code).toBe(0);
   });
 });
