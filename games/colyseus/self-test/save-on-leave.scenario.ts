@@ -12,7 +12,9 @@ export default defineScenario({
   game: 'colyseus',
   backend: { defect: 'save-on-leave' },
   duration: '14s',
-  recovery: { window: '3s', reconnectWithin: '8s' },
+  // 6 s after a crash at 10 s (+2 s down): long enough to judge every bot's recovery on a loaded machine
+  // (3 s left some unjudged: `recovery` unknown, a control run in error), short enough to stay caught.
+  recovery: { window: '6s', reconnectWithin: '8s' },
   bots: {
     // Miners never leave on their own: nothing is saved before the crash.
     miners: { profile: 'miner', count: 10, ramp: '1s' },
