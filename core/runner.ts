@@ -108,6 +108,15 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
     const unused = [scenario.backend.entry !== undefined && 'backend.entry', scenario.backend.defect !== 'none' && 'backend.defect', options.defect !== undefined && options.defect !== 'none' && '--defect'].filter(Boolean);
     if (unused.length) problems.push(`${unused.join(', ')}: lagstorm does not start the backend of target.url (${scenario.target.url}); drop ${unused.length > 1 ? 'them' : 'it'} or drop target`);
     if (game.readFinalState && !scenario.target.adminUrl) problems.push(`target.adminUrl: game "${game.name}" reads the final state from the backend's admin URL; set target.adminUrl, e.g. "http://127.0.0.1:8081"`);
+  } else if ((options.runtime ?? scenario.runtime) === 'containers') {
+    // The containers runtime runs the backend from an image: a host entry point is of no use to it.
+    if (!containerImageOf(scenario, game)) {
+      problems.push(
+        scenario.backend.entry
+          ? `backend.entry (${scenario.backend.entry}) is a file on this host, which runtime "containers" cannot run; set backend.image to a local image of that backend, or use --runtime process`
+          : `game "${game.name}" names no server.image for runtime "containers"; set backend.image to a local image of its backend, or use --runtime process`,
+      );
+    }
   } else if (!scenario.backend.entry && !game.server) problems.push(`game "${game.name}" brings no server to start; set backend.entry to your backend's entry point`);
   if (options.baseline && options.baseline.run.scenario !== scenario.name) {
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
@@ -118,6 +127,11 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
     problems.push((error as Error).message);
   }
   return problems;
+}
+
+/** The backend image for the containers runtime: the scenario's, else the game's unless the scenario gave its own entry point (a host file). */
+function containerImageOf(scenario: Scenario, game: GameDefinition): string | undefined {
+  return scenario.backend.image ?? (scenario.backend.entry ? undefined : game.server?.image);
 }
 
 /** The runtime, or its variant in front of an already running backend (scenario `target`). */
@@ -283,8 +297,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
             env: scenario.backend.env,
             extraArgs: scenario.backend.args,
             entry: scenario.backend.entry ?? game.server?.entry,
-            // A scenario's own entry point is a host file: the game's image would not be that backend.
-            image: scenario.backend.image ?? (scenario.backend.entry ? undefined : game.server?.image),
+            image: containerImageOf(scenario, game),
             command: scenario.backend.command,
             ready: readinessOf(scenario.backend.ready),
             services: scenario.backend.services?.map((service) => ({ ...service, ready: readinessOf(service.ready) })),

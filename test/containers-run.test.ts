@@ -1,6 +1,7 @@
 /**
  * `lagstorm run --runtime containers` through the real CLI: a fault the containers runtime cannot do
- * (slow-wal-disk: its blkio throttle does not reach a container) is refused before anything starts.
+ * (slow-wal-disk: its blkio throttle does not reach a container), and a backend given only as a host
+ * entry point, are refused before anything starts.
  * The smoke scenario on containers is in cli-run.test.ts, beside the process run it is compared with.
  */
 import fs from 'node:fs';
@@ -36,5 +37,20 @@ export default defineScenario({
     expect(result.code).toBe(3);
     expect(result.stderr + result.stdout).toMatch(/"slow-wal-disk" needs host:blkio, which runtime "containers" does not offer/);
     expect(fs.readdirSync(out).filter((name) => name !== 'wal.scenario.ts')).toEqual([]);
+  }, 90_000);
+
+  it('refuses a backend.entry (a host file) without backend.image before anything starts (exit 3)', async () => {
+    fs.writeFileSync(path.join(out, 'my-server.ts'), 'export {};\n');
+    const scenario = path.join(out, 'entry.scenario.ts');
+    fs.writeFileSync(
+      scenario,
+      `import { defineScenario } from 'lagstorm';
+export default defineScenario({ name: 'entry-on-containers', duration: '5s', backend: { entry: './my-server.ts' }, bots: { casual: { profile: 'casual', count: 1 } } });
+`,
+    );
+    const result = await runCli(['run', scenario, '--runtime', 'containers', '--out', path.join(out, 'runs')], { timeoutMs: 60_000 });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`backend.entry (${path.join(out, 'my-server.ts')}) is a file on this host, which runtime "containers" cannot run; set backend.image`);
+    expect(fs.existsSync(path.join(out, 'runs'))).toBe(false);
   }, 90_000);
 });
