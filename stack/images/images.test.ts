@@ -105,6 +105,23 @@ describe('lagstorm images under testcontainers (host network)', () => {
   }, 120_000);
 });
 
+describe('the Colyseus example backend image', () => {
+  it('is cached once built (a second ensureImages builds nothing) and serves /readyz against the postgres container', async () => {
+    const again = await ensureImages({ roles: ['postgres', 'colyseus-backend'] });
+    expect(again.map((report) => `${report.image} ${report.action}`)).toEqual([`${BASE_IMAGE} cached`, `${IMAGES.postgres} cached`, `${IMAGES['colyseus-backend']} cached`]);
+    const [pgPort, wsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    await start({ image: IMAGES.postgres, runId, role: 'postgres', env: { PGPORT: String(pgPort) }, ready: { log: 'database system is ready to accept connections' } });
+    await start({
+      image: IMAGES['colyseus-backend'],
+      runId,
+      role: 'backend',
+      command: ['--port', String(wsPort), '--admin-port', String(adminPort), '--database-url', `postgresql://postgres@127.0.0.1:${pgPort}/postgres`],
+      ready: { http: { port: adminPort, path: '/readyz' } },
+    });
+    expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200);
+  }, 120_000);
+});
+
 describe('failures are clear and leave no container', () => {
   it('a missing image: names it and says to run setup --containers', async () => {
     const error = await startContainer({ image: 'lagstorm/does-not-exist:1', runId, role: 'ghost', ready: { port: 1 } }).catch((e: unknown) => e);
