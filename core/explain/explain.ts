@@ -97,18 +97,23 @@ function logEvidence(
   const files = logs.filter((log) => log.role === role);
   const picked: EvidenceLogLine[] = [];
   for (const log of files) {
+    // A line without a time of its own (a stack trace) belongs to the timed line above it.
+    let above: { keep: boolean; mine: boolean } = { keep: true, mine: false };
     for (const line of log.lines as TimedLine[]) {
       if (line.epochMs === undefined) continue;
-      const at = line.epochMs - zero;
-      if (at < window.from || at > window.to) continue;
-      let mine = false;
-      if (role === 'backend' && focus.player !== undefined) {
-        // The player's own lines, and lines that name no player (a crash, a failed commit); not other players' lines.
-        const named = tokens(line.text).filter((token) => focus.players.has(token));
-        mine = named.includes(focus.player);
-        if (!mine && named.length > 0) continue;
+      let decision = above;
+      if (!line.approx) {
+        decision = { keep: true, mine: false };
+        if (role === 'backend' && focus.player !== undefined) {
+          // The player's own lines, and lines that name no player (a crash, a failed commit); not other players' lines.
+          const named = tokens(line.text).filter((token) => focus.players.has(token));
+          decision = { mine: named.includes(focus.player), keep: named.length === 0 || named.includes(focus.player) };
+        }
+        above = decision;
       }
-      picked.push({ file: log.file, line: line.line, at, approx: line.approx, player: mine, text: line.text });
+      const at = line.epochMs - zero;
+      if (!decision.keep || at < window.from || at > window.to) continue;
+      picked.push({ file: log.file, line: line.line, at, approx: line.approx, player: decision.mine, text: line.text });
     }
   }
   let kept = picked;
