@@ -201,7 +201,8 @@ export function explainRun(input: ExplainInput, options: ExplainOptions = {}): E
     const { entry, check, anchor } = items[0];
     const time = entry!.time;
     const player = 'player' in entry! && typeof entry.player === 'string' ? entry.player : undefined;
-    const window = { from: Math.max(0, time - windowMs), to: time + windowMs };
+    // Not clamped at 0: the stack starts (and logs) before the bots' time 0.
+    const window = { from: time - windowMs, to: time + windowMs };
     const focus = { time, player, players: history.players };
     return {
       check,
