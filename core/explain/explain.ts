@@ -96,23 +96,27 @@ function logEvidence(
 ): LogEvidence {
   const files = logs.filter((log) => log.role === role);
   const picked: EvidenceLogLine[] = [];
+  // Whether a backend line is the player's own, or names no player (a crash, a failed commit); lines naming only other players are left out.
+  const decide = (text: string): { keep: boolean; mine: boolean } => {
+    if (role !== 'backend' || focus.player === undefined) return { keep: true, mine: false };
+    const named = tokens(text).filter((token) => focus.players.has(token));
+    const mine = named.includes(focus.player);
+    return { mine, keep: mine || named.length === 0 };
+  };
   for (const log of files) {
-    // A line without a time of its own (a stack trace) belongs to the timed line above it.
-    let above: { keep: boolean; mine: boolean } = { keep: true, mine: false };
+    // A line without a time of its own (a stack trace) goes with the timed line above it.
+    let above: TimedLine | undefined;
+    let aboveDecision: { keep: boolean; mine: boolean } | undefined;
     for (const line of log.lines as TimedLine[]) {
       if (line.epochMs === undefined) continue;
-      let decision = above;
       if (!line.approx) {
-        decision = { keep: true, mine: false };
-        if (role === 'backend' && focus.player !== undefined) {
-          // The player's own lines, and lines that name no player (a crash, a failed commit); not other players' lines.
-          const named = tokens(line.text).filter((token) => focus.players.has(token));
-          decision = { mine: named.includes(focus.player), keep: named.length === 0 || named.includes(focus.player) };
-        }
-        above = decision;
+        above = line;
+        aboveDecision = undefined;
       }
       const at = line.epochMs - zero;
-      if (!decision.keep || at < window.from || at > window.to) continue;
+      if (at < window.from || at > window.to) continue;
+      const decision = line.approx ? (aboveDecision ??= above ? decide(above.text) : { keep: true, mine: false }) : (aboveDecision = decide(line.text));
+      if (!decision.keep) continue;
       picked.push({ file: log.file, line: line.line, at, approx: line.approx, player: decision.mine, text: line.text });
     }
   }
