@@ -109,6 +109,7 @@ describe('locating offences', () => {
     expect(locateOffence(h[3], index)).toEqual({ entry: h[3], anchor: 'operation' });
     // The (player, seq) action's ok completion, not its invoke.
     expect(locateOffence({ problem: 'duplicate-seq', player: 'alice', row: { seq: 2 } }, index)).toEqual({ entry: h[5], anchor: 'player-seq' });
+    expect(locateOffence({ problem: 'state-differs', player: 'alice', divergence: { row: { player: 'alice', seq: 1 } } }, index)).toEqual({ entry: h[3], anchor: 'player-seq' });
     expect(locateOffence({ problem: 'gift-credited-twice', player: 'bob', gift: { from: 'alice', senderSeq: 1, to: 'bob' } }, index)).toEqual({ entry: h[3], anchor: 'player-seq' });
     // bob's seq 1 ended info: no ok, so its completion is the evidence.
     expect(locateOffence({ player: 'bob', seq: 1 }, index)?.entry).toBe(h[10]);

@@ -2,7 +2,8 @@
  * Which history entry each offence of a failed check points at. Checkers record offences in their
  * own shapes (verdict/ops.ts keeps the first, the worst and a few examples); an offence is located
  * by, in order: a history `index` on itself or on its `op` / `event`; a player and a seq (its own,
- * its log `row`'s, or a gift's sender and senderSeq); a player alone (its last operation).
+ * its log `row`'s or its replay `divergence.row`'s, or a gift's sender and senderSeq); a player alone
+ * (its last operation).
  */
 import type { CheckResult } from '../../verdict/types';
 import { isClientOp, type HistoryEntry } from '../history';
@@ -104,7 +105,8 @@ export function locateOffence(offence: unknown, history: HistoryIndex): { entry:
   const named = entryNamedBy(loose, history);
   if (named) return { entry: named, anchor: 'operation' };
   const gift = asObject(loose?.gift);
-  const row = asObject(loose?.row);
+  // A log row the offence names, or the row where a replay first diverged (the reference's exactly-once).
+  const row = asObject(loose?.row) ?? asObject(asObject(loose?.divergence)?.row);
   const keys: Array<[string | undefined, number | undefined]> = [
     [asString(gift?.from), asNumber(gift?.senderSeq)],
     [asString(loose?.player) ?? asString(row?.player), asNumber(loose?.seq) ?? asNumber(row?.seq)],
