@@ -69,21 +69,25 @@ describe('lagstorm explain: bad input (exit 3, nothing else)', () => {
 describe('lagstorm explain on a real run with a planted defect', () => {
   let runs: string;
   let summary: RunSummary;
+  /** The check that caught the defect in this run: acked-durable or monotonic, whichever failed (both may). */
+  let check: string;
   beforeAll(async () => {
     runs = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-explain-e2e-'));
     const run = await runCli(['run', 'games/reference/self-test/ack-before-commit.scenario.ts', '--seed', '1', '--out', runs, '--reporters', 'json,html,markdown'], { timeoutMs: 180_000 });
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 1, stderr: '' });
     summary = JSON.parse(fs.readFileSync(path.join(runs, 'latest', 'summary.json'), 'utf8')) as RunSummary;
+    const failed = summary.checks.filter((c) => c.valid === false).map((c) => c.name);
+    check = ['acked-durable', 'monotonic'].find((name) => failed.includes(name)) ?? `none of acked-durable, monotonic failed (failed: ${failed.join(', ')})`;
   }, 200_000);
   afterAll(() => fs.rmSync(runs, { recursive: true, force: true }));
 
-  it("`explain latest` shows the lost ack's bot operations, backend and PostgreSQL log lines, and the crash active around it", async () => {
+  it("`explain latest` shows the failed check's bot operations, backend and PostgreSQL log lines, and the crash active around it", async () => {
     // 30 s around an op of a 15 s run: PostgreSQL's start and shutdown lines are in the window too.
-    const result = await runCli(['explain', 'latest', '--runs', runs, '--check', 'acked-durable', '--window', '30s']);
+    const result = await runCli(['explain', 'latest', '--runs', runs, '--check', check, '--window', '30s']);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     const out = result.stdout;
-    expect(out).toContain('check acked-durable failed: ');
-    expect(out).toMatch(/── acked-durable: history #\d+ \(first/);
+    expect(out).toContain(`check ${check} failed: `);
+    expect(out).toMatch(new RegExp(`── ${check}: history #\\d+ \\(first`));
     expect(out).toMatch(/▶ +#\d+ +[\d.]+s ok +\S+ seq \d+ v\d+/);
     // The crash fault, the backend restarting with its player-tagged log lines, PostgreSQL's own lines with their times.
     expect(out).toMatch(/(ACTIVE at the operation|in the window): backend-crash \(t1\)/);
@@ -97,22 +101,29 @@ describe('lagstorm explain on a real run with a planted defect', () => {
   }, 60_000);
 
   it('writes the same evidence into summary.json and summary.md', () => {
-    const evidence = summary.explanations!.filter((e) => e.check === 'acked-durable');
+    const evidence = summary.explanations!.filter((e) => e.check === check);
     expect(evidence.length).toBeGreaterThan(0);
     expect(evidence[0].roles).toContain('first');
     expect(evidence.some((e) => e.backend.lines.length > 0 && e.postgres.files.includes('logs/postgresql.log'))).toBe(true);
     const markdown = fs.readFileSync(path.join(runs, 'latest', 'summary.md'), 'utf8');
-    expect(markdown).toMatch(/<summary>acked-durable: history #\d+ \(first/);
+    expect(markdown).toMatch(new RegExp(`<summary>${check}: history #\\d+ \\(first`));
     expect(markdown).toContain('lagstorm explain');
   });
 
   it('shows the evidence next to the offending operation in the HTML report, in Chromium', async () => {
-    const first = summary.explanations!.find((e) => e.check === 'acked-durable' && e.roles.includes('first'))!;
+    const mine = summary.explanations!.filter((e) => e.check === check);
+    const first = mine.find((e) => e.roles.includes('first'))!;
+    // An operation next to the crash (the defect loses what was acked just before it): its evidence shows the fault.
+    const nearCrash = mine.find((e) => e.faults.some((fault) => fault.fault === 'backend-crash'));
+    expect(nearCrash).toBeDefined();
     const seen = await withReportPage(path.join(runs, 'latest', 'report.html'), async (page, findings) => {
-      const evidence = page.locator(`tr.check-invalid[data-check="acked-durable"] details.evidence[data-op="${first.index}"]`);
+      const row = page.locator(`tr.check-invalid[data-check="${check}"]`);
+      const firstOpen = await row.locator(`details.evidence[data-op="${first.index}"]`).getAttribute('open');
+      const evidence = row.locator(`details.evidence[data-op="${nearCrash!.index}"]`);
+      if ((await evidence.getAttribute('open')) === null) await evidence.locator('summary').click();
       return {
         findings,
-        open: await evidence.getAttribute('open'),
+        firstOpen,
         ops: await evidence.locator('tr.op-offending').innerText(),
         backendVisible: await evidence.locator('pre.backend-log').isVisible(),
         backend: await evidence.locator('pre.backend-log').innerText(),
@@ -122,12 +133,12 @@ describe('lagstorm explain on a real run with a planted defect', () => {
       };
     });
     expect(seen.findings).toEqual({ consoleErrors: [], blockedRequests: [] });
-    expect(seen.open).not.toBeNull();
-    expect(seen.ops).toContain(`#${first.index}`);
+    expect(seen.firstOpen).not.toBeNull();
+    expect(seen.ops).toContain(`#${nearCrash!.index}`);
     expect(seen.backendVisible).toBe(true);
     expect(seen.backend).toContain('logs/backend.log');
     expect(seen.postgres.length).toBeGreaterThan(0);
-    expect(seen.faults).toContain('backend-crash');
-    expect(seen.grafana).toBe(first.grafana);
+    expect(seen.faults).toContain('backend-crash (t1)');
+    expect(seen.grafana).toBe(nearCrash!.grafana);
   }, 60_000);
 });
