@@ -171,10 +171,15 @@ describe('explainRun', () => {
     expect(explainRun({ summary: summary(h), history: h, logs: [] }, { op: 3, grafanaUrl: 'http://g' }).explanations).toEqual([]);
   });
 
-  it('takes the faults from the history when the summary has none (an interrupted run)', () => {
+  it('takes the faults from the history when the summary has none (an interrupted run), and the last fault before a window without one', () => {
     const [e] = explainRun({ summary: summary(h, []), history: h, logs: [] }, { checks: ['acked-durable'], grafanaUrl: 'http://g' }).explanations;
     expect(e.faults).toEqual([{ id: 't1', fault: 'backend-crash', startedAt: 5_200, stoppedAt: 7_500, activeAtOp: false }]);
     expect(e.backend).toEqual({ files: [], lines: [], omitted: 0 });
+    // Nothing in a window after the fault: the last fault before it is shown as such.
+    const after = explainRun({ summary: { ...summary(h), checks: [{ name: 'monotonic', valid: false, summary: 'x', first: { op: h[17] } }] }, history: h, logs: [] }, { grafanaUrl: 'http://g' }).explanations[0];
+    expect(after.time).toBe(20_010);
+    expect(after.faults).toEqual([{ id: 't1', fault: 'backend-crash', startedAt: 5_200, stoppedAt: 7_500, activeAtOp: false, beforeWindow: true, observations: { downtimeMs: 2300 } }]);
+    expect(formatExplanation(after)).toContain('last fault before the window: backend-crash (t1) 5.200s → 7.500s');
   });
 
   it('reads as text with every layer named', () => {

@@ -146,17 +146,21 @@ function faultRecords(summary: RunRecord, history: ReadonlyArray<HistoryEntry>):
 }
 
 function faultsIn(faults: ReadonlyArray<FaultRecord>, window: { from: number; to: number }, time: number): FaultInWindow[] {
-  return faults
-    .filter((fault) => fault.startedAt <= window.to && (fault.stoppedAt ?? Infinity) >= window.from)
-    .map((fault) => ({
-      id: fault.id,
-      fault: fault.fault,
-      startedAt: fault.startedAt,
-      ...(fault.stoppedAt !== undefined ? { stoppedAt: fault.stoppedAt } : {}),
-      activeAtOp: fault.startedAt <= time && (fault.stoppedAt ?? Infinity) >= time,
-      ...(fault.params && Object.keys(fault.params).length ? { params: fault.params } : {}),
-      ...(fault.observations ? { observations: fault.observations } : {}),
-    }));
+  const shown = (fault: FaultRecord, extra: Partial<FaultInWindow> = {}): FaultInWindow => ({
+    id: fault.id,
+    fault: fault.fault,
+    startedAt: fault.startedAt,
+    ...(fault.stoppedAt !== undefined ? { stoppedAt: fault.stoppedAt } : {}),
+    activeAtOp: fault.startedAt <= time && (fault.stoppedAt ?? Infinity) >= time,
+    ...extra,
+    ...(fault.params && Object.keys(fault.params).length ? { params: fault.params } : {}),
+    ...(fault.observations ? { observations: fault.observations } : {}),
+  });
+  const overlapping = faults.filter((fault) => fault.startedAt <= window.to && (fault.stoppedAt ?? Infinity) >= window.from);
+  if (overlapping.length > 0) return overlapping.map((fault) => shown(fault));
+  // Nothing in the window: the last fault that ended before it is the likely cause of a violation seen after recovery.
+  const before = faults.filter((fault) => fault.stoppedAt !== undefined && fault.stoppedAt < window.from).sort((a, b) => b.stoppedAt! - a.stoppedAt!)[0];
+  return before ? [shown(before, { beforeWindow: true })] : [];
 }
 
 /** A history entry nested in an offence is shown as its index: the bot's operations list shows it in full. */

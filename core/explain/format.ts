@@ -28,7 +28,8 @@ export function formatOp(op: ContextOp): string {
 export function formatFault(fault: FaultInWindow): string {
   const stop = fault.stoppedAt === undefined ? 'never stopped' : runTime(fault.stoppedAt);
   const observations = fault.observations ? ` — ${Object.entries(fault.observations).map(([key, value]) => `${key}=${value}`).join(', ')}` : '';
-  return `${fault.activeAtOp ? 'ACTIVE at the operation' : 'in the window'}: ${fault.fault} (${fault.id}) ${runTime(fault.startedAt)} → ${stop}${fault.params ? ` ${compact(fault.params, 120)}` : ''}${observations}`;
+  const where = fault.activeAtOp ? 'ACTIVE at the operation' : fault.beforeWindow ? 'last fault before the window' : 'in the window';
+  return `${where}: ${fault.fault} (${fault.id}) ${runTime(fault.startedAt)} → ${stop}${fault.params ? ` ${compact(fault.params, 120)}` : ''}${observations}`;
 }
 
 export function formatLogLine(line: EvidenceLogLine, opTime: number): string {

@@ -59,6 +59,8 @@ export interface FaultInWindow {
   stoppedAt?: number;
   /** The fault was on when the offending operation happened. */
   activeAtOp: boolean;
+  /** No fault overlaps the window: this is the last one that ended before it (a violation seen after recovery often comes from it). */
+  beforeWindow?: boolean;
   params?: Record<string, unknown>;
   observations?: Record<string, number | string>;
 }
