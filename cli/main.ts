@@ -19,6 +19,8 @@ import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
 import { scaffoldGame } from '../kit/scaffold';
+import { explainCommand } from '../core/explain';
+import { parseDuration } from '../core/duration';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -163,6 +165,28 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
       if (!fs.existsSync(file)) throw new InvalidInputError(`${file} not found: pass a run folder such as runs/latest`);
       const { source: _source, ...saved } = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
       process.exitCode = await runFromCli({ scenarioInput: saved, seed: saved.seed as number, outDir: options.out });
+    });
+
+  program
+    .command('explain')
+    .description("Show each offending operation of a failed check with the evidence of every layer: the bot's operations around it, the backend's and PostgreSQL's log lines in its time window, the faults active then, and a Grafana link to that range")
+    .argument('<run>', 'a run folder (runs/<id>), a run id, or latest')
+    .option('--check <name>', 'only this failed check')
+    .option('--op <n>', 'only the offending operation with this history index (the "history #N" of the check\'s message)', integer('--op'))
+    .option('--window <duration>', 'log lines and faults this long before and after the operation', '5s')
+    .option('--ops <n>', "the bot's operations shown before and after it", integer('--ops'), 5)
+    .option('--runs <dir>', 'where run ids and latest are looked up', defaultRunsDir())
+    .option('--grafana-url <url>', 'your Grafana, for the dashboard link (default $LAGSTORM_GRAFANA_URL, else http://127.0.0.1:3000)')
+    .action((run: string, options: { check?: string; op?: number; window: string; ops: number; runs: string; grafanaUrl?: string }) => {
+      let windowMs: number;
+      try {
+        windowMs = parseDuration(options.window);
+      } catch (error) {
+        throw new InvalidInputError(`--window: ${(error as Error).message}`);
+      }
+      if (options.grafanaUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(options.grafanaUrl)) throw new InvalidInputError(`--grafana-url: "${options.grafanaUrl}" is not an http(s) URL; write e.g. http://127.0.0.1:3000`);
+      const { text } = explainCommand(run, { runsDir: options.runs, check: options.check, op: options.op, windowMs, opsAround: options.ops, grafanaUrl: options.grafanaUrl });
+      console.log(text);
     });
 
   program

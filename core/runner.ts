@@ -33,6 +33,8 @@ import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
 import { runTasks, type Task } from './task-runner';
+import { explainRun, readRunLogs } from './explain';
+import type { Explanation } from './explain/types';
 
 export interface RunOptions {
   /** A scenario file (.scenario.ts / .json) ... */
@@ -241,6 +243,8 @@ interface RunState {
   stats: RunStats;
   series?: PanelSeries[];
   verdictInput: Pick<RunSummary, 'checks' | 'slos'>;
+  /** Read for the verdict; kept for the evidence of failed checks, which needs the logs of a stopped stack. */
+  history?: HistoryEntry[];
 }
 
 export async function runScenario(options: RunOptions, parts: RunParts): Promise<RunSummary> {
@@ -450,6 +454,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         const fleetResult = s.fleetResult!;
         await s.recorder!.close();
         const history: HistoryEntry[] = await readHistoryAll(historyPath);
+        s.history = history;
         const phases = faultWindows(history);
         const analysis = analyzeHistory(history, phases);
         const runEndAt = fleetResult.durationMs;
@@ -514,9 +519,23 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       errors,
       artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
+    const explanations = explainFailedChecks(summary);
+    if (explanations) summary.explanations = explanations;
+    state.history = undefined; // the reporters read the summary; let the history go
     await reporters.onRunEnd?.(summary, { runDir, series: state.series, historyPath });
     for (const failure of reporters.reporterErrors) process.stderr.write(`lagstorm: reporter ${failure.reporter} failed in ${failure.hook}: ${failure.message}\n`);
     return summary;
+  }
+
+  /** The evidence of every layer for each offending operation (after teardown: the service logs are complete). */
+  function explainFailedChecks(summary: RunSummary): Explanation[] | undefined {
+    if (!state.history || !summary.checks.some((check) => check.valid === false)) return undefined;
+    try {
+      return explainRun({ summary, history: state.history, logs: readRunLogs(runDir) }).explanations;
+    } catch (error) {
+      process.stderr.write(`lagstorm: the evidence of the failed checks could not be gathered (the verdict stands): ${(error as Error).message}\n`);
+      return undefined;
+    }
   }
 }
 

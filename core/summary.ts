@@ -1,5 +1,6 @@
 /** The single record of a run (Chaos Toolkit's journal): summary.json and every reporter's input. */
 import type { CheckResult, SloResult } from '../verdict/types';
+import type { Explanation } from './explain/types';
 
 export type Verdict = 'pass' | 'fail' | 'error';
 
@@ -64,4 +65,6 @@ export interface RunSummary {
   errors: string[];
   /** Files the reporters wrote, relative to runDir. */
   artifacts: Record<string, string>;
+  /** Each offending operation of a failed check with the evidence of every layer (what `lagstorm explain` prints). */
+  explanations?: Explanation[];
 }

@@ -76,6 +76,7 @@ export class ConsoleReporter implements Reporter {
       const offending = offendingLines(check)[0];
       if (offending) this.line(`      ${offending}`);
     }
+    if (summary.explanations?.length) this.line(`      evidence of every layer (bot, backend, PostgreSQL, faults, Grafana): lagstorm explain ${context.runDir}`);
     for (const check of notApplicableChecks(summary)) this.line(`  – check ${check.name} n/a: ${check.summary}`);
     for (const slo of failingSlos(summary)) {
       this.line(`  ✗ SLO ${sloLabel(slo)}: observed ${formatSloObserved(slo)}`);

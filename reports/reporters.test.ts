@@ -314,3 +314,57 @@ describe("a checker that does not apply to the game ('n/a')", () => {
     }
   });
 });
+
+describe('the evidence of an offending operation', () => {
+  const withEvidence = (runDir: string): RunSummary => {
+    const summary = failingRunSummary(runDir);
+    const line = (file: string, at: number, text: string, player = false) => ({ file, line: 3, at, approx: false, player, text });
+    summary.explanations = [
+      {
+        check: 'acked-durable',
+        index: 4812,
+        roles: ['first', 'worst'],
+        anchor: 'operation',
+        offence: '{"problem":"lost","op":"history #4812"}',
+        process: 'bot-7',
+        player: 'p-0007',
+        time: 61_219,
+        window: { from: 56_219, to: 66_219 },
+        ops: [
+          { index: 4811, type: 'invoke', f: 'buy', seq: 31, time: 61_204, value: { item: 'sword' }, offending: false },
+          { index: 4812, type: 'ok', f: 'buy', seq: 31, time: 61_219, version: 44, offending: true },
+        ],
+        backend: { files: ['logs/backend.log'], lines: [line('logs/backend.log', 61_400, '{"message":"write-behind flush failed","players":["p-0007"]}', true)], omitted: 2 },
+        postgres: { files: ['logs/postgresql.log'], lines: [line('logs/postgresql.log', 62_000, '2026-11-03 10:01:02.000 UTC [9] LOG:  database system was interrupted')], omitted: 0 },
+        faults: [{ id: 't2', fault: 'backend-crash', startedAt: 61_300, stoppedAt: 64_000, activeAtOp: false }],
+        grafana: 'http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&from=1&to=2',
+      },
+    ];
+    return summary;
+  };
+
+  it('is in summary.md for the first and worst operation, with every layer, and how to get the rest', () => {
+    const markdown = renderMarkdown(withEvidence('/runs/r1'));
+    expect(markdown).toContain('<details><summary>acked-durable: history #4812 (first, worst) — bot-7 at 61.219s</summary>');
+    expect(markdown).toMatch(/▶ +#4812 +61\.219s ok +buy seq 31 v44/);
+    expect(markdown).toContain('+0.181s  logs/backend.log:3  {"message":"write-behind flush failed","players":["p-0007"]}');
+    expect(markdown).toContain('+0.781s  logs/postgresql.log:3  2026-11-03 10:01:02.000 UTC [9] LOG:  database system was interrupted');
+    expect(markdown).toContain('in the window: backend-crash (t2) 61.300s → 64.000s');
+    expect(markdown).toContain('grafana: http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&from=1&to=2');
+    expect(markdown).toContain('All of them: `lagstorm explain /runs/r1`');
+    expect(renderMarkdown(failingRunSummary('/runs/r1'))).not.toContain('Evidence of the offending operations');
+  });
+
+  it('is in report.html next to its check, and the console names the command', () => {
+    const html = renderHtmlReport({ summary: withEvidence('/runs/r1') });
+    const row = html.slice(html.indexOf('data-check="acked-durable"'), html.indexOf('data-check="exactly-once"'));
+    expect(row).toContain('<details class="evidence" data-op="4812" open>');
+    expect(row).toMatch(/<tr class="op-offending"><td> +#4812 +61\.219s ok +buy seq 31 v44<\/td><\/tr>/);
+    expect(row).toContain('<pre class="log backend-log">+0.181s  logs/backend.log:3  {&quot;message&quot;:&quot;write-behind flush failed&quot;');
+    expect(row).toContain('… 2 more lines in the window');
+    expect(row).toContain('<a class="grafana-link" href="http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&amp;from=1&amp;to=2">');
+    let output = '';
+    new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false }).onRunEnd(withEvidence('/runs/r1'), { runDir: '/runs/r1' });
+    expect(output).toContain('      evidence of every layer (bot, backend, PostgreSQL, faults, Grafana): lagstorm explain /runs/r1\n');
+  });
+});

@@ -23,7 +23,7 @@ export function decideVerdict(input: { checks: ReadonlyArray<CheckResult>; slos:
   }
   for (const slo of input.slos) {
     const label = `SLO ${slo.metric}[${slo.phase}] ${slo.limit}`;
-    if (slo.ok === false) failed.push(`${label} failed: observed ${slo.observed}${slo.unit === 'ms' ? 'ms' : ''}`);
+    if (slo.ok === false) failed.push(`${label} failed: observed ${slo.observed === null ? 'no value' : `${slo.observed}${slo.unit === 'ms' ? 'ms' : ''}`}`);
     else if (slo.ok !== true) undecided.push(`${label} is unknown${slo.note ? `: ${slo.note}` : ''}`);
   }
   if (failed.length) return { verdict: 'fail', exitCode: ExitCode.verdictFailed, reasons: failed };

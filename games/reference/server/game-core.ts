@@ -112,6 +112,19 @@ type Outgoing =
 /** Resends answered from the database at once, outside the committer (the pool has 6 connections). */
 const MAX_DUPLICATE_LOOKUPS = 3;
 
+/** Log lines name at most this many players of a batch (the ids let `lagstorm explain` attribute a failure). */
+const MAX_LOGGED_PLAYERS = 50;
+
+function playersOf(batch: WorkItem[]): string[] {
+  const ids = new Set<string>();
+  for (const work of batch) {
+    ids.add(work.type === 'hello' ? work.playerId : work.actor.id);
+    if (work.type === 'action' && work.action.kind === 'gift-send') ids.add(work.action.to);
+    if (ids.size >= MAX_LOGGED_PLAYERS) break;
+  }
+  return [...ids];
+}
+
 export function newResumeToken(): string {
   return randomBytes(18).toString('base64url');
 }
@@ -187,6 +200,7 @@ export class GameCore {
 
   /** The socket closed: forget the session (the player's actor and state stay cached). */
   detach(session: Session): void {
+    if (session.playerId && session.status !== 'closed') this.log('info', 'session closed', { player: session.playerId, session: session.id });
     session.status = 'closed';
     this.sessions.delete(session);
     const actor = session.playerId ? this.actors.get(session.playerId) : undefined;
@@ -358,12 +372,12 @@ export class GameCore {
         this.forgetStates(batch);
         const delay = backoffDelay(attempt, this.config.retry);
         if (this.stopped || Date.now() - started + delay > this.config.retry.budgetMs) {
-          this.log('error', 'giving up on a batch after retries', { attempts: attempt + 1, items: batch.length, error: errorText(error) });
+          this.log('error', 'giving up on a batch after retries', { attempts: attempt + 1, items: batch.length, players: playersOf(batch), error: errorText(error) });
           this.giveUp(batch);
           return;
         }
         this.metrics.dbRetries.inc();
-        if (attempt === 0) this.log('warn', 'batch commit failed; retrying with backoff', { items: batch.length, error: errorText(error) });
+        if (attempt === 0) this.log('warn', 'batch commit failed; retrying with backoff', { items: batch.length, players: playersOf(batch), error: errorText(error) });
         await sleep(delay);
       }
     }
@@ -617,6 +631,8 @@ export class GameCore {
     session.status = 'ready';
     session.awaitingFirstRequest = resumed;
     if (resumed) this.metrics.reconnects.inc();
+    // One line per login (never per action): `lagstorm explain` finds a player's sessions in the log by it.
+    this.log('info', 'player logged in', { player: work.playerId, session: session.id, resumed, version: state.version, lastSeq: state.lastSeq });
     session.send({ t: 'welcome', state, checksum: checksum(state), resumeToken, resumed, serverTime: Date.now() });
   }
 
@@ -675,7 +691,8 @@ export class GameCore {
     } catch (error) {
       failed = error as Error;
       await client?.query('ROLLBACK').catch(() => undefined);
-      this.log('error', 'write-behind flush failed; acknowledged actions are lost', { batches: writes.length, error: errorText(error) });
+      const players = [...new Set(writes.flatMap((write) => write.actions.map((row) => row.player)))].slice(0, MAX_LOGGED_PLAYERS);
+      this.log('error', 'write-behind flush failed; acknowledged actions are lost', { batches: writes.length, players, error: errorText(error) });
     } finally {
       client?.release(failed);
       this.flushing = false;
@@ -730,7 +747,8 @@ export class GameCore {
         const actor = this.actors.get(credit.to);
         if (actor) actor.state = undefined;
       }
-      this.log('error', 'gift credit leg failed; senders were already debited', { credits: credits.length, error: errorText(error) });
+      const players = [...new Set(credits.flatMap((credit) => [credit.from, credit.to]))].slice(0, MAX_LOGGED_PLAYERS);
+      this.log('error', 'gift credit leg failed; senders were already debited', { credits: credits.length, players, error: errorText(error) });
     } finally {
       client?.release(failed);
     }
