@@ -19,6 +19,7 @@ import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
 import { scaffoldGame } from '../kit/scaffold';
+import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -116,18 +117,21 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--baseline <run>', 'a past run of the same scenario (runs/<id> or its summary.json): fail on a regression against it')
     .option('--max-regression <percent>', 'with --baseline: allowed worsening', integer('--max-regression'), Math.round(DEFAULT_BASELINE_TOLERANCE.maxRegression * 100))
     .option('--regression-floor <ms>', 'with --baseline: latency changes smaller than this are noise', integer('--regression-floor'), DEFAULT_BASELINE_TOLERANCE.floorMs)
+    .option('--segment <from:to>', "run only this execution segment's bots, e.g. 1/4:1/2 (k6-style; the stack, faults and verdict stay whole)")
+    .option('--segment-sequence <points>', 'with --segment: the cut points all agents share, e.g. 0,1/4,1/2,3/4,1 (default 0,from,to,1)')
     .action(
       async (
         scenarioFile: string,
-        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number },
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string },
         command: Command,
       ) => {
+        const segment = segmentOption(options.segment, options.segmentSequence);
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
           ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
           : undefined;
-        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline });
+        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline, segment });
       },
     );
 
@@ -260,6 +264,19 @@ function loadBaselineRun(where: string): BaselineRun {
     throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary to compare with (${problems}); pass a passing run's summary.json`);
   }
   return parsed.data as unknown as BaselineRun; // the schema checked the fields the comparison reads
+}
+
+/** `--segment` / `--segment-sequence` → the fleet's segment; bad input names the flag (exit 3). */
+function segmentOption(segment: string | undefined, sequence: string | undefined): SegmentTuple | undefined {
+  if (segment === undefined) {
+    if (sequence !== undefined) throw new InvalidInputError('--segment-sequence only applies with --segment <from:to>; add one (e.g. --segment 0:1/4) or drop it');
+    return undefined;
+  }
+  try {
+    return segmentTuple(segment, sequence);
+  } catch (error) {
+    throw new InvalidInputError((error as Error).message);
+  }
 }
 
 function reporterOption(value: string | undefined): ReporterName[] | undefined {

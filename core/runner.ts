@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type StartedFleet } from '../bots';
+import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type SegmentTuple, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
@@ -47,6 +47,8 @@ export interface RunOptions {
   defect?: string;
   reporters?: string[];
   extraReporters?: Reporter[];
+  /** Run only this execution segment's bots (`run --segment`); the stack, faults and verdict stay whole. */
+  segment?: SegmentTuple;
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
@@ -338,6 +340,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           runStartEpochMs: s.runStartEpochMs!,
           recorder: s.recorder!,
           metricsPort: ports.fleet,
+          segment: options.segment,
           timing: clientTiming(scenario.client),
           signal,
           log,
