@@ -20,6 +20,7 @@ import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
 import { scaffoldGame } from '../kit/scaffold';
 import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
+import { historyFileOf, readHistory } from '../core/history-file';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -179,6 +180,22 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     });
 
   program
+    .command('history')
+    .description("Read a run's history")
+    .command('cat')
+    .description('Print the history as plain JSON lines, one entry each, whatever its encoding on disk (history.jsonl.gz, or an older run\'s history.jsonl)')
+    .argument('<run>', 'a run folder (runs/<id>, runs/latest) or its history file')
+    .action(async (run: string) => {
+      let file: string;
+      try {
+        file = historyFileOf(run);
+      } catch (error) {
+        throw new InvalidInputError((error as Error).message);
+      }
+      await printHistory(file);
+    });
+
+  program
     .command('init')
     .description('Scaffold a starting point in your repo')
     .command('game')
@@ -264,6 +281,30 @@ function loadBaselineRun(where: string): BaselineRun {
     throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary to compare with (${problems}); pass a passing run's summary.json`);
   }
   return parsed.data as unknown as BaselineRun; // the schema checked the fields the comparison reads
+}
+
+/** Streams the history to stdout as JSON lines, in chunks, minding backpressure; a closed pipe (`| head`) ends it quietly. */
+async function printHistory(file: string): Promise<void> {
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') closed = true;
+  };
+  process.stdout.on('error', onError);
+  try {
+    let chunk = '';
+    for await (const entry of readHistory(file)) {
+      if (closed) return;
+      chunk += JSON.stringify(entry) + '\n';
+      if (chunk.length < 1 << 16) continue;
+      if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve).once('error', () => resolve()));
+      chunk = '';
+    }
+    if (chunk && !closed) await new Promise<void>((resolve) => process.stdout.write(chunk, () => resolve()));
+  } catch (error) {
+    throw new HarnessError((error as Error).message);
+  } finally {
+    process.stdout.off('error', onError);
+  }
 }
 
 /** `--segment` / `--segment-sequence` → the fleet's segment; bad input names the flag (exit 3). */

@@ -25,6 +25,7 @@ import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import { effectModel, gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
+import { HISTORY_FILE } from './history-file';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
 import { catalogFor } from './scenario/catalog';
@@ -271,7 +272,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
   const ports = { fleet: await freePort(), exporter: await freePort() };
-  const historyPath = path.join(runDir, 'history.jsonl');
+  const historyPath = path.join(runDir, HISTORY_FILE);
 
   const tasks: Array<Task<RunState>> = [
     {
@@ -515,7 +516,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       faults: state.faults,
       stats: state.stats,
       errors,
-      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
+      artifacts: { scenario: 'scenario.json', history: HISTORY_FILE, logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
     await reporters.onRunEnd?.(summary, { runDir, series: state.series, historyPath });
     for (const failure of reporters.reporterErrors) process.stderr.write(`lagstorm: reporter ${failure.reporter} failed in ${failure.hook}: ${failure.message}\n`);
