@@ -20,7 +20,7 @@ import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
 import { scaffoldGame } from '../kit/scaffold';
 import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
-import { historyFileOf, readHistory } from '../core/history-file';
+import { historyFileOf, readHistoryBatches } from '../core/history-file';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -292,9 +292,9 @@ async function printHistory(file: string): Promise<void> {
   process.stdout.on('error', onError);
   try {
     let chunk = '';
-    for await (const entry of readHistory(file)) {
+    for await (const batch of readHistoryBatches(file)) {
       if (closed) return;
-      chunk += JSON.stringify(entry) + '\n';
+      for (const entry of batch) chunk += JSON.stringify(entry) + '\n';
       if (chunk.length < 1 << 16) continue;
       if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve).once('error', () => resolve()));
       chunk = '';

@@ -253,75 +253,83 @@ function isGzip(file: string): boolean {
   }
 }
 
+/** Turns the lines of one history file into entries: a plain entry per line, or the compact header and rows. */
+class HistoryLineParser {
+  private decoder?: CompactHistoryDecoder;
+  lineNumber = 0;
+
+  constructor(private readonly file: string) {}
+
+  parse(line: string): HistoryEntry | undefined {
+    this.lineNumber += 1;
+    if (line.trim() === '') return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+      if (this.lineNumber === 1 && (parsed as { lagstorm?: unknown }).lagstorm === 'history') {
+        const encoding = (parsed as { encoding?: unknown }).encoding;
+        if (encoding !== COMPACT_HEADER.encoding) throw new Error(`encoding ${JSON.stringify(encoding)} is newer than this lagstorm reads (${COMPACT_HEADER.encoding}); upgrade lagstorm`);
+        this.decoder = new CompactHistoryDecoder();
+        return undefined;
+      }
+    } catch (error) {
+      throw new Error(`${this.file}:${this.lineNumber}: not a JSON history entry (${(error as Error).message})`);
+    }
+    if (!this.decoder) return parsed as HistoryEntry;
+    try {
+      return this.decoder.decode(parsed);
+    } catch (error) {
+      throw new Error(`${this.file}:${this.lineNumber}: ${(error as Error).message}`);
+    }
+  }
+}
+
 /**
- * Streams a history entry by entry (bounded memory for long runs): a run folder or a history
- * file, compact or plain JSON lines, gzip or not. The one reader every command uses.
+ * Streams a history in batches (one per chunk read, bounded memory for long runs): a run folder
+ * or a history file, compact or plain JSON lines, gzip or not. Every reader goes through this.
  */
-export async function* readHistory(runDirOrFile: string): AsyncGenerator<HistoryEntry> {
+export async function* readHistoryBatches(runDirOrFile: string): AsyncGenerator<HistoryEntry[]> {
   const file = historyFileOf(runDirOrFile);
-  let input: Readable = fs.createReadStream(file);
+  let input: Readable = fs.createReadStream(file, { highWaterMark: 1 << 16 });
   if (isGzip(file)) {
     const gunzip = zlib.createGunzip();
     input.on('error', (error) => gunzip.destroy(error));
     input = input.pipe(gunzip);
   }
-  let decoder: CompactHistoryDecoder | undefined;
-  let lineNumber = 0;
+  input.setEncoding('utf8');
+  const parser = new HistoryLineParser(file);
+  let rest = '';
   try {
-    for await (const line of splitLines(input)) {
-      lineNumber += 1;
-      if (line.trim() === '') continue;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-        if (lineNumber === 1 && (parsed as { lagstorm?: unknown }).lagstorm === 'history') {
-          const encoding = (parsed as { encoding?: unknown }).encoding;
-          if (encoding !== COMPACT_HEADER.encoding) throw new Error(`encoding ${JSON.stringify(encoding)} is newer than this lagstorm reads (${COMPACT_HEADER.encoding}); upgrade lagstorm`);
-          decoder = new CompactHistoryDecoder();
-          continue;
-        }
-      } catch (error) {
-        throw new Error(`${file}:${lineNumber}: not a JSON history entry (${(error as Error).message})`);
+    for await (const chunk of input as AsyncIterable<string>) {
+      const text = rest + chunk;
+      const batch: HistoryEntry[] = [];
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        const entry = parser.parse(text.slice(start, end));
+        if (entry) batch.push(entry);
+        start = end + 1;
       }
-      if (!decoder) {
-        yield parsed as HistoryEntry;
-        continue;
-      }
-      let entry: HistoryEntry;
-      try {
-        entry = decoder.decode(parsed);
-      } catch (error) {
-        throw new Error(`${file}:${lineNumber}: ${(error as Error).message}`);
-      }
-      yield entry;
+      rest = text.slice(start);
+      if (batch.length) yield batch;
     }
+    const last = rest ? parser.parse(rest) : undefined; // a last line without a newline
+    if (last) yield [last];
   } catch (error) {
-    if ((error as { code?: string }).code === 'Z_BUF_ERROR') throw new Error(`${file} ends early (the run was killed before its history was closed): ${lineNumber} lines were readable`);
+    if ((error as { code?: string }).code === 'Z_BUF_ERROR') throw new Error(`${file} ends early (the run was killed before its history was closed): ${parser.lineNumber} lines were readable`);
     throw error;
   } finally {
     input.destroy();
   }
 }
 
-/** Lines of a byte stream (UTF-8), without readline's per-line overhead; a last line without a newline counts. */
-async function* splitLines(input: Readable): AsyncGenerator<string> {
-  input.setEncoding('utf8');
-  let rest = '';
-  for await (const chunk of input as AsyncIterable<string>) {
-    const text = rest + chunk;
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      yield text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-      start = end + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest) yield rest;
+/** Streams a history entry by entry (see readHistoryBatches). */
+export async function* readHistory(runDirOrFile: string): AsyncGenerator<HistoryEntry> {
+  for await (const batch of readHistoryBatches(runDirOrFile)) yield* batch;
 }
 
 /** Reads the whole history into memory (the verdict, tests and small runs). */
 export async function readHistoryAll(runDirOrFile: string): Promise<HistoryEntry[]> {
   const entries: HistoryEntry[] = [];
-  for await (const entry of readHistory(runDirOrFile)) entries.push(entry);
+  for await (const batch of readHistoryBatches(runDirOrFile)) for (const entry of batch) entries.push(entry);
   return entries;
 }
