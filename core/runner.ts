@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type StartedFleet } from '../bots';
+import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type SegmentTuple, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
@@ -25,6 +25,7 @@ import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import { effectModel, gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
+import { HISTORY_FILE } from './history-file';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
 import { catalogFor } from './scenario/catalog';
@@ -49,6 +50,8 @@ export interface RunOptions {
   defect?: string;
   reporters?: string[];
   extraReporters?: Reporter[];
+  /** Run only this execution segment's bots (`run --segment`); the stack, faults and verdict stay whole. */
+  segment?: SegmentTuple;
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
@@ -273,7 +276,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
   const ports = { fleet: await freePort(), exporter: await freePort() };
-  const historyPath = path.join(runDir, 'history.jsonl');
+  const historyPath = path.join(runDir, HISTORY_FILE);
 
   const tasks: Array<Task<RunState>> = [
     {
@@ -342,6 +345,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           runStartEpochMs: s.runStartEpochMs!,
           recorder: s.recorder!,
           metricsPort: ports.fleet,
+          segment: options.segment,
           timing: clientTiming(scenario.client),
           signal,
           log,
@@ -517,7 +521,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       faults: state.faults,
       stats: state.stats,
       errors,
-      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
+      artifacts: { scenario: 'scenario.json', history: HISTORY_FILE, logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
     const explanations = explainFailedChecks(summary);
     if (explanations) summary.explanations = explanations;

@@ -21,6 +21,8 @@ export interface SessionWindow {
 
 export interface BotPlan {
   botId: string;
+  /** Position in the run's deterministic order of bots (closed: per player; open: per arrival), counted over all groups: execution segments deal out slots. */
+  slot: number;
   group: string;
   playerId: string;
   profile: string;
@@ -39,6 +41,10 @@ export interface FleetPlan {
   /** Open-model arrivals that found maxBots online. */
   dropped: number;
   droppedByGroup: Record<string, number>;
+  /** The slots of the dropped arrivals, by group. */
+  droppedSlots: Record<string, number[]>;
+  /** Slots handed out: every closed-model player and every open-model arrival. */
+  slots: number;
   loadEndMs: number;
 }
 
@@ -134,6 +140,8 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
   const loadEndMs = scenario.duration + scenario.recovery.window;
   const bots: BotPlan[] = [];
   const droppedByGroup: Record<string, number> = {};
+  const droppedSlots: Record<string, number[]> = {};
+  let slots = 0;
   for (const [group, spec] of Object.entries(scenario.bots)) {
     let profile;
     try {
@@ -147,10 +155,13 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
       const ends = new MinHeap(); // end times of the sessions online
       let started = 0;
       let dropped = 0;
+      droppedSlots[group] = [];
       for (const at of arrivalTimes(spec.arrival, loadEndMs)) {
+        const slot = slots++;
         while (ends.size > 0 && ends.peek() <= at) ends.pop();
         if (ends.size >= maxBots) {
           dropped += 1;
+          droppedSlots[group].push(slot);
           continue;
         }
         started += 1;
@@ -160,24 +171,27 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
         const stop = Math.min(loadEndMs, at + length);
         ends.push(stop);
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: started - 1 };
-        bots.push({ ...base, botId, playerId: botId, seed, windows: [{ start: at, stop }], peers, voluntaryDisconnects: false });
+        bots.push({ ...base, botId, slot, playerId: botId, seed, windows: [{ start: at, stop }], peers, voluntaryDisconnects: false });
       }
       droppedByGroup[group] = dropped;
     } else {
       const count = spec.count ?? 0;
       const points = closedTargetPoints(spec, group, loadEndMs);
+      const firstSlot = slots;
+      slots += count;
       for (let i = 1; i <= count; i++) {
         const windows = windowsAbove(points, i - 1, loadEndMs);
         if (windows.length === 0) continue;
         const botId = `${group}-${i}`;
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: count };
-        bots.push({ ...base, botId, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers, voluntaryDisconnects: true });
+        bots.push({ ...base, botId, slot: firstSlot + i - 1, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers, voluntaryDisconnects: true });
       }
       droppedByGroup[group] = 0;
+      droppedSlots[group] = [];
     }
   }
   const dropped = Object.values(droppedByGroup).reduce((sum, n) => sum + n, 0);
-  return { bots, dropped, droppedByGroup, loadEndMs };
+  return { bots, dropped, droppedByGroup, droppedSlots, slots, loadEndMs };
 }
 
 /** A binary min-heap of numbers (the open model's session end times). */

@@ -29,8 +29,8 @@ function validValidity(valid: unknown): string {
   return valid === true ? 'valid' : valid === false ? 'invalid' : valid === 'n/a' ? 'not applicable' : 'unknown';
 }
 
-export function explainCommand(runArg: string, options: ExplainCommandOptions): ExplainCommandResult {
-  const run = loadRun(runArg, options.runsDir);
+export async function explainCommand(runArg: string, options: ExplainCommandOptions): Promise<ExplainCommandResult> {
+  const run = await loadRun(runArg, options.runsDir);
   const { summary, history } = run;
   const failed = summary.checks.filter((check) => check.valid === false).map((check) => check.name);
   if (options.check !== undefined) {

@@ -1,12 +1,13 @@
 /**
  * A finished run folder for `lagstorm explain`: found by folder, run id or `latest`, read as its
- * summary.json, history.jsonl and logs/. Every problem with the argument is an InvalidInputError
+ * summary.json, history and logs/. Every problem with the argument is an InvalidInputError
  * (exit 3) naming it and the fix.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError } from '../exit-codes';
 import type { HistoryEntry } from '../history';
+import { HISTORY_FILE, LEGACY_HISTORY_FILE, readHistoryAll } from '../history-file';
 import type { RunRecord } from './explain';
 import { readRunLogs, type LogFile } from './log-lines';
 
@@ -39,27 +40,11 @@ export function resolveRunDir(run: string, runsDir: string): string {
   return fs.realpathSync(found);
 }
 
-export function readHistoryFile(file: string): HistoryEntry[] {
-  const entries: HistoryEntry[] = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        entries.push(JSON.parse(line) as HistoryEntry);
-      } catch (error) {
-        throw new InvalidInputError(`<run>: ${file} line ${i + 1} is not JSON (${(error as Error).message}); the history is damaged, re-run the scenario`);
-      }
-    });
-  return entries;
-}
-
-export function loadRun(run: string, runsDir: string): LoadedRun {
+export async function loadRun(run: string, runsDir: string): Promise<LoadedRun> {
   const runDir = resolveRunDir(run, runsDir);
   const summaryFile = path.join(runDir, 'summary.json');
-  const historyFile = path.join(runDir, 'history.jsonl');
   if (!fs.existsSync(summaryFile)) throw new InvalidInputError(`<run>: ${runDir} has no summary.json: it is not a finished run (was it killed?); pass a run that finished, or run the scenario again`);
-  if (!fs.existsSync(historyFile)) throw new InvalidInputError(`<run>: ${runDir} has no history.jsonl: nothing to explain; pass a run folder written by \`lagstorm run\``);
+  if (![HISTORY_FILE, LEGACY_HISTORY_FILE].some((name) => fs.existsSync(path.join(runDir, name)))) throw new InvalidInputError(`<run>: ${runDir} has no ${HISTORY_FILE}: nothing to explain; pass a run folder written by \`lagstorm run\``);
   let summary: LoadedRun['summary'];
   try {
     summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as LoadedRun['summary'];
@@ -68,5 +53,11 @@ export function loadRun(run: string, runsDir: string): LoadedRun {
   }
   if (!Array.isArray(summary.checks) || typeof summary.runId !== 'string') throw new InvalidInputError(`<run>: ${summaryFile} is not a lagstorm run summary (no runId or checks); pass a run folder written by \`lagstorm run\``);
   summary.faults ??= [];
-  return { runDir, summary, history: readHistoryFile(historyFile), logs: readRunLogs(runDir) };
+  let history: HistoryEntry[];
+  try {
+    history = await readHistoryAll(runDir);
+  } catch (error) {
+    throw new InvalidInputError(`<run>: ${(error as Error).message}; the history is damaged, re-run the scenario`);
+  }
+  return { runDir, summary, history, logs: readRunLogs(runDir) };
 }
