@@ -10,13 +10,13 @@ import { applyAction, newPlayer, type Action } from './rules/model';
 
 const context = (profile: string, rng: Rng, pickPeer: ActionContext['pickPeer'] = () => 'p-2'): ActionContext => ({ playerId: 'p-1', rng, pickPeer, profile: PROFILES[profile] });
 
-test('the reference game loads by path with its four profiles and four actions', () => {
+test('the reference game loads by path with its five profiles and six actions', () => {
   const game = loadGameModule(`${__dirname}/index.ts`);
   expect(game).toBe(referenceGame);
-  expect(Object.keys(game.profiles).sort()).toEqual(['casual', 'churner', 'gifter', 'grinder']);
-  expect(Object.keys(game.actions).sort()).toEqual(['buy', 'collect', 'gift-send', 'upgrade']);
+  expect(Object.keys(game.profiles).sort()).toEqual(['casual', 'churner', 'gifter', 'grinder', 'guild-member']);
+  expect(Object.keys(game.actions).sort()).toEqual(['buy', 'collect', 'gift-send', 'guild-deposit', 'guild-withdraw', 'upgrade']);
   expect(game.features).toEqual({ stateVersions: true, shadowModel: true });
-  expect(game.defects?.map((d) => d.name)).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only']);
+  expect(game.defects?.map((d) => d.name)).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only', 'bank-lost-update']);
   for (const defect of game.defects ?? []) expect(defect.description.length).toBeGreaterThan(20);
   expect(game.server?.entry).toMatch(/games\/reference\/server\/main\.ts$/);
 });
