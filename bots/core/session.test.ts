@@ -530,3 +530,18 @@ test('pipelining: a refused action frees its seq; the later ones in flight are r
   expect(h.server.player('p-1').lastSeq).toBe(4);
   expect(actionOps(h.entries).filter((op) => op.type === 'ok').map((op) => op.seq)).toEqual([1, 2, 3, 4]);
 });
+
+test('burst schedule: `actions` actions at every multiple of everyMs since run start (all bots of a group at the same instant)', async () => {
+  const h = harness({ session: { burst: { everyMs: 500, actions: 3 }, timing: { ...TIMING, maxInFlight: 3 }, maxActions: 6 } });
+  h.session.start();
+  await h.run(1500);
+  const invokes = actionOps(h.entries).filter((op) => op.type === 'invoke');
+  expect(invokes.map((op) => [op.seq, op.intendedAt, op.time])).toEqual([
+    [1, 500, 500],
+    [2, 500, 500],
+    [3, 500, 500],
+    [4, 1000, 1000],
+    [5, 1000, 1000],
+    [6, 1000, 1000],
+  ]);
+});
