@@ -27,7 +27,7 @@ export default defineScenario({
     guild: { profile: 'guild-member', count: 12, ramp: '1s', burst: { every: '1500ms', actions: 2 } },
   },
   faults: {
-    timeline: [{ at: '5s', duration: '3s', fault: 'latency', params: { link: 'bots-backend', latency: 200, jitter: 50 } }],
+    timeline: [{ at: '4s', duration: '3s', fault: 'latency', params: { link: 'bots-backend', latency: 200, jitter: 50 } }],
   },
   slos: {
     action_rtt: { baseline: 'p(99)<1s', fault: 'p(99)<3s', recovery: 'p(99)<1s' },
