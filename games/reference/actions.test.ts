@@ -104,3 +104,25 @@ test('think-time distributions have the advertised mean', () => {
     expect(Math.abs(sum / n - meanOf(distribution)) / meanOf(distribution)).toBeLessThan(0.05);
   }
 });
+
+test("guild actions draw the profile's guild and amount, and declare gold moving between the player and the bank's bank-gold", () => {
+  const rng = createRng(5);
+  const deposits = Array.from({ length: 300 }, () => ACTIONS['guild-deposit'].params!(context('guild-member', rng))!);
+  for (const deposit of deposits) {
+    expect(deposit).toMatchObject({ kind: 'guild-deposit', guild: 'guild-1' });
+    expect(deposit.amount).toBeGreaterThanOrEqual(5);
+    expect(deposit.amount).toBeLessThanOrEqual(40);
+  }
+  const applied = { outcome: 'applied', goldDelta: -30, ledger: [] };
+  expect(ACTIONS['guild-deposit'].effects!({ kind: 'guild-deposit', guild: 'g', amount: 30 }, applied)).toEqual([
+    { quantity: 'gold', delta: -30 },
+    { player: 'guild:g', quantity: 'bank-gold', delta: 30 },
+  ]);
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, { outcome: 'applied', goldDelta: 30, ledger: [] })).toEqual([
+    { quantity: 'gold', delta: 30 },
+    { player: 'guild:g', quantity: 'bank-gold', delta: -30 },
+  ]);
+  // A refused withdrawal changed nothing; an unknown one may have moved its amount.
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, { outcome: 'rejected', reason: 'insufficient-bank-gold' })).toEqual([]);
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, undefined)).toHaveLength(2);
+});
