@@ -412,6 +412,8 @@ async function main(): Promise<void> {
     cpus: os.cpus().length,
     runs: RUNS,
     note: 'fake game server in its own process; medians of runs; baseline = bare ws clients with the same protocol and schedule in the same run',
+    // The machine is shared: the 1-minute load average before and after says how quiet it was.
+    loadAverageBefore: round(os.loadavg()[0], 2),
   };
   try {
     if (PARTS.has('memory')) {
@@ -523,6 +525,7 @@ async function main(): Promise<void> {
     child.stdin?.end();
     child.kill('SIGTERM');
   }
+  results.loadAverageAfter = round(os.loadavg()[0], 2);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   // A run of some parts (BENCH_PARTS) keeps the other parts' figures, each with the date it was measured.
   const previous = fs.existsSync(OUT) ? (JSON.parse(fs.readFileSync(OUT, 'utf8')) as Record<string, unknown>) : {};
