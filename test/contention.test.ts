@@ -12,7 +12,7 @@ import type { RunSummary } from '../core/summary';
 import { runCli } from './run-cli';
 
 const SCENARIO = 'scenarios/incidents/hot-player-gifting-event.scenario.ts';
-/** A run is ~17 s of play plus the stack; the margin covers a busy machine. */
+/** A run is ~19 s of play plus the stack; the margin covers a busy machine. */
 const RUN_TIMEOUT_MS = 120_000;
 
 let out: string;

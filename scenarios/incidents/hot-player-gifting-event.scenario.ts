@@ -13,12 +13,12 @@ import { defineScenario } from 'lagstorm';
  * passes; `--defect bank-lost-update` fails it through `conservation` and `acked-effects`.
  *
  * Run: node bin/lagstorm.js run scenarios/incidents/hot-player-gifting-event.scenario.ts
- * Takes about 25 s (12 s of play + 5 s recovery + stack start and teardown).
+ * Takes about 30 s (14 s of play + 5 s recovery + stack start and teardown).
  */
 export default defineScenario({
   name: 'incident-hot-player-gifting-event',
   description: 'A streamer everyone gifts to, a guild bank hit at the same instant, pipelining clients, a latency spike.',
-  duration: '12s',
+  duration: '14s',
   recovery: { window: '5s', reconnectWithin: '5s' },
   client: { pipeline: 4 },
   bots: {
@@ -27,7 +27,7 @@ export default defineScenario({
     guild: { profile: 'guild-member', count: 12, ramp: '1s', burst: { every: '1500ms', actions: 2 } },
   },
   faults: {
-    timeline: [{ at: '4s', duration: '3s', fault: 'latency', params: { link: 'bots-backend', latency: 200, jitter: 50 } }],
+    timeline: [{ at: '6s', duration: '3s', fault: 'latency', params: { link: 'bots-backend', latency: 200, jitter: 50 } }],
   },
   slos: {
     action_rtt: { baseline: 'p(99)<1s', fault: 'p(99)<3s', recovery: 'p(99)<1s' },
