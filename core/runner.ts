@@ -201,6 +201,7 @@ function clientTiming(client: Scenario['client']): Record<string, number> {
     backoffBaseMs: client.reconnect?.backoffBase,
     backoffCapMs: client.reconnect?.backoffCap,
     maxReconnectAttempts: client.reconnect?.maxAttempts,
+    maxInFlight: client.pipeline,
   };
   return Object.fromEntries(Object.entries(timing).filter(([, value]) => value !== undefined)) as Record<string, number>;
 }

@@ -13,6 +13,7 @@ import type { GameDefinition } from '../../core/game';
 import { profileOf } from '../load-game';
 import { sample } from '../../core/distributions';
 import { createRng, deriveSeed } from '../../core/rng';
+import { hotSpots, withHotPlayers } from './hot-spots';
 
 export interface SessionWindow {
   start: number;
@@ -30,8 +31,10 @@ export interface BotPlan {
   seed: number;
   windows: SessionWindow[];
   maxActions?: number;
-  /** Gift recipients: `${group}-${k}` for k in [first, last], never the bot itself. */
-  peers: { group: string; first: number; last: number };
+  /** Gift recipients: `${group}-${k}` for k in [first, last], never the bot itself; `hot`: a share of them go to the first `count` (hot-spots.ts). */
+  peers: { group: string; first: number; last: number; hot?: { count: number; share: number } };
+  /** Act `actions` times at every multiple of `everyMs` since run start instead of the profile's think time. */
+  burst?: { everyMs: number; actions: number };
   /** Closed model: the profile's voluntary disconnect/resume cycle; open model: one session, then leave. */
   voluntaryDisconnects: boolean;
 }
@@ -149,7 +152,7 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
     } catch (error) {
       throw new Error(`bots.${group}.profile: ${(error as Error).message}`);
     }
-    const base = { group, profile: spec.profile, ipv6: spec.ipv6, maxActions: spec.maxActions };
+    const base = { group, profile: spec.profile, ipv6: spec.ipv6, maxActions: spec.maxActions, ...hotSpots(spec) };
     if (spec.arrival) {
       const maxBots = spec.arrival.maxBots;
       const ends = new MinHeap(); // end times of the sessions online
@@ -171,7 +174,7 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
         const stop = Math.min(loadEndMs, at + length);
         ends.push(stop);
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: started - 1 };
-        bots.push({ ...base, botId, slot, playerId: botId, seed, windows: [{ start: at, stop }], peers, voluntaryDisconnects: false });
+        bots.push({ ...base, botId, slot, playerId: botId, seed, windows: [{ start: at, stop }], peers: withHotPlayers(peers, spec), voluntaryDisconnects: false });
       }
       droppedByGroup[group] = dropped;
     } else {
@@ -184,7 +187,7 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
         if (windows.length === 0) continue;
         const botId = `${group}-${i}`;
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: count };
-        bots.push({ ...base, botId, slot: firstSlot + i - 1, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers, voluntaryDisconnects: true });
+        bots.push({ ...base, botId, slot: firstSlot + i - 1, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers: withHotPlayers(peers, spec), voluntaryDisconnects: true });
       }
       droppedByGroup[group] = 0;
       droppedSlots[group] = [];
