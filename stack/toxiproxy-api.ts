@@ -104,32 +104,8 @@ export class ToxiproxyApi {
     await this.request('DELETE', `/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`, undefined, true);
   }
 
-  /**
-   * Bytes each direction of a proxy has received since Toxiproxy started (its `-proxy-metrics`
-   * counters): what entered the proxy, so what its toxics saw. Undefined when the server has no
-   * metrics endpoint (started without `-proxy-metrics`).
-   */
-  async receivedBytes(proxy: string): Promise<{ upstream: number; downstream: number } | undefined> {
-    const text = await this.send('GET', '/metrics', undefined, true);
-    if (text === undefined) return undefined;
-    return parseReceivedBytes(text, proxy);
-  }
-
   /** Removes every toxic and re-enables every proxy. */
   async reset(): Promise<void> {
     await this.request('POST', '/reset');
   }
-}
-
-/** `toxiproxy_proxy_received_bytes_total{direction,proxy,...}` of one proxy, per direction (0 before any traffic). */
-export function parseReceivedBytes(metrics: string, proxy: string): { upstream: number; downstream: number } {
-  const totals = { upstream: 0, downstream: 0 };
-  for (const line of metrics.split('\n')) {
-    const match = /^toxiproxy_proxy_received_bytes_total\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (!match) continue;
-    const labels = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((label) => [label[1], label[2]]));
-    if (labels.proxy !== proxy || (labels.direction !== 'upstream' && labels.direction !== 'downstream')) continue;
-    totals[labels.direction as 'upstream' | 'downstream'] += Number(match[2]);
-  }
-  return totals;
 }

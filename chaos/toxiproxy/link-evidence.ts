@@ -1,19 +1,47 @@
 /**
- * What a link's faults measure: bytes that entered the proxy while a toxic was on (Toxiproxy's
- * `-proxy-metrics` counters), connections open through the proxy when it was cut (the kernel's
- * socket table, no root needed), and the judges shared by the family.
+ * What a link's faults measure: the bytes the proxy's client connections carried while a toxic was
+ * on (the kernel's per-socket counters through `ss`: Toxiproxy's own byte counters only move when a
+ * connection closes, useless for long-lived WebSockets), the connections open through the proxy
+ * when it was cut (the kernel's socket table), and the judges the family shares. No root needed.
  */
 import fs from 'node:fs';
 import type { LinkName } from '../../stack/types';
-import type { ToxiproxyApi } from '../../stack/toxiproxy-api';
 import type { BotsWindow, Efficacy } from '../fault';
+import { runCommand } from '../util';
 
-export type Stream = 'upstream' | 'downstream';
+/** Bytes received + acknowledged so far by each ESTABLISHED socket accepted on a port, keyed by its address pair. */
+export type SocketBytes = Map<string, number>;
 
-/** Bytes received so far on the given streams of a proxy; undefined without Toxiproxy metrics or when the call fails. */
-export async function streamBytes(api: ToxiproxyApi, proxy: string, streams: readonly Stream[]): Promise<number | undefined> {
-  const received = await api.receivedBytes(proxy).catch(() => undefined);
-  return received && streams.reduce((sum, stream) => sum + received[stream], 0);
+/** The proxy's client sockets on `port` and their byte counters; undefined when `ss` (iproute2) cannot be run. */
+export async function socketBytes(port: number): Promise<SocketBytes | undefined> {
+  const result = await runCommand('ss', ['-tinH', 'state', 'established', `( sport = :${port} )`], { timeoutMs: 5000 }).catch(() => undefined);
+  return result && parseSocketBytes(result.stdout);
+}
+
+/** `ss -tinH` output: a line per socket (Recv-Q Send-Q Local Peer), then an indented line of tcp_info. */
+export function parseSocketBytes(output: string): SocketBytes {
+  const sockets: SocketBytes = new Map();
+  let key: string | undefined;
+  for (const line of output.split('\n')) {
+    if (line.trim() === '') continue;
+    if (!/^\s/.test(line)) {
+      const fields = line.trim().split(/\s+/);
+      key = fields.length >= 4 ? `${fields[fields.length - 2]} ${fields[fields.length - 1]}` : undefined;
+      continue;
+    }
+    if (!key) continue;
+    const counter = (name: string) => Number(new RegExp(`\\b${name}:(\\d+)`).exec(line)?.[1] ?? 0);
+    sockets.set(key, counter('bytes_received') + counter('bytes_acked'));
+    key = undefined;
+  }
+  return sockets;
+}
+
+/** Bytes the sockets alive at `after` carried since `before` (a socket opened in between counts whole). */
+export function bytesBetween(before: SocketBytes, after: SocketBytes): number {
+  let total = 0;
+  for (const [key, bytes] of after) total += Math.max(0, bytes - (before.get(key) ?? 0));
+  return total;
 }
 
 /** ESTABLISHED TCP connections whose local port is `port` (accepted by a listener on it), from /proc/net/tcp and tcp6. */
@@ -54,12 +82,12 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A toxic that acts on data bites when data entered its stream(s) while it was on. */
+/** A toxic that acts on data bit when data crossed its link while it was on. */
 export function judgeDataToxic(observations: Readonly<Record<string, number | string>>, what: string): Efficacy {
-  const bytes = observations.bytesThroughToxic;
-  if (typeof bytes !== 'number') return { bit: false, effect: `not measured: ${observations.trafficNotMeasured ?? 'Toxiproxy gave no byte counters'}` };
-  if (bytes <= 0) return { bit: false, effect: `no data crossed ${observations.proxy} (${observations.streams}) while the toxic was on` };
-  return { bit: true, effect: `${formatBytes(bytes)} ${what} on ${observations.proxy} (${observations.streams})` };
+  const bytes = observations.bytesThroughLink;
+  if (typeof bytes !== 'number') return { bit: false, effect: `not measured: ${observations.trafficNotMeasured ?? 'no byte counters for the link'}` };
+  if (bytes <= 0) return { bit: false, effect: `no data crossed ${observations.proxy} while the toxic was on` };
+  return { bit: true, effect: `${formatBytes(bytes)} crossed ${observations.proxy} while ${what} (${observations.streams})` };
 }
 
 /**

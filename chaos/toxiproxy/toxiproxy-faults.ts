@@ -13,7 +13,7 @@ import type { LinkName } from '../../stack/types';
 import { defineFault, healOnce, recordDebris } from '../define-fault';
 import type { Efficacy, Fault, FaultEvidence, FaultHandle, FaultTarget } from '../fault';
 import { nextSequence, throwIfAborted } from '../util';
-import { botsSawCut, establishedOnPort, judgeDataToxic, listenPort, streamBytes } from './link-evidence';
+import { botsSawCut, bytesBetween, establishedOnPort, judgeDataToxic, listenPort, socketBytes } from './link-evidence';
 
 export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];
 
@@ -97,13 +97,14 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
         throw error;
       }
       target.log(`${spec.type}: ${toxics.map((t) => t.name).join(', ')} on ${proxy} ${JSON.stringify(attributes)}`);
-      // What entered the toxic's stream(s) from now on is what it acted on.
-      const bytesBefore = await streamBytes(api, proxy, streams);
+      // What the link's client connections carry from now on is what the toxic acted on.
+      const port = listenPort(linkOf(target, p.link).listen);
+      const bytesBefore = await socketBytes(port);
       const observations: Record<string, number | string> = { proxy, streams: streams.join('+'), toxics: toxics.length, ...attributes };
       const measure = async () => {
-        const bytesAfter = await streamBytes(api, proxy, streams);
-        if (bytesBefore === undefined || bytesAfter === undefined) observations.trafficNotMeasured = 'Toxiproxy served no /metrics (start it with -proxy-metrics)';
-        else observations.bytesThroughToxic = bytesAfter >= bytesBefore ? bytesAfter - bytesBefore : bytesAfter; // a restarted Toxiproxy counts from 0
+        const bytesAfter = await socketBytes(port);
+        if (bytesBefore === undefined || bytesAfter === undefined) observations.trafficNotMeasured = "could not run `ss` (iproute2) to read the link's socket counters";
+        else observations.bytesThroughLink = bytesBetween(bytesBefore, bytesAfter);
       };
       return { heal: healOnce(async () => (await measure(), await removeAll())), observations };
     },
@@ -125,7 +126,7 @@ export const latencyFault = toxicFault({
   description: 'Adds latency (± jitter) to every chunk of data on the link.',
   shape: { latency: nonNegativeInt.default(100), jitter: nonNegativeInt.default(0) },
   attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
-  proof: 'bytes that entered the delayed stream while the toxic was on (Toxiproxy received_bytes counters)',
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
   judge: ({ params, observations }) =>
     params.latency + params.jitter === 0 ? { bit: false, effect: 'a 0 ms latency with 0 jitter delays nothing' } : judgeDataToxic(observations, `delayed by ${params.latency}${params.jitter ? `±${params.jitter}` : ''} ms`),
 });
@@ -136,8 +137,8 @@ export const bandwidthFault = toxicFault({
   description: 'Limits the link to `rate` KB/s.',
   shape: { rate: z.number().int().positive().default(64) },
   attributes: (p) => ({ rate: p.rate }),
-  proof: 'bytes that entered the capped stream while the toxic was on (each chunk held size/rate; Toxiproxy received_bytes counters)',
-  judge: ({ params, observations }) => judgeDataToxic(observations, `paced at ${params.rate} KB/s`),
+  proof: "bytes the link's client connections carried while it was on (each chunk held size/rate; the kernel's socket counters, read with ss)",
+  judge: ({ params, observations }) => judgeDataToxic(observations, `capped at ${params.rate} KB/s`),
 });
 
 export const slowCloseFault = toxicFault({
@@ -159,8 +160,8 @@ export const timeoutFault = toxicFault({
   description: 'Stops all data; closes the connection after `timeout` ms (0: holds it until healed).',
   shape: { timeout: nonNegativeInt.default(0) },
   attributes: (p) => ({ timeout: p.timeout }),
-  proof: 'bytes that entered the stream and were held, never delivered (Toxiproxy received_bytes counters)',
-  judge: ({ observations }) => judgeDataToxic(observations, 'held back'),
+  proof: "bytes the link's client connections carried while data was held (the kernel's socket counters, read with ss)",
+  judge: ({ observations }) => judgeDataToxic(observations, 'data was held back'),
 });
 
 export const resetPeerFault = toxicFault({
@@ -179,7 +180,7 @@ export const slicerFault = toxicFault({
   description: 'Slices data into small packets of `average_size` (± size_variation) bytes, `delay` µs apart.',
   shape: { average_size: z.number().int().positive().default(1), size_variation: nonNegativeInt.default(0), delay: nonNegativeInt.default(10) },
   attributes: (p) => ({ average_size: p.average_size, size_variation: p.size_variation, delay: p.delay }),
-  proof: 'bytes that entered the sliced stream while the toxic was on (Toxiproxy received_bytes counters)',
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
   judge: ({ params, observations }) => judgeDataToxic(observations, `sliced into ~${params.average_size} B packets`),
 });
 
