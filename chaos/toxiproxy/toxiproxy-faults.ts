@@ -64,7 +64,7 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
     judge: (evidence) => spec.judge(evidence as FaultEvidence<z.output<z.ZodObject<S>> & CommonParams>),
     async inject(target, params, signal): Promise<FaultHandle> {
       const p = params as unknown as CommonParams; // generic over S: the common fields are always there
-      const { toxiproxy: api, proxy } = linkOf(target, p.link);
+      const { toxiproxy: api, proxy, listen } = linkOf(target, p.link);
       const attributes = spec.attributes(params as unknown as z.output<z.ZodObject<S>>);
       const streams: Array<'upstream' | 'downstream'> = p.stream === 'both' ? ['upstream', 'downstream'] : [p.stream];
       const id = nextSequence();
@@ -98,7 +98,7 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
       }
       target.log(`${spec.type}: ${toxics.map((t) => t.name).join(', ')} on ${proxy} ${JSON.stringify(attributes)}`);
       // What the link's client connections carry from now on is what the toxic acted on.
-      const port = listenPort(linkOf(target, p.link).listen);
+      const port = listenPort(listen);
       const bytesBefore = await socketBytes(port);
       const observations: Record<string, number | string> = { proxy, streams: streams.join('+'), toxics: toxics.length, ...attributes };
       const measure = async () => {
