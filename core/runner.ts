@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type SegmentTuple, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
+import { judgeFaults } from '../chaos/efficacy';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
 import { fetchPanelSeries, snapshotPanels, type PanelSeries } from '../dashboards/prometheus-query';
@@ -461,6 +462,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         const history: HistoryEntry[] = await readHistoryAll(historyPath);
         s.history = history;
         const phases = faultWindows(history);
+        s.faults = judgeFaults(s.faults, parts.faults, history); // did each fault bite: its measurements and what the bots saw
         const analysis = analyzeHistory(history, phases);
         const runEndAt = fleetResult.durationMs;
         s.stats = {
@@ -504,7 +506,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   return finish(reporters);
 
   async function finish(reporters: ReporterMultiplexer): Promise<RunSummary> {
-    const decision = decideVerdict({ ...state.verdictInput, errors });
+    const decision = decideVerdict({ ...state.verdictInput, errors, faults: state.faults, ifNoEffect: scenario.faults.ifNoEffect });
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
@@ -522,6 +524,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       faults: state.faults,
       stats: state.stats,
       errors,
+      ...(decision.warnings.length ? { warnings: decision.warnings } : {}),
       artifacts: { scenario: 'scenario.json', history: HISTORY_FILE, logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
     const explanations = explainFailedChecks(summary);

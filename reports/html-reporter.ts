@@ -14,7 +14,10 @@ import {
   VERDICT_WORD,
   absoluteFaultWindows,
   describeOperation,
+  faultEffect,
+  faultNotes,
   formatMs,
+  onlyWarnedAbout,
   formatSloObserved,
   sloWord,
   validityWord,
@@ -124,10 +127,11 @@ function faultsSection(summary: RunSummary, startMs: number, endMs: number): str
   if (summary.faults.length === 0) return '<p class="note">No faults were injected.</p>';
   const windows = absoluteFaultWindows(summary);
   const rows = summary.faults.map((fault) => {
-    const notes = [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
-    return `<tr><td>${escapeHtml(fault.fault)}</td><td>${escapeHtml(fault.id)}</td><td class="num">${formatMs(fault.startedAt)}</td><td class="num">${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)}</td><td class="${fault.healed ? 'ok' : 'broken'}">${fault.healed ? 'yes' : 'no'}</td><td>${escapeHtml(notes)}</td></tr>`;
+    const effectClass = fault.efficacy === undefined ? '' : fault.efficacy.bit ? 'ok' : onlyWarnedAbout(summary, fault) ? 'unknown' : 'broken';
+    const effectTitle = fault.efficacy ? ` title="proved by: ${escapeHtml(fault.efficacy.proof)}"` : '';
+    return `<tr><td>${escapeHtml(fault.fault)}</td><td>${escapeHtml(fault.id)}</td><td class="num">${formatMs(fault.startedAt)}</td><td class="num">${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)}</td><td class="${fault.healed ? 'ok' : 'broken'}">${fault.healed ? 'yes' : 'no'}</td><td class="effect ${effectClass}"${effectTitle}>${escapeHtml(faultEffect(fault))}</td><td>${escapeHtml(faultNotes(fault))}</td></tr>`;
   });
-  return `${renderFaultTimeline(windows, startMs, endMs)}<table class="faults"><thead><tr><th>Fault</th><th>Id</th><th>Start</th><th>Stop</th><th>Healed</th><th>Observations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `${renderFaultTimeline(windows, startMs, endMs)}<table class="faults"><thead><tr><th>Fault</th><th>Id</th><th>Start</th><th>Stop</th><th>Healed</th><th>Effect</th><th>Observations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function chartsSection(summary: RunSummary, series: PanelSeries[] | undefined, catalogue: readonly CataloguePanel[], startMs: number, endMs: number): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import { PHASES } from '../verdict/types';
 import type { ReportContext, Reporter } from './reporter';
-import { VERDICT_ICON, VERDICT_WORD, describeOperation, formatMs, formatSloObserved, sloWord, validityWord } from './format';
+import { VERDICT_ICON, VERDICT_WORD, describeOperation, faultEffect, faultNotes, formatMs, formatSloObserved, sloWord, validityWord } from './format';
 import { formatExplanation, runTime } from '../core/explain/format';
 
 function cell(text: string): string {
@@ -31,6 +31,7 @@ export function renderMarkdown(summary: RunSummary): string {
   if (summary.errors.length > 0) {
     out.push('### Harness errors', '', ...summary.errors.map((error) => `- ${error.replace(/\r?\n/g, ' ')}`), '');
   }
+  if (summary.warnings?.length) out.push('### Warnings', '', ...summary.warnings.map((warning) => `- ${warning.replace(/\r?\n/g, ' ')}`), '');
 
   out.push('### Checks', '');
   if (summary.checks.length === 0) out.push('_No checks ran._', '');
@@ -60,10 +61,10 @@ export function renderMarkdown(summary: RunSummary): string {
   out.push('### Faults', '');
   if (summary.faults.length === 0) out.push('_No faults were injected._', '');
   else {
-    out.push('| Fault | Id | Start | Stop | Healed | Notes |', '| --- | --- | ---: | ---: | --- | --- |');
+    out.push('| Fault | Id | Start | Stop | Healed | Effect | Notes |', '| --- | --- | ---: | ---: | --- | --- | --- |');
     for (const fault of summary.faults) {
-      const notes = [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
-      out.push(`| ${cell(fault.fault)} | ${cell(fault.id)} | ${formatMs(fault.startedAt)} | ${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)} | ${fault.healed ? 'yes' : '**no**'} | ${cell(notes)} |`);
+      const effect = fault.efficacy?.bit === false ? `**${cell(faultEffect(fault))}**` : cell(faultEffect(fault));
+      out.push(`| ${cell(fault.fault)} | ${cell(fault.id)} | ${formatMs(fault.startedAt)} | ${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)} | ${fault.healed ? 'yes' : '**no**'} | ${effect} | ${cell(faultNotes(fault))} |`);
     }
     out.push('');
   }

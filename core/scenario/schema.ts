@@ -174,6 +174,11 @@ export const scenarioSchema = z
     faults: z
       .strictObject({
         timeline: z.array(timelineStep).default([]),
+        /**
+         * A fault with no measured effect ("did not bite"): 'error' makes the run an error (exit 2:
+         * it did not test what it claims; the release-gate default), 'warn' only reports it.
+         */
+        ifNoEffect: z.enum(['error', 'warn'], { message: 'with "error" a fault that did not bite makes the run an error (exit 2), with "warn" it is only reported' }).default('error'),
         random: z
           .strictObject({
             seed: z.number().int().min(0).optional(),
@@ -185,7 +190,7 @@ export const scenarioSchema = z
           })
           .optional(),
       })
-      .default({ timeline: [] }),
+      .default({ timeline: [], ifNoEffect: 'error' }),
     slos: z
       .strictObject({
         action_rtt: phasedSlo.optional(),
