@@ -12,6 +12,9 @@
  *    thread's event-loop lag p99 ≤ 10 ms (one thread; the fleet runs one such thread per core);
  *  - latency: at ~2 000 actions/s, completion − intended time of bots vs bare clients (p50/p99),
  *    and the split at the server's ack timestamp (serverTime, hi-res epoch ms, same host clock).
+ *  - pipelining: the same bots acting in bursts of 4 actions at once (the burst schedule), with
+ *    pipelining off (maxInFlight 1: the burst goes out one ack at a time) and on (maxInFlight 4):
+ *    RSS per active bot (2 000 bots, a burst every 4 s) and CPU per action (200 bots, every 400 ms).
  * Each part reports the median of BENCH_RUNS runs. Results: bench/results/bots.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,7 +37,8 @@ import type { WebSocketLike } from '../core/websocket-like';
 import { LatencyBook } from '../bots/metrics/latency';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'memory,cpu,concurrency,latency').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'memory,cpu,concurrency,latency,pipelining').split(','));
+const PIPELINE_DEPTH = 4;
 const MEMORY_BOTS = Number(process.env.BENCH_MEMORY_BOTS ?? 2000);
 const RATE_BOTS = 200; // × 10 actions/s each = 2 000 actions/s
 const RATE_PERIOD_MS = 100;
@@ -86,7 +90,15 @@ interface Population {
 }
 
 /** N bots on the real BotSession. */
-function startBots(url: string, count: number, profile: BehaviourProfile, tag: string, options: { onEntry?: (e: HistoryDraft) => void; connect?: (url: string) => WebSocketLike } = {}): Population {
+interface BotOptions {
+  onEntry?: (e: HistoryDraft) => void;
+  connect?: (url: string) => WebSocketLike;
+  /** Pipelining depth (timing.maxInFlight) and a burst schedule instead of the profile's think time. */
+  maxInFlight?: number;
+  burst?: { everyMs: number; actions: number };
+}
+
+function startBots(url: string, count: number, profile: BehaviourProfile, tag: string, options: BotOptions = {}): Population {
   const clock = systemClock(epochNowMs());
   let online = 0;
   let completions = 0;
@@ -121,6 +133,8 @@ function startBots(url: string, count: number, profile: BehaviourProfile, tag: s
         openWebSocket: connect,
         sink,
         voluntaryDisconnects: false,
+        ...(options.maxInFlight ? { timing: { maxInFlight: options.maxInFlight } } : {}),
+        ...(options.burst ? { burst: options.burst } : {}),
       });
       sessions.push(session);
       session.start();
@@ -215,14 +229,25 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 // ---------- the parts ----------
 
-async function memoryRun(url: string, kind: 'bots' | 'bare', run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
+type MemoryKind = 'bots' | 'bare' | 'active' | 'active-pipelined';
+
+/** Active bots for the pipelining part: bursts of PIPELINE_DEPTH actions every 4 s (2 000 bots: ~2 000 actions/s). */
+const ACTIVE_BURST = { everyMs: 4000, actions: PIPELINE_DEPTH };
+
+async function memoryRun(url: string, kind: MemoryKind, run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
   gc();
   await sleep(200);
   gc();
   const before = process.memoryUsage();
-  const population = kind === 'bots' ? startBots(url, MEMORY_BOTS, IDLE, `mem-bot-${run}`) : startBare(url, MEMORY_BOTS, `mem-bare-${run}`, undefined);
+  const population =
+    kind === 'bots'
+      ? startBots(url, MEMORY_BOTS, IDLE, `mem-bot-${run}`)
+      : kind === 'bare'
+        ? startBare(url, MEMORY_BOTS, `mem-bare-${run}`, undefined)
+        : startBots(url, MEMORY_BOTS, STEADY, `mem-${kind}-${run}`, { burst: ACTIVE_BURST, maxInFlight: kind === 'active-pipelined' ? PIPELINE_DEPTH : 1 });
   await withTimeout(population.ready, 60_000, `${MEMORY_BOTS} ${kind} logging in`);
-  await sleep(500);
+  // Active bots: measure right after a burst went out (the pipelines hold their actions).
+  await sleep(kind.startsWith('active') ? ACTIVE_BURST.everyMs - (epochNowMs() % ACTIVE_BURST.everyMs) + 5 : 500);
   gc();
   await sleep(100);
   gc();
@@ -248,6 +273,30 @@ async function cpuRun(url: string, kind: 'bots' | 'bare', run: number): Promise<
   const seconds = (epochNowMs() - started) / 1000;
   await population.stop();
   return { cpuMicrosPerAction: round((cpu.user + cpu.system) / Math.max(1, actions), 1), actionsPerSecond: round(actions / seconds, 0) };
+}
+
+/** CPU per action with bursts of PIPELINE_DEPTH every 400 ms (10 actions/s per bot), pipelining off or on. */
+async function pipelinedCpuRun(url: string, maxInFlight: number, run: number): Promise<{ cpuMicrosPerAction: number; actionsPerSecond: number; mostInFlight: number }> {
+  const open = new Map<string, number>();
+  let mostInFlight = 0;
+  const onEntry = (entry: HistoryDraft): void => {
+    if (entry.type === 'event' || entry.f === 'login' || entry.f === 'read') return;
+    const n = (open.get(entry.process) ?? 0) + (entry.type === 'invoke' ? 1 : -1);
+    open.set(entry.process, n);
+    mostInFlight = Math.max(mostInFlight, n);
+  };
+  const population = startBots(url, RATE_BOTS, STEADY, `pipe-${maxInFlight}-${run}`, { onEntry, maxInFlight, burst: { everyMs: 400, actions: PIPELINE_DEPTH } });
+  await withTimeout(population.ready, 30_000, 'bots logging in');
+  await sleep(500);
+  const cpuBefore = process.cpuUsage();
+  const doneBefore = population.completions();
+  const started = epochNowMs();
+  await sleep(MEASURE_MS);
+  const cpu = process.cpuUsage(cpuBefore);
+  const actions = population.completions() - doneBefore;
+  const seconds = (epochNowMs() - started) / 1000;
+  await population.stop();
+  return { cpuMicrosPerAction: round((cpu.user + cpu.system) / Math.max(1, actions), 1), actionsPerSecond: round(actions / seconds, 0), mostInFlight };
 }
 
 async function concurrencyStep(url: string, count: number, run: number): Promise<{ bots: number; lagP99Ms: number; actionsPerSecond: number; connected: boolean }> {
@@ -336,7 +385,7 @@ async function latencyRun(url: string, kind: 'bots' | 'bare', run: number): Prom
 }
 
 /** Runs memoryRun in a fresh child process (this file with BENCH_MEMORY_CHILD set). */
-async function memoryInChild(url: string, kind: 'bots' | 'bare', run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
+async function memoryInChild(url: string, kind: MemoryKind, run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
   const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), __filename], {
     cwd: REPO,
     env: { ...process.env, BENCH_MEMORY_CHILD: JSON.stringify({ url, kind, run }) },
@@ -363,6 +412,8 @@ async function main(): Promise<void> {
     cpus: os.cpus().length,
     runs: RUNS,
     note: 'fake game server in its own process; medians of runs; baseline = bare ws clients with the same protocol and schedule in the same run',
+    // The machine is shared: the 1-minute load average before and after says how quiet it was.
+    loadAverageBefore: round(os.loadavg()[0], 2),
   };
   try {
     if (PARTS.has('memory')) {
@@ -425,6 +476,31 @@ async function main(): Promise<void> {
       };
       console.log('latency', JSON.stringify(results.latency));
     }
+    if (PARTS.has('pipelining')) {
+      const memory: Record<'off' | 'on', Array<{ rssPerClientKB: number; heapPerClientKB: number }>> = { off: [], on: [] };
+      const cpu: Record<'off' | 'on', Array<{ cpuMicrosPerAction: number; actionsPerSecond: number; mostInFlight: number }>> = { off: [], on: [] };
+      for (let run = 0; run < RUNS; run++) {
+        memory.off.push(await memoryInChild(url, 'active', run));
+        memory.on.push(await memoryInChild(url, 'active-pipelined', run));
+        cpu.off.push(await pipelinedCpuRun(url, 1, run));
+        cpu.on.push(await pipelinedCpuRun(url, PIPELINE_DEPTH, run));
+      }
+      const summary = (side: 'off' | 'on') => ({
+        maxInFlight: side === 'on' ? PIPELINE_DEPTH : 1,
+        rssPerActiveBotKB: median(memory[side].map((r) => r.rssPerClientKB)),
+        heapPerActiveBotKB: median(memory[side].map((r) => r.heapPerClientKB)),
+        cpuMicrosPerAction: median(cpu[side].map((r) => r.cpuMicrosPerAction)),
+        actionsPerSecond: median(cpu[side].map((r) => r.actionsPerSecond)),
+        mostInFlightPerBot: Math.max(...cpu[side].map((r) => r.mostInFlight)),
+      });
+      results.pipelining = {
+        workload: `bursts of ${PIPELINE_DEPTH} actions at once; memory: ${MEMORY_BOTS} bots, a burst every ${ACTIVE_BURST.everyMs / 1000} s (measured just after one); cpu: ${RATE_BOTS} bots, a burst every 400 ms`,
+        off: summary('off'),
+        on: summary('on'),
+        runs: { memory, cpu },
+      };
+      console.log('pipelining', JSON.stringify({ off: summary('off'), on: summary('on') }));
+    }
     if (PARTS.has('concurrency')) {
       const steps = [];
       let best = 0;
@@ -449,12 +525,18 @@ async function main(): Promise<void> {
     child.stdin?.end();
     child.kill('SIGTERM');
   }
+  results.loadAverageAfter = round(os.loadavg()[0], 2);
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, JSON.stringify(results, null, 2) + '\n');
+  // A run of some parts (BENCH_PARTS) keeps the other parts' figures, each with the date it was measured.
+  const previous = fs.existsSync(OUT) ? (JSON.parse(fs.readFileSync(OUT, 'utf8')) as Record<string, unknown>) : {};
+  const measured = ['memory', 'cpu', 'latency', 'concurrency', 'pipelining'].filter((part) => results[part] !== undefined);
+  const partDates = { ...((previous.partDates as Record<string, string> | undefined) ?? Object.fromEntries(['memory', 'cpu', 'latency', 'concurrency'].filter((part) => previous[part] !== undefined).map((part) => [part, String(previous.date)]))) };
+  for (const part of measured) partDates[part] = String(results.date);
+  fs.writeFileSync(OUT, JSON.stringify({ ...previous, ...results, partDates }, null, 2) + '\n');
   console.log(`wrote ${path.relative(REPO, OUT)}`);
 }
 
-const memoryChild = process.env.BENCH_MEMORY_CHILD ? (JSON.parse(process.env.BENCH_MEMORY_CHILD) as { url: string; kind: 'bots' | 'bare'; run: number }) : undefined;
+const memoryChild = process.env.BENCH_MEMORY_CHILD ? (JSON.parse(process.env.BENCH_MEMORY_CHILD) as { url: string; kind: MemoryKind; run: number }) : undefined;
 (memoryChild ? memoryRun(memoryChild.url, memoryChild.kind, memoryChild.run).then((result) => console.log(JSON.stringify(result))) : main()).then(
   () => process.exit(0),
   (error: Error) => {

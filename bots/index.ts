@@ -3,6 +3,8 @@ export { startFleet, defaultWorkerCount } from './fleet/fleet';
 export type { FleetOptions, FleetResult, FleetProgress, StartedFleet, LoadGeneratorHealth, HistorySink } from './fleet/fleet';
 export { buildFleetPlan, arrivalTimes, closedTargetPoints, windowsAbove } from './fleet/workload';
 export type { BotPlan, FleetPlan, SessionWindow } from './fleet/workload';
+export { SegmentTuple, segmentTuple, planForSegment, scaleBySegment, parseSegment, parseSegmentSequence, formatSegment } from './fleet/segments';
+export type { ExecutionSegment, Fraction } from './fleet/segments';
 export { HistoryRecorder, readHistory, readHistoryAll } from './history/recorder';
 export { LatencyBook } from './metrics/latency';
 export { BotSession, ACCEPTS, TIMER_SLACK_MS } from './core/session';

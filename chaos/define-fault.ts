@@ -7,7 +7,7 @@ import type { z, ZodType } from 'zod';
 import { HarnessError } from '../core/exit-codes';
 import type { DebrisItem, DebrisRecorder } from '../stack/debris';
 import { missingCapabilities, type Capability, type SystemUnderTest } from '../stack/system-under-test';
-import type { Fault, FaultHandle, FaultTarget } from './fault';
+import type { Efficacy, Fault, FaultEvidence, FaultHandle, FaultTarget } from './fault';
 
 /** Why `sut` cannot take this fault, or undefined when it offers every capability the fault requires. */
 export function capabilityProblem(faultType: string, required: readonly Capability[], sut: Pick<SystemUnderTest, 'runtime' | 'capabilities'>): string | undefined {
@@ -27,6 +27,8 @@ export function defineFault<S extends ZodType<Record<string, unknown>>>(fault: {
   targetOf?: (params: z.output<S>) => string;
   locks?: (params: z.output<S>) => string[];
   inject(target: FaultTarget, params: z.output<S>, signal: AbortSignal): Promise<FaultHandle>;
+  proof: string;
+  judge(evidence: FaultEvidence<z.output<S>>): Efficacy;
 }): Fault<z.output<S>> {
   const inject = fault.inject.bind(fault);
   return {

@@ -14,8 +14,38 @@ export interface FaultTarget {
 export interface FaultHandle {
   /** Undo the fault completely; idempotent; never throws for "already healed". */
   heal(): Promise<void>;
-  /** Measured facts about the fault (downtime ms, bytes retained, ...), merged into the run summary. */
+  /** Measured facts about the fault (downtime ms, bytes retained, ...), merged into the run summary; `Fault.judge` reads them. */
   readonly observations?: Record<string, number | string>;
+}
+
+/** Whether a fault bit: `effect` says what was measured (or why nothing was), in one line. */
+export interface Efficacy {
+  bit: boolean;
+  effect: string;
+}
+
+/**
+ * What the bots saw while a fault was on (from the history, the fault's window plus a short
+ * grace for timeouts that land just after): the generic evidence a fault may judge by when it
+ * cannot measure its effect itself (a link's connections cut, say).
+ */
+export interface BotsWindow {
+  /** Actions that completed in the window, by outcome. */
+  actions: { ok: number; fail: number; info: number };
+  /** Involuntary reconnects that started in the window: bots whose link dropped. */
+  linksLost: number;
+  /** Login / resume attempts in the window that failed or were cut off. */
+  loginsFailed: number;
+  /** Sessions that ended or reconnected (voluntarily too) in the window: connections that closed. */
+  closes: number;
+}
+
+/** What a fault is judged on: its params, its handle's observations, and (in a run) what the bots saw. */
+export interface FaultEvidence<P = Record<string, unknown>> {
+  params: P;
+  observations: Readonly<Record<string, number | string>>;
+  /** Absent when no bots played (a nemesis run on its own). */
+  bots?: BotsWindow;
 }
 
 export interface Fault<P = Record<string, unknown>> {
@@ -41,4 +71,11 @@ export interface Fault<P = Record<string, unknown>> {
    */
   locks?(params: P): string[];
   inject(target: FaultTarget, params: P, signal: AbortSignal): Promise<FaultHandle>;
+  /** The measured effect that proves this fault bit, one line (e.g. 'archive attempts failed (pg_stat_archiver.failed_count)'). */
+  readonly proof: string;
+  /**
+   * Did it bite? Judged after heal from measurements only (never from the params alone): false is
+   * reported as "did not bite", and by default makes the run an error (scenario `faults.ifNoEffect`).
+   */
+  judge(evidence: FaultEvidence<P>): Efficacy;
 }

@@ -80,6 +80,8 @@ function recordingRegistry(events: string[]) {
       params: z.strictObject({ n: z.number().default(0) }),
       requires: () => [],
       targetOf: () => 'backend',
+      proof: 'n above 0',
+      judge: ({ observations }) => ({ bit: Number(observations.n) > 0, effect: `n=${observations.n}` }),
       async inject(_target, p, signal) {
         if (behaviour.slowInjectMs) await new Promise((r) => setTimeout(r, behaviour.slowInjectMs));
         if (behaviour.injectFails) throw new Error('boom');

@@ -19,6 +19,10 @@ import { cleanupDebris } from '../stack/state-file';
 import { doctor, formatDoctor, setup } from '../stack/tools/provision';
 import { containersReport } from '../stack/images/images';
 import { scaffoldGame } from '../kit/scaffold';
+import { explainCommand } from '../core/explain';
+import { parseDuration } from '../core/duration';
+import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
+import { historyFileOf, readHistoryBatches } from '../core/history-file';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -116,18 +120,21 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--baseline <run>', 'a past run of the same scenario (runs/<id> or its summary.json): fail on a regression against it')
     .option('--max-regression <percent>', 'with --baseline: allowed worsening', integer('--max-regression'), Math.round(DEFAULT_BASELINE_TOLERANCE.maxRegression * 100))
     .option('--regression-floor <ms>', 'with --baseline: latency changes smaller than this are noise', integer('--regression-floor'), DEFAULT_BASELINE_TOLERANCE.floorMs)
+    .option('--segment <from:to>', "run only this execution segment's bots, e.g. 1/4:1/2 (k6-style; the stack, faults and verdict stay whole)")
+    .option('--segment-sequence <points>', 'with --segment: the cut points all agents share, e.g. 0,1/4,1/2,3/4,1 (default 0,from,to,1)')
     .action(
       async (
         scenarioFile: string,
-        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number },
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string },
         command: Command,
       ) => {
+        const segment = segmentOption(options.segment, options.segmentSequence);
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
           ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
           : undefined;
-        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline });
+        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline, segment });
       },
     );
 
@@ -166,12 +173,50 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     });
 
   program
+    .command('explain')
+    .description("Show each offending operation of a failed check with the evidence of every layer: the bot's operations around it, the backend's and PostgreSQL's log lines in its time window, the faults active then, and a Grafana link to that range")
+    .argument('<run>', 'a run folder (runs/<id>), a run id, or latest')
+    .option('--check <name>', 'only this failed check')
+    .option('--op <n>', 'only the offending operation with this history index (the "history #N" of the check\'s message)', integer('--op'))
+    .option('--window <duration>', 'log lines and faults this long before and after the operation', '5s')
+    .option('--ops <n>', "the bot's operations shown before and after it", integer('--ops'), 5)
+    .option('--runs <dir>', 'where run ids and latest are looked up', defaultRunsDir())
+    .option('--grafana-url <url>', 'your Grafana, for the dashboard link (default $LAGSTORM_GRAFANA_URL, else http://127.0.0.1:3000)')
+    .action(async (run: string, options: { check?: string; op?: number; window: string; ops: number; runs: string; grafanaUrl?: string }) => {
+      let windowMs: number;
+      try {
+        windowMs = parseDuration(options.window);
+      } catch (error) {
+        throw new InvalidInputError(`--window: ${(error as Error).message}`);
+      }
+      if (options.grafanaUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(options.grafanaUrl)) throw new InvalidInputError(`--grafana-url: "${options.grafanaUrl}" is not an http(s) URL; write e.g. http://127.0.0.1:3000`);
+      const { text } = await explainCommand(run, { runsDir: options.runs, check: options.check, op: options.op, windowMs, opsAround: options.ops, grafanaUrl: options.grafanaUrl });
+      console.log(text);
+    });
+
+  program
     .command('validate')
     .description('Check a scenario file and print it resolved (durations in ms, defaults filled); starts nothing')
     .argument('<scenario>', 'a *.scenario.ts or .json file')
     .action((scenarioFile: string) => {
       const { scenario } = loadScenario({ scenarioFile }, parts);
       console.log(JSON.stringify(scenario, null, 2));
+    });
+
+  program
+    .command('history')
+    .description("Read a run's history")
+    .command('cat')
+    .description('Print the history as plain JSON lines, one entry each, whatever its encoding on disk (history.jsonl.gz, or an older run\'s history.jsonl)')
+    .argument('<run>', 'a run folder (runs/<id>, runs/latest) or its history file')
+    .action(async (run: string) => {
+      let file: string;
+      try {
+        file = historyFileOf(run);
+      } catch (error) {
+        throw new InvalidInputError((error as Error).message);
+      }
+      await printHistory(file);
     });
 
   program
@@ -262,6 +307,43 @@ function loadBaselineRun(where: string): BaselineRun {
     throw new InvalidInputError(`--baseline: ${file} is not a lagstorm run summary to compare with (${problems}); pass a passing run's summary.json`);
   }
   return parsed.data as unknown as BaselineRun; // the schema checked the fields the comparison reads
+}
+
+/** Streams the history to stdout as JSON lines, in chunks, minding backpressure; a closed pipe (`| head`) ends it quietly. */
+async function printHistory(file: string): Promise<void> {
+  let closed = false;
+  const onError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') closed = true;
+  };
+  process.stdout.on('error', onError);
+  try {
+    let chunk = '';
+    for await (const batch of readHistoryBatches(file)) {
+      if (closed) return;
+      for (const entry of batch) chunk += JSON.stringify(entry) + '\n';
+      if (chunk.length < 1 << 16) continue;
+      if (!process.stdout.write(chunk)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve).once('error', () => resolve()));
+      chunk = '';
+    }
+    if (chunk && !closed) await new Promise<void>((resolve) => process.stdout.write(chunk, () => resolve()));
+  } catch (error) {
+    throw new HarnessError((error as Error).message);
+  } finally {
+    process.stdout.off('error', onError);
+  }
+}
+
+/** `--segment` / `--segment-sequence` → the fleet's segment; bad input names the flag (exit 3). */
+function segmentOption(segment: string | undefined, sequence: string | undefined): SegmentTuple | undefined {
+  if (segment === undefined) {
+    if (sequence !== undefined) throw new InvalidInputError('--segment-sequence only applies with --segment <from:to>; add one (e.g. --segment 0:1/4) or drop it');
+    return undefined;
+  }
+  try {
+    return segmentTuple(segment, sequence);
+  } catch (error) {
+    throw new InvalidInputError((error as Error).message);
+  }
 }
 
 function reporterOption(value: string | undefined): ReporterName[] | undefined {

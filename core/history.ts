@@ -1,7 +1,8 @@
 /**
  * The run's history, Jepsen-style: every client action is an `invoke` followed by exactly one
  * completion (`ok` took effect, `fail` did not, `info` unknown: it may take effect any time later).
- * Faults are entries of the `nemesis` process in the same history. Written as history.jsonl.
+ * Faults are entries of the `nemesis` process in the same history. Written as history.jsonl.gz
+ * (core/history-file.ts).
  */
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 

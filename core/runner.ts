@@ -7,8 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type StartedFleet } from '../bots';
+import { HistoryRecorder, readHistoryAll, startFleet, type FleetResult, type SegmentTuple, type StartedFleet } from '../bots';
 import type { FaultTarget } from '../chaos/fault';
+import { judgeFaults } from '../chaos/efficacy';
 import { startNemesis, planSchedule, type NemesisRun } from '../chaos/nemesis';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
 import { fetchPanelSeries, snapshotPanels, type PanelSeries } from '../dashboards/prometheus-query';
@@ -25,6 +26,7 @@ import { formatDuration } from './duration';
 import { ExitCode, HarnessError, InvalidInputError } from './exit-codes';
 import { effectModel, gameFeatures, type GameDefinition } from './game';
 import type { HistoryEntry, NemesisOp } from './history';
+import { HISTORY_FILE } from './history-file';
 import type { RunParts } from './parts';
 import { createRunDir, defaultRunsDir, makeRunId } from './run-dir';
 import { catalogFor } from './scenario/catalog';
@@ -33,6 +35,8 @@ import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
 import { runTasks, type Task } from './task-runner';
+import { explainRun, readRunLogs } from './explain';
+import type { Explanation } from './explain/types';
 
 export interface RunOptions {
   /** A scenario file (.scenario.ts / .json) ... */
@@ -47,6 +51,8 @@ export interface RunOptions {
   defect?: string;
   reporters?: string[];
   extraReporters?: Reporter[];
+  /** Run only this execution segment's bots (`run --segment`); the stack, faults and verdict stay whole. */
+  segment?: SegmentTuple;
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
@@ -210,6 +216,7 @@ function clientTiming(client: Scenario['client']): Record<string, number> {
     backoffBaseMs: client.reconnect?.backoffBase,
     backoffCapMs: client.reconnect?.backoffCap,
     maxReconnectAttempts: client.reconnect?.maxAttempts,
+    maxInFlight: client.pipeline,
   };
   return Object.fromEntries(Object.entries(timing).filter(([, value]) => value !== undefined)) as Record<string, number>;
 }
@@ -255,6 +262,8 @@ interface RunState {
   stats: RunStats;
   series?: PanelSeries[];
   verdictInput: Pick<RunSummary, 'checks' | 'slos'>;
+  /** Read for the verdict; kept for the evidence of failed checks, which needs the logs of a stopped stack. */
+  history?: HistoryEntry[];
 }
 
 export async function runScenario(options: RunOptions, parts: RunParts): Promise<RunSummary> {
@@ -283,7 +292,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
   const ports = { fleet: await freePort(), exporter: await freePort() };
-  const historyPath = path.join(runDir, 'history.jsonl');
+  const historyPath = path.join(runDir, HISTORY_FILE);
 
   const tasks: Array<Task<RunState>> = [
     {
@@ -352,6 +361,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           runStartEpochMs: s.runStartEpochMs!,
           recorder: s.recorder!,
           metricsPort: ports.fleet,
+          segment: options.segment,
           timing: clientTiming(scenario.client),
           signal,
           log,
@@ -464,7 +474,9 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         const fleetResult = s.fleetResult!;
         await s.recorder!.close();
         const history: HistoryEntry[] = await readHistoryAll(historyPath);
+        s.history = history;
         const phases = faultWindows(history);
+        s.faults = judgeFaults(s.faults, parts.faults, history); // did each fault bite: its measurements and what the bots saw
         const analysis = analyzeHistory(history, phases);
         const runEndAt = fleetResult.durationMs;
         s.stats = {
@@ -508,7 +520,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   return finish(reporters);
 
   async function finish(reporters: ReporterMultiplexer): Promise<RunSummary> {
-    const decision = decideVerdict({ ...state.verdictInput, errors });
+    const decision = decideVerdict({ ...state.verdictInput, errors, faults: state.faults, ifNoEffect: scenario.faults.ifNoEffect });
     const finishedAt = new Date();
     const summary: RunSummary = {
       runId,
@@ -526,11 +538,26 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       faults: state.faults,
       stats: state.stats,
       errors,
-      artifacts: { scenario: 'scenario.json', history: 'history.jsonl', logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
+      ...(decision.warnings.length ? { warnings: decision.warnings } : {}),
+      artifacts: { scenario: 'scenario.json', history: HISTORY_FILE, logs: 'logs/', stack: 'stack.json', panels: 'panels.json' },
     };
+    const explanations = explainFailedChecks(summary);
+    if (explanations) summary.explanations = explanations;
+    state.history = undefined; // the reporters read the summary; let the history go
     await reporters.onRunEnd?.(summary, { runDir, series: state.series, historyPath });
     for (const failure of reporters.reporterErrors) process.stderr.write(`lagstorm: reporter ${failure.reporter} failed in ${failure.hook}: ${failure.message}\n`);
     return summary;
+  }
+
+  /** The evidence of every layer for each offending operation (after teardown: the service logs are complete). */
+  function explainFailedChecks(summary: RunSummary): Explanation[] | undefined {
+    if (!state.history || !summary.checks.some((check) => check.valid === false)) return undefined;
+    try {
+      return explainRun({ summary, history: state.history, logs: readRunLogs(runDir) }).explanations;
+    } catch (error) {
+      process.stderr.write(`lagstorm: the evidence of the failed checks could not be gathered (the verdict stands): ${(error as Error).message}\n`);
+      return undefined;
+    }
   }
 }
 

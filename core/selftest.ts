@@ -9,7 +9,7 @@ import { InvalidInputError } from './exit-codes';
 import type { RunParts } from './parts';
 import { runScenario } from './runner';
 import { loadScenarioInput } from './scenario/load';
-import type { RunSummary } from './summary';
+import { efficacyWords, faultsWithoutEffect, type RunSummary } from './summary';
 
 export interface SelfTestCase {
   game: string;
@@ -35,6 +35,12 @@ export interface SelfTestRow {
   ok: boolean;
   seconds: number;
   runDir: string;
+}
+
+/** Why a run with no harness error is an error: its first fault that did not bite. */
+function toothless(summary: RunSummary): string | undefined {
+  const fault = faultsWithoutEffect(summary.faults)[0];
+  return fault?.efficacy && `fault ${fault.id} (${fault.fault}) ${efficacyWords(fault.efficacy)}`;
 }
 
 /** Every bundled game's self-test cases, game by game. */
@@ -109,7 +115,7 @@ export async function runSelfTest(options: SelfTestOptions, parts: RunParts): Pr
         seed: run.seed,
         expected: run.expected,
         expectedCatcher: run.expected === 'fail' ? testCase.caughtBy.join(' | ') : '(passes)',
-        caughtBy: caught.length ? caught : summary.verdict === 'error' ? [`error: ${summary.errors[0] ?? 'unknown'}`] : ['nothing'],
+        caughtBy: caught.length ? caught : summary.verdict === 'error' ? [`error: ${summary.errors[0] ?? toothless(summary) ?? 'unknown'}`] : ['nothing'],
         verdict: summary.verdict,
         ok,
         seconds: Math.round((Date.now() - started) / 100) / 10,

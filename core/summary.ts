@@ -1,5 +1,6 @@
 /** The single record of a run (Chaos Toolkit's journal): summary.json and every reporter's input. */
 import type { CheckResult, SloResult } from '../verdict/types';
+import type { Explanation } from './explain/types';
 
 export type Verdict = 'pass' | 'fail' | 'error';
 
@@ -13,6 +14,27 @@ export interface FaultRecord {
   healed: boolean;
   error?: string;
   observations?: Record<string, number | string>;
+  /** Did it bite: its measured effect, judged after the run (absent when the inject failed). */
+  efficacy?: FaultEfficacy;
+}
+
+/** A fault's measured effect: `bit` false is reported as "did not bite" (scenario `faults.ifNoEffect`). */
+export interface FaultEfficacy {
+  bit: boolean;
+  /** What was measured, one line: "3 archive attempts failed", or why nothing was ("no WAL segment completed"). */
+  effect: string;
+  /** The measurement that proves this kind of fault bit (the fault's `proof`). */
+  proof: string;
+}
+
+/** Faults that were injected and healed but had no measured effect. */
+export function faultsWithoutEffect(faults: ReadonlyArray<FaultRecord>): FaultRecord[] {
+  return faults.filter((fault) => fault.efficacy?.bit === false);
+}
+
+/** How a person reads a fault's efficacy: "bit: 3 archive attempts failed" or "did not bite: …". */
+export function efficacyWords(efficacy: FaultEfficacy): string {
+  return `${efficacy.bit ? 'bit' : 'did not bite'}: ${efficacy.effect}`;
 }
 
 export interface LatencyStats {
@@ -62,6 +84,10 @@ export interface RunSummary {
   stats: RunStats;
   /** Harness or infrastructure errors (verdict 'error'). */
   errors: string[];
+  /** What did not change the verdict but a person should know (a fault that did not bite under `faults.ifNoEffect: 'warn'`). */
+  warnings?: string[];
   /** Files the reporters wrote, relative to runDir. */
   artifacts: Record<string, string>;
+  /** Each offending operation of a failed check with the evidence of every layer (what `lagstorm explain` prints). */
+  explanations?: Explanation[];
 }

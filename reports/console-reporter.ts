@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import type { FaultEvent, ProgressSample, ReportContext, Reporter, RunStartInfo } from './reporter';
-import { VERDICT_WORD, failingChecks, failingSlos, formatMs, notApplicableChecks, formatSloObserved, offendingLines, sloLabel, validityWord } from './format';
+import { VERDICT_WORD, failingChecks, failingSlos, faultEffect, formatMs, notApplicableChecks, formatSloObserved, offendingLines, onlyWarnedAbout, sloLabel, validityWord } from './format';
 
 export interface ConsoleOutput {
   write(chunk: string): unknown;
@@ -76,11 +76,16 @@ export class ConsoleReporter implements Reporter {
       const offending = offendingLines(check)[0];
       if (offending) this.line(`      ${offending}`);
     }
+    if (summary.explanations?.length) this.line(`      evidence of every layer (bot, backend, PostgreSQL, faults, Grafana): lagstorm explain ${context.runDir}`);
     for (const check of notApplicableChecks(summary)) this.line(`  – check ${check.name} n/a: ${check.summary}`);
     for (const slo of failingSlos(summary)) {
       this.line(`  ✗ SLO ${sloLabel(slo)}: observed ${formatSloObserved(slo)}`);
     }
     for (const error of summary.errors) this.line(`  ! ${error}`);
+    for (const fault of summary.faults.filter((f) => f.efficacy !== undefined)) {
+      const mark = fault.efficacy!.bit ? '✓' : onlyWarnedAbout(summary, fault) ? '~ warning:' : '✗';
+      this.line(`  ${mark} fault ${fault.id} ${fault.fault} ${faultEffect(fault)}${fault.efficacy!.bit ? '' : ` (proved by: ${fault.efficacy!.proof})`}`);
+    }
     const report = summary.artifacts.html ?? summary.artifacts.markdown ?? summary.artifacts.json;
     this.line(`report: ${report ? path.join(context.runDir, report) : context.runDir}`);
   }

@@ -1,5 +1,5 @@
 /** Shared wording and number formatting for every reporter, so they all say the same thing. */
-import type { FaultRecord, RunSummary, Verdict } from '../core/summary';
+import { efficacyWords, type FaultRecord, type RunSummary, type Verdict } from '../core/summary';
 import type { CheckResult, CheckValidity, SloResult, Validity } from '../verdict/types';
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR' };
@@ -77,6 +77,21 @@ export function offendingLines(check: CheckResult): string[] {
   if (check.worst !== undefined && describeOperation(check.worst) !== describeOperation(check.first)) lines.push(`worst: ${describeOperation(check.worst)}`);
   if (check.error) lines.push(`error: ${check.error}`);
   return lines;
+}
+
+/** A fault's effect as every report words it: "bit: …", "did not bite: …", or '' when not judged (its inject failed). */
+export function faultEffect(fault: FaultRecord): string {
+  return fault.efficacy ? efficacyWords(fault.efficacy) : '';
+}
+
+/** A fault that did not bite, when the run only warns about it (scenario `faults.ifNoEffect: 'warn'`). */
+export function onlyWarnedAbout(summary: RunSummary, fault: FaultRecord): boolean {
+  return (summary.warnings ?? []).some((warning) => warning.startsWith(`fault ${fault.id} (`));
+}
+
+/** The observations as "key=value; …", after the fault's error if any. */
+export function faultNotes(fault: FaultRecord): string {
+  return [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
 }
 
 export interface AbsoluteFaultWindow {

@@ -14,12 +14,17 @@ import {
   VERDICT_WORD,
   absoluteFaultWindows,
   describeOperation,
+  faultEffect,
+  faultNotes,
   formatMs,
+  onlyWarnedAbout,
   formatSloObserved,
   sloWord,
   validityWord,
 } from './format';
 import { escapeHtml, renderChart, renderFaultTimeline, renderLegend } from './svg-chart';
+import { formatFault, formatLogLine, formatOp, runTime } from '../core/explain/format';
+import type { Explanation } from '../core/explain/types';
 
 /** Glyphs present in common text fonts (DejaVu, Liberation): emoji fonts are often missing on CI hosts. */
 const HTML_VERDICT_ICON = { pass: '✔', fail: '✖', error: '⚠' } as const;
@@ -51,6 +56,12 @@ svg .no-data-text { font-size: 12px; fill: #8c959f; }
 ul.legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 12px; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 .note { color: var(--muted); }
+details.evidence { margin: 8px 0 0; padding: 6px 8px; background: #fff; border: 1px solid #d0d7de; border-radius: 4px; }
+details.evidence summary { cursor: pointer; font-weight: 600; }
+details.evidence h4 { margin: 8px 0 2px; font-size: 12px; color: var(--muted); }
+pre.log, pre.ops { margin: 2px 0 0; padding: 4px 6px; background: #f6f8fa; border: 1px solid #d8dee4; border-radius: 4px; white-space: pre-wrap; word-break: break-all; font-size: 11px; max-height: 260px; overflow: auto; }
+table.ops { font: 11px/1.35 ui-monospace, monospace; } table.ops td { padding: 1px 6px; } tr.op-offending { background: #fff5f5; font-weight: 600; }
+ul.faults { margin: 2px 0 0; padding-left: 18px; font-size: 12px; } li.fault-active { color: var(--fail); font-weight: 600; }
 `;
 
 export interface HtmlReportInput {
@@ -72,9 +83,29 @@ function checksSection(summary: RunSummary): string {
       evidence.push(`<div>worst:</div><pre class="op offending-op">${escapeHtml(JSON.stringify(check.worst, null, 2) ?? describeOperation(check.worst))}</pre>`);
     }
     if (check.error) evidence.push(`<pre class="op">${escapeHtml(check.error)}</pre>`);
+    evidence.push(...(summary.explanations ?? []).filter((e) => e.check === check.name).map(evidenceBlock));
     return `<tr class="check check-${css}" data-check="${escapeHtml(check.name)}"><td>${escapeHtml(check.name)}</td><td class="${css}">${word}</td><td>${escapeHtml(check.summary)}${evidence.join('')}</td></tr>`;
   });
   return `<table class="checks"><thead><tr><th>Checker</th><th>Result</th><th>Summary and offending operations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** One offending operation with every layer's evidence; the first one open. */
+function evidenceBlock(e: Explanation): string {
+  const ops = e.ops
+    .map((op) => `<tr class="${op.offending ? 'op-offending' : 'op'}"><td>${escapeHtml(formatOp(op).slice(2))}</td></tr>`)
+    .join('');
+  const faults = e.faults.length ? e.faults.map((fault) => `<li class="${fault.activeAtOp ? 'fault-active' : 'fault'}">${escapeHtml(formatFault(fault))}</li>`).join('') : '<li>none</li>';
+  const log = (lines: Explanation['backend'], css: string) => {
+    const text = lines.files.length === 0 ? 'no log file in the run\'s logs/ folder' : lines.lines.length === 0 ? '(no lines in the window)' : lines.lines.map((line) => formatLogLine(line, e.time)).join('\n');
+    return `<pre class="log ${css}">${escapeHtml(text)}${lines.omitted ? escapeHtml(`\n… ${lines.omitted} more lines in the window`) : ''}</pre>`;
+  };
+  const who = e.player !== undefined && e.player !== e.process ? `${e.process} (player ${e.player})` : e.process;
+  return `<details class="evidence" data-op="${e.index}"${e.roles.includes('first') ? ' open' : ''}><summary>Evidence: history #${e.index} (${escapeHtml(e.roles.join(', '))}) — ${escapeHtml(who)} at ${runTime(e.time)}</summary>`
+    + `<h4>The bot's operations around it</h4><table class="ops"><tbody>${ops}</tbody></table>`
+    + `<h4>Faults between ${runTime(e.window.from)} and ${runTime(e.window.to)}</h4><ul class="faults">${faults}</ul>`
+    + `<h4>Backend log (${escapeHtml(e.player ? `lines naming ${e.player} or no player` : 'all lines')}, time relative to the operation)</h4>${log(e.backend, 'backend-log')}`
+    + `<h4>PostgreSQL log</h4>${log(e.postgres, 'postgres-log')}`
+    + `<p><a class="grafana-link" href="${escapeHtml(e.grafana)}">Grafana: the run's dashboard over this window</a></p></details>`;
 }
 
 function slosSection(summary: RunSummary): string {
@@ -96,10 +127,11 @@ function faultsSection(summary: RunSummary, startMs: number, endMs: number): str
   if (summary.faults.length === 0) return '<p class="note">No faults were injected.</p>';
   const windows = absoluteFaultWindows(summary);
   const rows = summary.faults.map((fault) => {
-    const notes = [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
-    return `<tr><td>${escapeHtml(fault.fault)}</td><td>${escapeHtml(fault.id)}</td><td class="num">${formatMs(fault.startedAt)}</td><td class="num">${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)}</td><td class="${fault.healed ? 'ok' : 'broken'}">${fault.healed ? 'yes' : 'no'}</td><td>${escapeHtml(notes)}</td></tr>`;
+    const effectClass = fault.efficacy === undefined ? '' : fault.efficacy.bit ? 'ok' : onlyWarnedAbout(summary, fault) ? 'unknown' : 'broken';
+    const effectTitle = fault.efficacy ? ` title="proved by: ${escapeHtml(fault.efficacy.proof)}"` : '';
+    return `<tr><td>${escapeHtml(fault.fault)}</td><td>${escapeHtml(fault.id)}</td><td class="num">${formatMs(fault.startedAt)}</td><td class="num">${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)}</td><td class="${fault.healed ? 'ok' : 'broken'}">${fault.healed ? 'yes' : 'no'}</td><td class="effect ${effectClass}"${effectTitle}>${escapeHtml(faultEffect(fault))}</td><td>${escapeHtml(faultNotes(fault))}</td></tr>`;
   });
-  return `${renderFaultTimeline(windows, startMs, endMs)}<table class="faults"><thead><tr><th>Fault</th><th>Id</th><th>Start</th><th>Stop</th><th>Healed</th><th>Observations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `${renderFaultTimeline(windows, startMs, endMs)}<table class="faults"><thead><tr><th>Fault</th><th>Id</th><th>Start</th><th>Stop</th><th>Healed</th><th>Effect</th><th>Observations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function chartsSection(summary: RunSummary, series: PanelSeries[] | undefined, catalogue: readonly CataloguePanel[], startMs: number, endMs: number): string {

@@ -1,13 +1,14 @@
 /**
  * junit.xml for CI test tabs: suite "checks" (one testcase per checker) and suite "slos" (one per
  * SLO and phase); invalid/broken → <failure>, unknown → <error>, a checker that does not apply to
- * the game (n/a) → <skipped> with the reason; harness errors get a "harness" suite.
+ * the game (n/a) → <skipped> with the reason; suite "faults" (one per judged fault: a fault that did
+ * not bite → <error>, or <skipped> when the scenario only warns); harness errors get a "harness" suite.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import type { ReportContext, Reporter } from './reporter';
-import { formatSloObserved, offendingLines, sloLabel } from './format';
+import { faultEffect, faultNotes, formatSloObserved, offendingLines, onlyWarnedAbout, sloLabel } from './format';
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
 export function escapeXml(text: string): string {
@@ -65,14 +66,26 @@ export function renderJunit(summary: RunSummary): string {
     if (slo.ok === false) return { ...base, outcome: { kind: 'failure', message: `${slo.limit} broken: observed ${formatSloObserved(slo)}`, type: 'slo-broken', body } };
     return { ...base, outcome: { kind: 'error', message: `${slo.limit} undecided: ${formatSloObserved(slo)}`, type: 'unknown', body } };
   });
+  // Did each fault bite: a fault with no measured effect is an error (the run did not test what it claims), or skipped when the scenario only warns.
+  const faults: Case[] = summary.faults
+    .filter((fault) => fault.efficacy !== undefined)
+    .map((fault) => {
+      const efficacy = fault.efficacy!;
+      const base = { classname: 'lagstorm.faults', name: `${fault.id} ${fault.fault}` };
+      if (efficacy.bit) return { ...base, outcome: { kind: 'pass' } };
+      const message = faultEffect(fault);
+      if (onlyWarnedAbout(summary, fault)) return { ...base, outcome: { kind: 'skipped', message: `${message} (warning only: faults.ifNoEffect is 'warn')` } };
+      return { ...base, outcome: { kind: 'error', message, type: 'did-not-bite', body: `${message}\nproved by: ${efficacy.proof}\nobservations: ${faultNotes(fault)}` } };
+    });
   const suites = [renderSuite('checks', checks, summary.startedAt, seconds), renderSuite('slos', slos, summary.startedAt, seconds)];
+  if (faults.length > 0) suites.push(renderSuite('faults', faults, summary.startedAt, seconds));
   const harness: Case[] = summary.errors.map((error, index) => ({
     classname: 'lagstorm.harness',
     name: `harness error ${index + 1}`,
     outcome: { kind: 'error', message: error, type: 'harness-error', body: error },
   }));
   if (harness.length > 0) suites.push(renderSuite('harness', harness, summary.startedAt, seconds));
-  const all = [...checks, ...slos, ...harness];
+  const all = [...checks, ...slos, ...faults, ...harness];
   const failures = all.filter((c) => c.outcome.kind === 'failure').length;
   const errors = all.filter((c) => c.outcome.kind === 'error').length;
   const skipped = all.filter((c) => c.outcome.kind === 'skipped').length;

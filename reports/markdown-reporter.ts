@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import { PHASES } from '../verdict/types';
 import type { ReportContext, Reporter } from './reporter';
-import { VERDICT_ICON, VERDICT_WORD, describeOperation, formatMs, formatSloObserved, sloWord, validityWord } from './format';
+import { VERDICT_ICON, VERDICT_WORD, describeOperation, faultEffect, faultNotes, formatMs, formatSloObserved, sloWord, validityWord } from './format';
+import { formatExplanation, runTime } from '../core/explain/format';
 
 function cell(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
@@ -30,6 +31,7 @@ export function renderMarkdown(summary: RunSummary): string {
   if (summary.errors.length > 0) {
     out.push('### Harness errors', '', ...summary.errors.map((error) => `- ${error.replace(/\r?\n/g, ' ')}`), '');
   }
+  if (summary.warnings?.length) out.push('### Warnings', '', ...summary.warnings.map((warning) => `- ${warning.replace(/\r?\n/g, ' ')}`), '');
 
   out.push('### Checks', '');
   if (summary.checks.length === 0) out.push('_No checks ran._', '');
@@ -41,6 +43,7 @@ export function renderMarkdown(summary: RunSummary): string {
       out.push(`| ${RESULT_ICON[word]} | ${cell(check.name)} | ${word} | ${cell(check.summary)} | ${cell(offending)} |`);
     }
     out.push('');
+    out.push(...evidenceSection(summary));
   }
 
   out.push('### SLOs', '');
@@ -58,10 +61,10 @@ export function renderMarkdown(summary: RunSummary): string {
   out.push('### Faults', '');
   if (summary.faults.length === 0) out.push('_No faults were injected._', '');
   else {
-    out.push('| Fault | Id | Start | Stop | Healed | Notes |', '| --- | --- | ---: | ---: | --- | --- |');
+    out.push('| Fault | Id | Start | Stop | Healed | Effect | Notes |', '| --- | --- | ---: | ---: | --- | --- | --- |');
     for (const fault of summary.faults) {
-      const notes = [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
-      out.push(`| ${cell(fault.fault)} | ${cell(fault.id)} | ${formatMs(fault.startedAt)} | ${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)} | ${fault.healed ? 'yes' : '**no**'} | ${cell(notes)} |`);
+      const effect = fault.efficacy?.bit === false ? `**${cell(faultEffect(fault))}**` : cell(faultEffect(fault));
+      out.push(`| ${cell(fault.fault)} | ${cell(fault.id)} | ${formatMs(fault.startedAt)} | ${fault.stoppedAt === undefined ? 'never' : formatMs(fault.stoppedAt)} | ${fault.healed ? 'yes' : '**no**'} | ${effect} | ${cell(faultNotes(fault))} |`);
     }
     out.push('');
   }
@@ -72,6 +75,23 @@ export function renderMarkdown(summary: RunSummary): string {
     out.push(`| ${formatMs(latency.p50)} | ${formatMs(latency.p95)} | ${formatMs(latency.p99)} | ${formatMs(latency.max)} | ${latency.count} |`, '');
   }
   return out.join('\n');
+}
+
+/** The first and the worst offending operation of each failed check with every layer's evidence; the others by index. */
+function evidenceSection(summary: RunSummary): string[] {
+  const explanations = summary.explanations ?? [];
+  if (explanations.length === 0) return [];
+  const out = ['#### Evidence of the offending operations', ''];
+  for (const check of [...new Set(explanations.map((e) => e.check))]) {
+    const mine = explanations.filter((e) => e.check === check);
+    for (const e of mine.filter((x) => x.roles.includes('first') || x.roles.includes('worst'))) {
+      out.push(`<details><summary>${check}: history #${e.index} (${e.roles.join(', ')}) — ${e.process} at ${runTime(e.time)}</summary>`, '', '```text', formatExplanation(e).replace(/```/g, "'''"), '```', '', '</details>', '');
+    }
+    const others = mine.filter((x) => !x.roles.includes('first') && !x.roles.includes('worst')).map((x) => `#${x.index}`);
+    if (others.length) out.push(`Other offending operations of ${check}: ${others.join(', ')} — \`lagstorm explain ${summary.runDir} --check ${check} --op N\``, '');
+  }
+  out.push(`All of them: \`lagstorm explain ${summary.runDir}\``, '');
+  return out;
 }
 
 export interface MarkdownReporterOptions {

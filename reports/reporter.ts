@@ -35,7 +35,7 @@ export interface ReportContext {
   runDir: string;
   /** Panel data fetched from the run's Prometheus (fetchPanelSeries); absent when there was none. */
   series?: PanelSeries[];
-  /** The run's history.jsonl. */
+  /** The run's history file (history.jsonl.gz); read it with readHistory from core/history-file.ts. */
   historyPath?: string;
 }
 

@@ -128,7 +128,7 @@ describe('markdown reporter', () => {
     expect(lines[0]).toBe('## ❌ FAIL — smoke (seed 42)');
     expect(markdown).toContain('| ❌ | acked-durable | invalid |');
     expect(markdown).toMatch(/#### Phase: fault[\s\S]*\| ❌ \| action-latency \| `p\(99\)<200ms` \| 1\.84 s \| 2100 \|/);
-    expect(markdown).toContain('| backend-crash | f2 | 60.00 s | 64.00 s | yes | downtimeMs=3900 |');
+    expect(markdown).toContain('| backend-crash | f2 | 60.00 s | 64.00 s | yes |  | downtimeMs=3900 |');
     // a cell with a pipe must not break the table
     expect(markdown).toContain('| ✅ | conservation | valid | sources \\| sinks |');
   });
@@ -312,5 +312,128 @@ describe("a checker that does not apply to the game ('n/a')", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the evidence of an offending operation', () => {
+  const withEvidence = (runDir: string): RunSummary => {
+    const summary = failingRunSummary(runDir);
+    const line = (file: string, at: number, text: string, player = false) => ({ file, line: 3, at, approx: false, player, text });
+    summary.explanations = [
+      {
+        check: 'acked-durable',
+        index: 4812,
+        roles: ['first', 'worst'],
+        anchor: 'operation',
+        offence: '{"problem":"lost","op":"history #4812"}',
+        process: 'bot-7',
+        player: 'p-0007',
+        time: 61_219,
+        window: { from: 56_219, to: 66_219 },
+        ops: [
+          { index: 4811, type: 'invoke', f: 'buy', seq: 31, time: 61_204, value: { item: 'sword' }, offending: false },
+          { index: 4812, type: 'ok', f: 'buy', seq: 31, time: 61_219, version: 44, offending: true },
+        ],
+        backend: { files: ['logs/backend.log'], lines: [line('logs/backend.log', 61_400, '{"message":"write-behind flush failed","players":["p-0007"]}', true)], omitted: 2 },
+        postgres: { files: ['logs/postgresql.log'], lines: [line('logs/postgresql.log', 62_000, '2026-11-03 10:01:02.000 UTC [9] LOG:  database system was interrupted')], omitted: 0 },
+        faults: [{ id: 't2', fault: 'backend-crash', startedAt: 61_300, stoppedAt: 64_000, activeAtOp: false }],
+        grafana: 'http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&from=1&to=2',
+      },
+    ];
+    return summary;
+  };
+
+  it('is in summary.md for the first and worst operation, with every layer, and how to get the rest', () => {
+    const markdown = renderMarkdown(withEvidence('/runs/r1'));
+    expect(markdown).toContain('<details><summary>acked-durable: history #4812 (first, worst) — bot-7 at 61.219s</summary>');
+    expect(markdown).toMatch(/▶ +#4812 +61\.219s ok +buy seq 31 v44/);
+    expect(markdown).toContain('+0.181s  logs/backend.log:3  {"message":"write-behind flush failed","players":["p-0007"]}');
+    expect(markdown).toContain('+0.781s  logs/postgresql.log:3  2026-11-03 10:01:02.000 UTC [9] LOG:  database system was interrupted');
+    expect(markdown).toContain('in the window: backend-crash (t2) 61.300s → 64.000s');
+    expect(markdown).toContain('grafana: http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&from=1&to=2');
+    expect(markdown).toContain('All of them: `lagstorm explain /runs/r1`');
+    expect(renderMarkdown(failingRunSummary('/runs/r1'))).not.toContain('Evidence of the offending operations');
+  });
+
+  it('is in report.html next to its check, and the console names the command', () => {
+    const html = renderHtmlReport({ summary: withEvidence('/runs/r1') });
+    const row = html.slice(html.indexOf('data-check="acked-durable"'), html.indexOf('data-check="exactly-once"'));
+    expect(row).toContain('<details class="evidence" data-op="4812" open>');
+    expect(row).toMatch(/<tr class="op-offending"><td> +#4812 +61\.219s ok +buy seq 31 v44<\/td><\/tr>/);
+    expect(row).toContain('<pre class="log backend-log">+0.181s  logs/backend.log:3  {&quot;message&quot;:&quot;write-behind flush failed&quot;');
+    expect(row).toContain('… 2 more lines in the window');
+    expect(row).toContain('<a class="grafana-link" href="http://127.0.0.1:3000/d/lagstorm-abc?orgId=1&amp;from=1&amp;to=2">');
+    let output = '';
+    new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false }).onRunEnd(withEvidence('/runs/r1'), { runDir: '/runs/r1' });
+    expect(output).toContain('      evidence of every layer (bot, backend, PostgreSQL, faults, Grafana): lagstorm explain /runs/r1\n');
+  });
+});
+
+describe('a fault that did not bite', () => {
+  const noEffect = 'no archive attempt failed: no WAL segment was completed while it held (0 segments waiting)';
+  /** A passing run but for one fault that had no measured effect; `warned`: the scenario only warns (faults.ifNoEffect 'warn'). */
+  function withToothlessFault(runDir: string, warned: boolean): RunSummary {
+    const summary = failingRunSummary(runDir);
+    const reason = `fault f3 (failing-archiver) did not bite: ${noEffect}`;
+    return {
+      ...summary,
+      verdict: warned ? 'pass' : 'error',
+      exitCode: warned ? 0 : 2,
+      checks: summary.checks.filter((check) => check.valid === true),
+      slos: summary.slos.filter((slo) => slo.ok === true),
+      faults: [
+        { ...summary.faults[1], efficacy: { bit: true, effect: 'backend down 3900 ms (pid 41 → pid 97)', proof: 'backend measured down' } },
+        {
+          id: 'f3',
+          fault: 'failing-archiver',
+          params: {},
+          startedAt: 70_000,
+          stoppedAt: 71_500,
+          healed: true,
+          observations: { failedCount: 0, readyFiles: 0, walFilesPiledUp: 0 },
+          efficacy: { bit: false, effect: noEffect, proof: 'archive attempts that failed (pg_stat_archiver.failed_count)' },
+        },
+      ],
+      ...(warned ? { warnings: [reason] } : {}),
+    };
+  }
+
+  it('is an error testcase in junit (skipped when only warned), and a fault that bit passes', () => {
+    for (const warned of [false, true]) {
+      const suites = parseXml(renderJunit(withToothlessFault('/tmp/x', warned))).children[0];
+      const faults = suites.children.find((suite) => suite.attributes.name === 'faults')!;
+      expect(faults.children.map((c) => [c.attributes.name, c.children[0]?.name ?? 'pass'])).toEqual([
+        ['f2 backend-crash', 'pass'],
+        ['f3 failing-archiver', warned ? 'skipped' : 'error'],
+      ]);
+      expect(faults.children[1].children[0].attributes.message).toContain(`did not bite: ${noEffect}`);
+      expect(suites.attributes).toMatchObject({ failures: '0', errors: warned ? '0' : '1' });
+    }
+  });
+
+  it('shows the effect of every fault in markdown, the console and the HTML report', () => {
+    const summary = withToothlessFault('/runs/r1', false);
+    const markdown = renderMarkdown(summary);
+    expect(markdown).toContain('| backend-crash | f2 | 60.00 s | 64.00 s | yes | bit: backend down 3900 ms (pid 41 → pid 97) | downtimeMs=3900 |');
+    expect(markdown).toContain(`| failing-archiver | f3 | 70.00 s | 71.50 s | yes | **did not bite: ${noEffect}** | failedCount=0; readyFiles=0; walFilesPiledUp=0 |`);
+
+    let output = '';
+    new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false }).onRunEnd(summary, { runDir: '/runs/r1' });
+    expect(output).toContain('  ✓ fault f2 backend-crash bit: backend down 3900 ms (pid 41 → pid 97)\n');
+    expect(output).toContain(`  ✗ fault f3 failing-archiver did not bite: ${noEffect} (proved by: archive attempts that failed (pg_stat_archiver.failed_count))\n`);
+
+    const html = renderHtmlReport({ summary });
+    expect(html).toContain(`<td class="effect broken" title="proved by: archive attempts that failed (pg_stat_archiver.failed_count)">did not bite: ${noEffect}</td>`);
+    expect(html).toContain('<td class="effect ok" title="proved by: backend measured down">bit: backend down 3900 ms (pid 41 → pid 97)</td>');
+  });
+
+  it('reads as a warning, not a failure, when the scenario only warns', () => {
+    const summary = withToothlessFault('/runs/r1', true);
+    let output = '';
+    new ConsoleReporter({ output: { write: (chunk: string) => (output += chunk) }, tty: false }).onRunEnd(summary, { runDir: '/runs/r1' });
+    expect(output).toContain(`  ~ warning: fault f3 failing-archiver did not bite: ${noEffect}`);
+    expect(output).not.toContain('✗');
+    expect(renderMarkdown(summary)).toContain(`### Warnings\n\n- fault f3 (failing-archiver) did not bite: ${noEffect}\n`);
+    expect(renderHtmlReport({ summary })).toContain('<td class="effect unknown"');
   });
 });

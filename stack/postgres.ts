@@ -54,6 +54,9 @@ export const DEFAULT_SETTINGS: Record<string, string> = {
   archive_command: '/bin/true',
   logging_collector: 'off',
   log_checkpoints: 'on',
+  // Every line carries a UTC time with ms and the pid, so `lagstorm explain` can place it on the run's timeline.
+  log_line_prefix: '%m [%p] ',
+  log_timezone: 'UTC',
 };
 
 function systemUser(name: string): { uid: number; gid: number } | undefined {

@@ -16,7 +16,7 @@ describe('lagstorm commands', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it.each(['run', 'capacity', 'replay', 'validate', 'selftest', 'doctor', 'setup', 'cleanup', 'dashboards'])('%s --help explains itself and exits 0', async (command) => {
+  it.each(['run', 'capacity', 'replay', 'explain', 'validate', 'selftest', 'doctor', 'setup', 'cleanup', 'dashboards'])('%s --help explains itself and exits 0', async (command) => {
     const { stdout } = await lagstorm(command, '--help');
     expect(stdout).toMatch(new RegExp(`^Usage: lagstorm ${command}`));
   });

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
+import type { ClientOp } from '../core/history';
+import { readHistoryAll } from '../core/history-file';
 import { ensureImages } from '../stack/images/images';
 import { configureTestcontainers, RUN_ID_LABEL } from '../stack/images/start-container';
 import { isListening } from '../stack/ports';
@@ -84,7 +86,7 @@ describe('lagstorm run (real stack)', () => {
     ]);
     expect(summary.stats.actions.ok).toBeGreaterThan(200);
     expect(JSON.parse(fs.readFileSync(path.join(runDir, 'scenario.json'), 'utf8'))).toMatchObject({ name: 'smoke', seed: 7, duration: 24_000 });
-    for (const file of ['history.jsonl', 'junit.xml', 'summary.md', 'report.html', 'dashboard.json']) expect(fs.existsSync(path.join(runDir, file))).toBe(true);
+    for (const file of ['history.jsonl.gz', 'junit.xml', 'summary.md', 'report.html', 'dashboard.json']) expect(fs.existsSync(path.join(runDir, file))).toBe(true);
     expect(fs.readdirSync(path.join(runDir, 'logs')).sort()).toEqual(expect.arrayContaining(['backend.log', 'postgresql.log', 'prometheus.log', 'toxiproxy.log']));
     expect(result.stdout).toContain(`report: ${path.join(runDir, 'report.html')}`);
     expect(readState(runDir)).toEqual([]);
@@ -186,16 +188,15 @@ describe('lagstorm run (real stack)', () => {
     expect(secondDir).not.toBe(firstDir);
     const scenarioOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'scenario.json'), 'utf8'));
     expect(scenarioOf(secondDir)).toMatchObject({ ...scenarioOf(firstDir), source: expect.any(String) });
-    const actionsOf = (dir: string) => {
+    const actionsOf = async (dir: string) => {
       const byPlayer = new Map<string, string[]>();
-      for (const line of fs.readFileSync(path.join(dir, 'history.jsonl'), 'utf8').trim().split('\n')) {
-        const entry = JSON.parse(line);
+      for (const entry of (await readHistoryAll(dir)) as ClientOp[]) {
         if (entry.type === 'invoke' && entry.f !== 'login') byPlayer.set(entry.player, [...(byPlayer.get(entry.player) ?? []), `${entry.seq}:${entry.f}`]);
       }
       return byPlayer;
     };
-    const a = actionsOf(firstDir);
-    const b = actionsOf(secondDir);
+    const a = await actionsOf(firstDir);
+    const b = await actionsOf(secondDir);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     for (const [player, sequence] of a) {
       const shorter = Math.min(sequence.length, b.get(player)!.length);

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readHistoryAll } from '../core/history-file';
 import { runCli } from './run-cli';
 
 const GAME = path.join('games', 'colyseus');
@@ -50,11 +51,9 @@ describe('the Colyseus example game', () => {
     expect(summary.stats.actions.ok).toBeGreaterThan(200);
     expect(summary.stats.reconnects).toBeGreaterThan(0);
     // Logins through Colyseus: fresh joins, and after the cut players' link, reconnects to held seats.
-    const logins = fs
-      .readFileSync(path.join(fs.realpathSync(path.join(out, 'latest')), 'history.jsonl'), 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('"f":"login"') && line.includes('"type":"ok"'))
-      .map((line) => (JSON.parse(line) as { value: { resumed: boolean } }).value.resumed);
+    const logins = (await readHistoryAll(fs.realpathSync(path.join(out, 'latest'))))
+      .filter((entry) => entry.f === 'login' && entry.type === 'ok')
+      .map((entry) => (entry.value as { resumed: boolean }).resumed);
     expect(logins.filter((resumed) => !resumed).length).toBeGreaterThanOrEqual(14);
     expect(logins.filter((resumed) => resumed).length).toBeGreaterThan(0);
   }, 180_000);

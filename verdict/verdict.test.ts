@@ -1,3 +1,4 @@
+import type { FaultRecord } from '../core/summary';
 import { decideVerdict, withholdLivenessFailures } from './verdict';
 import type { CheckResult, SloResult } from './types';
 
@@ -6,7 +7,7 @@ const slo = (ok: SloResult['ok']): SloResult => ({ metric: 'action_rtt', phase: 
 
 describe('decideVerdict', () => {
   it('passes only when every check and SLO holds and the harness had no error', () => {
-    expect(decideVerdict({ checks: [check(true)], slos: [slo(true)], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [] });
+    expect(decideVerdict({ checks: [check(true)], slos: [slo(true)], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [], warnings: [] });
   });
 
   it('fails (1) on any false check or SLO, even alongside unknowns and harness errors', () => {
@@ -22,6 +23,34 @@ describe('decideVerdict', () => {
     const decision = decideVerdict({ checks: [check(true)], slos: [], errors: ['the final snapshot timed out'] });
     expect(decision).toMatchObject({ verdict: 'error', exitCode: 2 });
     expect(decision.reasons).toEqual(['harness error: the final snapshot timed out']);
+  });
+});
+
+describe('decideVerdict with faults that did not bite', () => {
+  const fault = (id: string, bit: boolean | undefined): FaultRecord => ({
+    id,
+    fault: 'failing-archiver',
+    params: {},
+    startedAt: 0,
+    stoppedAt: 2000,
+    healed: true,
+    ...(bit === undefined ? {} : { efficacy: { bit, effect: bit ? '3 archive attempts failed' : 'no archive attempt failed', proof: 'pg_stat_archiver.failed_count' } }),
+  });
+
+  it('is an error (2) by default: the run did not test what it claims', () => {
+    const decision = decideVerdict({ checks: [check(true)], slos: [slo(true)], errors: [], faults: [fault('t1', true), fault('t2', false)] });
+    expect(decision).toMatchObject({ verdict: 'error', exitCode: 2, warnings: [] });
+    expect(decision.reasons).toEqual(['fault t2 (failing-archiver) did not bite: no archive attempt failed']);
+  });
+
+  it("is only a warning under ifNoEffect 'warn', and a fault that bit (or was not judged) weighs nothing", () => {
+    const decision = decideVerdict({ checks: [check(true)], slos: [slo(true)], errors: [], faults: [fault('t1', true), fault('t2', false)], ifNoEffect: 'warn' });
+    expect(decision).toEqual({ verdict: 'pass', exitCode: 0, reasons: [], warnings: ['fault t2 (failing-archiver) did not bite: no archive attempt failed'] });
+    expect(decideVerdict({ checks: [check(true)], slos: [], errors: [], faults: [fault('t1', true), fault('t3', undefined)] })).toMatchObject({ verdict: 'pass', exitCode: 0 });
+  });
+
+  it('never hides a failed check: fail (1) stays fail', () => {
+    expect(decideVerdict({ checks: [check(false)], slos: [], errors: [], faults: [fault('t2', false)] })).toMatchObject({ verdict: 'fail', exitCode: 1 });
   });
 });
 
@@ -48,8 +77,8 @@ describe("checks that do not apply ('n/a')", () => {
   const notApplicable: CheckResult = { name: 'no-desync', valid: 'n/a', summary: 'not applicable: the game has no shadow model' };
 
   it('pass a run whose only non-pass is n/a (exit 0), never as unknown', () => {
-    expect(decideVerdict({ checks: [check(true), notApplicable], slos: [slo(true)], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [] });
-    expect(decideVerdict({ checks: [notApplicable], slos: [], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [] });
+    expect(decideVerdict({ checks: [check(true), notApplicable], slos: [slo(true)], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [], warnings: [] });
+    expect(decideVerdict({ checks: [notApplicable], slos: [], errors: [] })).toEqual({ verdict: 'pass', exitCode: 0, reasons: [], warnings: [] });
   });
 
   it('hide neither a failure nor an unknown beside them', () => {

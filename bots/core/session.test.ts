@@ -438,3 +438,110 @@ test('every state names the events it accepts; stale events are dropped', async 
 test('a profile naming an action the game lacks is refused at construction, naming both', () => {
   expect(() => harness({ session: { profile: { ...STEADY, mix: [{ action: 'jump', weight: 1 }] } } })).toThrow(/profile "steady": the mix names action "jump", which the game does not have; use one of: tick, poke, rest/);
 });
+
+// ---- pipelining (timing.maxInFlight > 1) ----
+
+/** The most actions of one bot in flight at once, from the history (ops keyed by seq). */
+function maxOpen(entries: Entry[]): number {
+  const open = new Set<number>();
+  let most = 0;
+  for (const op of actionOps(entries)) {
+    if (op.type === 'invoke') open.add(op.seq!);
+    else open.delete(op.seq!);
+    most = Math.max(most, open.size);
+  }
+  return most;
+}
+
+test('pipelining: up to maxInFlight actions in flight, seqs in send order, the schedule kept (intendedAt from the slots)', async () => {
+  const h = harness({ client: { latencyMs: 350 }, session: { timing: { ...TIMING, maxInFlight: 3 }, maxActions: 8 } });
+  h.session.start();
+  await h.run(3000);
+  const invokes = actionOps(h.entries).filter((op) => op.type === 'invoke');
+  expect(maxOpen(h.entries)).toBe(3);
+  // Logged in at 350; slots every 100 ms: three go out on time, the fourth (slot 750) waits for the first ack (800).
+  expect(invokes.slice(0, 4).map((op) => [op.seq, op.intendedAt, op.time])).toEqual([
+    [1, 450, 450],
+    [2, 550, 550],
+    [3, 650, 650],
+    [4, 750, 800],
+  ]);
+  expect(invokes.map((op) => op.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  expect(h.server.player('p-1').lastSeq).toBe(8);
+  expect(events(h.entries, 'session-end')[0].value).toMatchObject({ reason: 'max-actions', lastSeq: 8, actions: 8 });
+});
+
+test('pipelining with maxInFlight 1 (the default) never has two actions in flight', async () => {
+  const h = harness({ client: { latencyMs: 250 }, session: { maxActions: 5 } });
+  h.session.start();
+  await h.run(2500);
+  expect(maxOpen(h.entries)).toBe(1);
+  expect(actionOps(h.entries).filter((op) => op.type === 'invoke')).toHaveLength(5);
+});
+
+test('pipelining: a lost link settles every in-flight action as info; after the resume each is resent with its ORIGINAL seq, lowest first', async () => {
+  const h = harness({
+    client: { latencyMs: 250, onInvoke: (call, attempt) => (call.seq === 2 && attempt === 1 ? 'apply-then-cut' : 'ok') },
+    session: { timing: { ...TIMING, maxInFlight: 3 }, maxActions: 5 },
+  });
+  h.session.start();
+  await h.run(3000);
+  const all = actionOps(h.entries);
+  // 1 was acked; 2 (applied, then the cut), 3 and 4 were in flight: all three info, in send order.
+  expect(all.filter((op) => op.type === 'info').map((op) => op.seq)).toEqual([2, 3, 4]);
+  const resends = h.client.calls.filter((call) => call.resend);
+  expect(resends.map((call) => call.seq)).toEqual([2, 3, 4]);
+  for (const seq of [2, 3, 4]) {
+    const first = all.find((op) => op.seq === seq && op.type === 'invoke')!;
+    const again = all.filter((op) => op.seq === seq && op.type === 'invoke')[1];
+    expect(again.value).toEqual(first.value);
+  }
+  expect(all.filter((op) => op.seq === 2 && op.type === 'ok')[0].value).toEqual({ applied: 2, duplicate: true });
+  expect(events(h.entries, 'reconnected')[0].value).toMatchObject({ resending: 2, resendingSeqs: [2, 3, 4] });
+  // Each seq applied once on the server; the next new action continues after the highest.
+  expect(h.server.player('p-1').lastSeq).toBe(5);
+  expect(all.filter((op) => op.type === 'invoke' && op.seq === 5)).toHaveLength(1);
+  expect(events(h.entries, 'session-end')[0].value).toMatchObject({ reason: 'max-actions', lastSeq: 5, pendingInfo: 0, actions: 5 });
+});
+
+test('pipelining: a refused action frees its seq; the later ones in flight are refused as out-of-order and numbering restarts at the refused seq', async () => {
+  const h = harness({
+    client: { latencyMs: 250, onInvoke: (call, attempt) => (call.seq === 2 && attempt === 1 ? { type: 'fail', error: 'overloaded: shed' } : 'ok') },
+    session: { timing: { ...TIMING, maxInFlight: 3 }, maxActions: 7 },
+  });
+  h.session.start();
+  await h.run(3000);
+  const invokes = actionOps(h.entries).filter((op) => op.type === 'invoke').map((op) => [op.seq, op.time]);
+  // 2 refused → 3 and 4 (out-of-order, expected 2) refused → new sends wait until the last refusal (900), then reuse 2, 3 (late slots 750, 850) and 4 (slot 950).
+  expect(actionOps(h.entries).filter((op) => op.type === 'fail').map((op) => [op.seq, op.error, op.time])).toEqual([
+    [2, 'overloaded: shed', 700],
+    [3, 'out-of-order', 800],
+    [4, 'out-of-order', 900],
+  ]);
+  expect(invokes).toEqual([
+    [1, 350],
+    [2, 450],
+    [3, 550],
+    [4, 650],
+    [2, 900],
+    [3, 900],
+    [4, 950],
+  ]);
+  expect(h.server.player('p-1').lastSeq).toBe(4);
+  expect(actionOps(h.entries).filter((op) => op.type === 'ok').map((op) => op.seq)).toEqual([1, 2, 3, 4]);
+});
+
+test('burst schedule: `actions` actions at every multiple of everyMs since run start (all bots of a group at the same instant)', async () => {
+  const h = harness({ session: { burst: { everyMs: 500, actions: 3 }, timing: { ...TIMING, maxInFlight: 3 }, maxActions: 6 } });
+  h.session.start();
+  await h.run(1500);
+  const invokes = actionOps(h.entries).filter((op) => op.type === 'invoke');
+  expect(invokes.map((op) => [op.seq, op.intendedAt, op.time])).toEqual([
+    [1, 500, 500],
+    [2, 500, 500],
+    [3, 500, 500],
+    [4, 1000, 1000],
+    [5, 1000, 1000],
+    [6, 1000, 1000],
+  ]);
+});

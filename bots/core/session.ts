@@ -1,7 +1,7 @@
 /**
  * One bot playing one player through a game's GameClient: the session as an explicit state machine.
  *
- *   idle ─start→ connecting ─connected→ ready ⇄ (one action in flight at a time, on a think-time schedule)
+ *   idle ─start→ connecting ─connected→ ready ⇄ (up to timing.maxInFlight actions in flight, on a think-time or burst schedule)
  *   connecting ─connect-failed→ backoff ─backoff-over→ connecting        (capped exponential backoff, full jitter)
  *   ready ─link-lost / action-timeout→ backoff → connecting → ready      (resume; the unknown action is resent with its seq)
  *   ready ─session-over→ draining ─(in-flight done)→ offline ─offline-over→ connecting   (voluntary disconnect)
@@ -12,6 +12,13 @@
  * does the protocol; the session owns what every game shares: the schedule (no coordinated
  * omission), action choice, sequence numbers, the action timeout, reconnects, voluntary
  * disconnects, the graceful stop and the Jepsen history (each op an invoke, then ok/fail/info).
+ *
+ * Pipelining (maxInFlight > 1): several actions of one bot are in flight at once, each with its own
+ * seq (allocated at send, in order). The history keys ops by (process, player, f, seq), so the
+ * checkers see one logical operation per seq. A refused action (fail) frees its seq; the server
+ * then refuses every later one in flight as out-of-order, so new sends wait until those have
+ * settled and numbering restarts at the lowest refused seq. Link loss settles every in-flight
+ * action as info; after the resume they are all resent with their seqs, lowest first.
  *
  * Plain TypeScript against the game port and an injected Clock: no Node APIs (k6-bundleable).
  */
@@ -51,6 +58,11 @@ export interface BotSessionOptions {
   voluntaryDisconnects?: boolean;
   /** When the session was meant to start (ms since run start): the first login's intendedAt. */
   intendedStartAt?: number;
+  /**
+   * Instead of the profile's think time: act `actions` times at every multiple of `everyMs` since
+   * run start, so every bot with the same burst acts at the same instant (a hot spot in time).
+   */
+  burst?: { everyMs: number; actions: number };
 }
 
 export type SessionState = 'idle' | 'connecting' | 'ready' | 'draining' | 'backoff' | 'offline' | 'stopping' | 'ended';
@@ -61,6 +73,16 @@ interface InFlight {
   seq: number;
   intendedAt: number;
   resend: boolean;
+  /** When it went out (its action timeout runs from here). */
+  sentAt: number;
+}
+
+/** An action whose outcome is unknown (info): resent with its original seq until it is ok or superseded. */
+interface Unresolved {
+  name: string;
+  params: unknown;
+  /** Resend at once (after a resume), not at the next schedule slot. */
+  immediate: boolean;
 }
 
 export type SessionEvent =
@@ -126,9 +148,14 @@ export class BotSession {
   private loggedInOnce = false;
   private nextSeq = 1;
   private nextIntendedAt = 0;
-  private inFlight: InFlight | null = null;
-  /** An action whose outcome is unknown (info): resent with its original seq until it is ok or superseded. */
-  private unresolved: { seq: number; name: string; params: unknown; immediate: boolean } | null = null;
+  /** Burst schedule: actions still to send at the current burst instant. */
+  private burstLeft = 0;
+  /** seq → the action in flight with it (insertion order = send order). */
+  private readonly inFlight = new Map<number, InFlight>();
+  /** seq → actions whose outcome is unknown, resent lowest seq first. */
+  private readonly unresolved = new Map<number, Unresolved>();
+  /** A fresh action was refused: no new sends until the in-flight ones settle; then seqs restart here. */
+  private refusedFloor: number | undefined;
   /** seq → info completions not yet resolved by a later ok of the same seq. */
   private readonly infoBySeq = new Map<number, number>();
   private failedAttempts = 0;
@@ -200,7 +227,7 @@ export class BotSession {
     const stale =
       !ACCEPTS[this.current].includes(event.type) ||
       ('attempt' in event && event.attempt !== this.attempt) ||
-      (event.type === 'outcome' && event.call !== this.inFlight);
+      (event.type === 'outcome' && this.inFlight.get(event.call.seq) !== event.call);
     if (stale) {
       // A login that completed after the session moved on: log it out again.
       if (event.type === 'connected') event.connection.close(true, 'session moved on');
@@ -289,19 +316,30 @@ export class BotSession {
     this.failedAttempts = 0;
     this.op('ok', 'login', { intendedAt: this.attemptStartedAt, value: login.value, version: login.version, checksum: login.checksum });
     const firstLogin = !this.loggedInOnce;
-    // After a resume with an action still unknown, its seq stays the next one to (re)send.
-    if (login.lastSeq !== undefined && (firstLogin || !this.unresolved)) this.nextSeq = login.lastSeq + 1;
+    // After a resume with actions still unknown, their seqs stay the next ones to (re)send.
+    if (login.lastSeq !== undefined && (firstLogin || this.unresolved.size === 0)) {
+      this.nextSeq = login.lastSeq + 1;
+      this.refusedFloor = undefined;
+    }
     const voluntary = this.reconnectVoluntary;
     if (this.reconnectStartedAt !== undefined) {
       this.stats.reconnects += 1;
-      this.event('reconnected', { voluntary, resumeMs: round(this.clock.now() - this.reconnectStartedAt), ...login.reconnected, resending: this.unresolved?.seq });
+      const resending = this.unresolvedSeqs();
+      this.event('reconnected', {
+        voluntary,
+        resumeMs: round(this.clock.now() - this.reconnectStartedAt),
+        ...login.reconnected,
+        resending: resending[0],
+        ...(resending.length > 1 ? { resendingSeqs: resending } : {}),
+      });
       this.reconnectStartedAt = undefined;
     }
     this.loggedInOnce = true;
     this.enter('ready');
     if (firstLogin || voluntary) {
       // A fresh stretch of play: the schedule and the session length start now.
-      this.nextIntendedAt = this.clock.now() + sample(this.options.profile.thinkTime, this.actionRng);
+      this.burstLeft = 0;
+      this.nextIntendedAt = this.slotAfter(this.clock.now());
       this.reconnectVoluntary = false;
       this.sessionOverWhileReconnecting = false;
       if (this.options.voluntaryDisconnects !== false) {
@@ -362,17 +400,17 @@ export class BotSession {
     this.scheduleReconnect();
   }
 
+  /** Every action in flight becomes info (in send order) and is resent at once after the resume. */
   private settleAction(reason: string): void {
     this.clearTimer('action');
-    const flight = this.inFlight;
-    if (flight) {
-      this.inFlight = null;
+    const flights = [...this.inFlight.values()];
+    this.inFlight.clear();
+    for (const flight of flights) {
       this.op('info', flight.name, { seq: flight.seq, intendedAt: flight.intendedAt, error: reason });
       this.noteInfo(flight.seq);
-      this.unresolved = { seq: flight.seq, name: flight.name, params: flight.params, immediate: true };
-    } else if (this.unresolved) {
-      this.unresolved.immediate = true;
+      this.unresolved.set(flight.seq, { name: flight.name, params: flight.params, immediate: true });
     }
+    for (const entry of this.unresolved.values()) entry.immediate = true;
   }
 
   // ---- voluntary disconnects ----
@@ -386,7 +424,7 @@ export class BotSession {
     if (this.current !== 'ready') return;
     this.enter('draining');
     this.clearTimer('slot');
-    if (!this.inFlight) this.closeVoluntarily();
+    if (this.inFlight.size === 0) this.closeVoluntarily();
   }
 
   private closeVoluntarily(): void {
@@ -405,42 +443,95 @@ export class BotSession {
 
   // ---- acting ----
 
-  /** Sends the next action if one is due, else waits for the next schedule slot. */
+  /** Sends every action that is due while fewer than maxInFlight are in flight, else waits for the next slot. */
   private pump(): void {
-    if (this.current !== 'ready' || this.inFlight || !this.connection) return;
-    this.clearTimer('slot');
-    const now = this.clock.now();
-    if (this.unresolved?.immediate) {
-      // After a resume: resend the unknown action with its original seq, now (its own new op).
-      const { seq, name, params } = this.unresolved;
-      this.unresolved.immediate = false;
-      return this.sendAction(seq, now, name, params, true);
+    // Bounded: each pass sends an action, lets a slot pass, or returns.
+    for (let pass = 0; pass < 10_000; pass++) {
+      if (this.current !== 'ready' || !this.connection || this.inFlight.size >= this.timing.maxInFlight) return;
+      this.clearTimer('slot');
+      const now = this.clock.now();
+      const immediate = this.nextUnresolved(true);
+      if (immediate !== undefined) {
+        // After a resume: resend the unknown action with its original seq, now (its own new op).
+        const entry = this.unresolved.get(immediate)!;
+        entry.immediate = false;
+        this.sendAction(immediate, now, entry.name, entry.params, true);
+        continue;
+      }
+      if (this.refusedFloor !== undefined) {
+        // Later seqs in flight will be refused as out-of-order: wait for them, then number from the refused one.
+        if (this.inFlight.size > 0) return;
+        this.nextSeq = this.refusedFloor;
+        this.refusedFloor = undefined;
+      }
+      const maxActions = this.options.maxActions;
+      if (maxActions !== undefined && this.stats.actionsSent >= maxActions && this.nextUnresolved(false) === undefined) {
+        // No new actions any more: end once nothing is in flight or unknown.
+        if (this.inFlight.size > 0 || this.unresolved.size > 0) return;
+        this.endReason = 'max-actions';
+        return this.beginStop();
+      }
+      // Within TIMER_SLACK_MS counts as due, or every action would pay an extra timer hop the server never caused.
+      if (now < this.nextIntendedAt - TIMER_SLACK_MS) return this.setTimer('slot', this.nextIntendedAt - now, { type: 'slot-due' });
+      // No coordinated omission: a late bot keeps the schedule's time as intendedAt.
+      const slot = this.nextIntendedAt;
+      this.nextIntendedAt = this.slotAfter(slot);
+      const resend = this.nextUnresolved(false);
+      if (resend !== undefined) {
+        const entry = this.unresolved.get(resend)!;
+        this.sendAction(resend, slot, entry.name, entry.params, true);
+        continue;
+      }
+      const choice = chooseAction(this.options.profile, this.options.actions, this.actionContext);
+      if (!choice) continue; // nothing possible now: this slot passes
+      this.stats.actionsSent += 1;
+      this.sendAction(this.nextSeq, slot, choice.name, choice.params, false);
+      this.nextSeq += 1;
     }
-    const maxActions = this.options.maxActions;
-    if (!this.unresolved && maxActions !== undefined && this.stats.actionsSent >= maxActions) {
-      this.endReason = 'max-actions';
-      return this.beginStop();
+  }
+
+  /** The schedule's next slot after `slot`: the profile's think time, or the burst's next instant. */
+  private slotAfter(slot: number): number {
+    const burst = this.options.burst;
+    if (!burst) return slot + sample(this.options.profile.thinkTime, this.actionRng);
+    if (this.burstLeft > 0) {
+      this.burstLeft -= 1;
+      return slot;
     }
-    // Within TIMER_SLACK_MS counts as due, or every action would pay an extra timer hop the server never caused.
-    if (now < this.nextIntendedAt - TIMER_SLACK_MS) return this.setTimer('slot', this.nextIntendedAt - now, { type: 'slot-due' });
-    // No coordinated omission: a late bot keeps the schedule's time as intendedAt.
-    const slot = this.nextIntendedAt;
-    this.nextIntendedAt = slot + sample(this.options.profile.thinkTime, this.actionRng);
-    if (this.unresolved) return this.sendAction(this.unresolved.seq, slot, this.unresolved.name, this.unresolved.params, true);
-    const choice = chooseAction(this.options.profile, this.options.actions, this.actionContext);
-    if (!choice) return this.pump(); // nothing possible now: this slot passes
-    this.stats.actionsSent += 1;
-    this.sendAction(this.nextSeq, slot, choice.name, choice.params, false);
+    this.burstLeft = burst.actions - 1;
+    return (Math.floor(slot / burst.everyMs) + 1) * burst.everyMs;
+  }
+
+  /** The lowest unresolved seq not in flight (only those due at once, with `immediate`). */
+  private nextUnresolved(immediate: boolean): number | undefined {
+    let lowest: number | undefined;
+    for (const [seq, entry] of this.unresolved) {
+      if (this.inFlight.has(seq) || (immediate && !entry.immediate)) continue;
+      if (lowest === undefined || seq < lowest) lowest = seq;
+    }
+    return lowest;
+  }
+
+  private unresolvedSeqs(): number[] {
+    return [...this.unresolved.keys()].sort((a, b) => a - b);
+  }
+
+  /** The action timer runs for the oldest action in flight. */
+  private armActionTimer(): void {
+    const oldest = this.inFlight.values().next().value as InFlight | undefined;
+    if (!oldest) return this.clearTimer('action');
+    this.setTimer('action', Math.max(0, oldest.sentAt + this.timing.actionTimeoutMs - this.clock.now()), { type: 'action-timeout' });
   }
 
   private sendAction(seq: number, scheduledAt: number, name: string, params: unknown, resend: boolean): void {
     // Late: intendedAt stays the schedule's time. Early (a timer within its slack): the send time,
     // so `time >= intendedAt` holds and the latency is never shortened.
-    const intendedAt = Math.min(scheduledAt, this.clock.now());
-    const flight: InFlight = { name, params, seq, intendedAt, resend };
-    this.inFlight = flight;
+    const now = this.clock.now();
+    const intendedAt = Math.min(scheduledAt, now);
+    const flight: InFlight = { name, params, seq, intendedAt, resend, sentAt: now };
+    this.inFlight.set(seq, flight);
     this.op('invoke', name, { seq, intendedAt, value: params });
-    this.setTimer('action', this.timing.actionTimeoutMs, { type: 'action-timeout' });
+    if (this.inFlight.size === 1) this.armActionTimer();
     let pending: Promise<Outcome>;
     try {
       pending = this.connection!.invoke({ name, params, seq, resend });
@@ -454,31 +545,39 @@ export class BotSession {
   }
 
   private completed(flight: InFlight, outcome: Outcome): void {
-    this.clearTimer('action');
-    this.inFlight = null;
+    this.inFlight.delete(flight.seq);
+    this.armActionTimer();
     const { seq, intendedAt } = flight;
     if (outcome.type === 'ok') {
       this.op('ok', flight.name, { seq, intendedAt, value: outcome.value, version: outcome.version, checksum: outcome.checksum });
       this.resolveInfo(seq);
-      if (this.unresolved?.seq === seq) this.unresolved = null;
+      this.unresolved.delete(seq);
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
     } else {
       this.op(outcome.type, flight.name, { seq, intendedAt, error: outcome.error });
       if (outcome.type === 'info') {
         this.noteInfo(seq);
-        this.unresolved = { seq, name: flight.name, params: flight.params, immediate: false };
+        this.unresolved.set(seq, { name: flight.name, params: flight.params, immediate: false });
       } else if (outcome.expectedSeq !== undefined) {
         // The server names the seq it wants; an unknown earlier action cannot be pending any more.
-        this.nextSeq = outcome.expectedSeq;
-        this.unresolved = null;
+        this.refuse(outcome.expectedSeq);
+        this.unresolved.clear();
       } else if (flight.resend) {
         // Refused before processing: the original's fate is still unknown, try it again later.
-        this.unresolved = { seq, name: flight.name, params: flight.params, immediate: false };
+        this.unresolved.set(seq, { name: flight.name, params: flight.params, immediate: false });
+      } else {
+        // Refused: the seq was never used and is free again.
+        this.refuse(seq);
       }
     }
+    if (this.inFlight.size > 0 && (this.current === 'stopping' || this.current === 'draining')) return;
     if (this.current === 'stopping') return this.finish(this.endReason || 'stopped');
     if (this.current === 'draining') return this.closeVoluntarily();
     this.pump();
+  }
+
+  private refuse(seq: number): void {
+    this.refusedFloor = Math.min(this.refusedFloor ?? Infinity, seq);
   }
 
   // ---- ending ----
@@ -486,12 +585,12 @@ export class BotSession {
   private beginStop(): void {
     const wasPlaying = this.current === 'ready' || this.current === 'draining';
     // Connected with nothing due yet: the checkers must not read "no action after the heal" as "not recovered".
-    if (this.current === 'ready' && !this.inFlight && !this.unresolved && this.nextIntendedAt > this.clock.now()) {
+    if (this.current === 'ready' && this.inFlight.size === 0 && this.unresolved.size === 0 && this.nextIntendedAt > this.clock.now()) {
       this.thinkingUntilAtStop = this.nextIntendedAt;
     }
     this.enter('stopping');
     for (const name of ['slot', 'session', 'backoff', 'offline'] as const) this.clearTimer(name);
-    if (wasPlaying && this.inFlight) this.setTimer('grace', this.timing.stopGraceMs, { type: 'grace-over' });
+    if (wasPlaying && this.inFlight.size > 0) this.setTimer('grace', this.timing.stopGraceMs, { type: 'grace-over' });
     else this.finish(this.endReason || 'stopped');
   }
 
@@ -509,7 +608,7 @@ export class BotSession {
     this.event('session-end', {
       reason,
       ...this.client.describeEnd?.(),
-      lastSeq: this.nextSeq - 1,
+      lastSeq: (this.refusedFloor ?? this.nextSeq) - 1,
       pendingInfo: this.stats.pendingInfo,
       actions: this.stats.actionsSent,
       reconnects: this.stats.reconnects,

@@ -32,6 +32,11 @@ export interface SessionTiming {
   versionGapTimeoutMs: number;
   /** On stop: how long an in-flight op may still complete before it is recorded as info. */
   stopGraceMs: number;
+  /**
+   * Actions a bot may have in flight at once (pipelining, as real clients that stream actions
+   * without waiting for each ack); 1 = wait for each outcome before the next send.
+   */
+  maxInFlight: number;
 }
 
 export const DEFAULT_TIMING: SessionTiming = {
@@ -45,4 +50,5 @@ export const DEFAULT_TIMING: SessionTiming = {
   maxReconnectAttempts: 20,
   versionGapTimeoutMs: 2000,
   stopGraceMs: 1000,
+  maxInFlight: 1,
 };

@@ -18,6 +18,7 @@ import { LatencyBook } from '../metrics/latency';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
 import { buildFleetPlan, type BotPlan } from './workload';
+import { planForSegment, type SegmentTuple } from './segments';
 
 export interface HistorySink {
   append(entry: HistoryDraft): void;
@@ -39,6 +40,11 @@ export interface FleetOptions {
   metricsPort?: number;
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /**
+   * Run only this execution segment's bots (`segmentTuple('1/4:1/2', '0,1/4,1/2,3/4,1')`): the
+   * agents of one run each take one segment of the same sequence. Default: every bot.
+   */
+  segment?: SegmentTuple;
   /** Worker threads (default: one per core, fewer for small fleets). */
   workers?: number;
   timing?: Partial<SessionTiming>;
@@ -113,7 +119,8 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   const log = options.log ?? (() => undefined);
   const gameModule = path.resolve(options.gameModule);
   const game = loadGameModule(gameModule);
-  const plan = buildFleetPlan(options.scenario, game);
+  const wholePlan = buildFleetPlan(options.scenario, game);
+  const plan = options.segment ? planForSegment(wholePlan, options.segment) : wholePlan;
   const metrics = new FleetMetrics();
   const server: MetricsServer = await serveMetrics(metrics.registry, options.metricsPort ?? 0);
   const latency = new LatencyBook();
@@ -232,6 +239,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
       }
     });
   }
+  if (options.segment) log(`bots: segment ${options.segment.toString()}: ${plan.bots.length} of the run's ${wholePlan.bots.length} bots`);
   log(`bots: ${plan.bots.length} bots on ${workerCount} worker thread(s), load until ${plan.loadEndMs} ms, metrics at ${server.url}`);
 
   const result = (): FleetResult => ({

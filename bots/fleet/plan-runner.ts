@@ -10,6 +10,7 @@ import { profileOf } from '../load-game';
 import { BotSession } from '../core/session';
 import type { BotSink, SessionTiming } from '../core/types';
 import type { WebSocketFactory } from '../../core/websocket-like';
+import { hotPeerPicker } from './hot-spots';
 import type { BotPlan } from './workload';
 
 export interface PlanRunnerOptions {
@@ -38,6 +39,7 @@ export interface PlanRunner {
 export function peerPicker(plan: BotPlan): (rng: Rng) => string | undefined {
   const { group, first, last } = plan.peers;
   const selfIndex = group === plan.group ? Number(plan.playerId.slice(group.length + 1)) : -1;
+  if (plan.peers.hot) return hotPeerPicker(plan, selfIndex);
   return (rng) => {
     const others = last - first + 1 - (selfIndex >= first && selfIndex <= last ? 1 : 0);
     if (others <= 0) {
@@ -98,6 +100,7 @@ export function runPlans(options: PlanRunnerOptions): PlanRunner {
           maxActions: plan.maxActions,
           timing: options.timing,
           voluntaryDisconnects: plan.voluntaryDisconnects,
+          ...(plan.burst ? { burst: plan.burst } : {}),
           intendedStartAt: window.start,
         });
         live.add(session);

@@ -13,6 +13,7 @@ import type { GameDefinition } from '../../core/game';
 import { profileOf } from '../load-game';
 import { sample } from '../../core/distributions';
 import { createRng, deriveSeed } from '../../core/rng';
+import { hotSpots, withHotPlayers } from './hot-spots';
 
 export interface SessionWindow {
   start: number;
@@ -21,6 +22,8 @@ export interface SessionWindow {
 
 export interface BotPlan {
   botId: string;
+  /** Position in the run's deterministic order of bots (closed: per player; open: per arrival), counted over all groups: execution segments deal out slots. */
+  slot: number;
   group: string;
   playerId: string;
   profile: string;
@@ -28,8 +31,10 @@ export interface BotPlan {
   seed: number;
   windows: SessionWindow[];
   maxActions?: number;
-  /** Gift recipients: `${group}-${k}` for k in [first, last], never the bot itself. */
-  peers: { group: string; first: number; last: number };
+  /** Gift recipients: `${group}-${k}` for k in [first, last], never the bot itself; `hot`: a share of them go to the first `count` (hot-spots.ts). */
+  peers: { group: string; first: number; last: number; hot?: { count: number; share: number } };
+  /** Act `actions` times at every multiple of `everyMs` since run start instead of the profile's think time. */
+  burst?: { everyMs: number; actions: number };
   /** Closed model: the profile's voluntary disconnect/resume cycle; open model: one session, then leave. */
   voluntaryDisconnects: boolean;
 }
@@ -39,6 +44,10 @@ export interface FleetPlan {
   /** Open-model arrivals that found maxBots online. */
   dropped: number;
   droppedByGroup: Record<string, number>;
+  /** The slots of the dropped arrivals, by group. */
+  droppedSlots: Record<string, number[]>;
+  /** Slots handed out: every closed-model player and every open-model arrival. */
+  slots: number;
   loadEndMs: number;
 }
 
@@ -134,6 +143,8 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
   const loadEndMs = scenario.duration + scenario.recovery.window;
   const bots: BotPlan[] = [];
   const droppedByGroup: Record<string, number> = {};
+  const droppedSlots: Record<string, number[]> = {};
+  let slots = 0;
   for (const [group, spec] of Object.entries(scenario.bots)) {
     let profile;
     try {
@@ -141,16 +152,19 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
     } catch (error) {
       throw new Error(`bots.${group}.profile: ${(error as Error).message}`);
     }
-    const base = { group, profile: spec.profile, ipv6: spec.ipv6, maxActions: spec.maxActions };
+    const base = { group, profile: spec.profile, ipv6: spec.ipv6, maxActions: spec.maxActions, ...hotSpots(spec) };
     if (spec.arrival) {
       const maxBots = spec.arrival.maxBots;
       const ends = new MinHeap(); // end times of the sessions online
       let started = 0;
       let dropped = 0;
+      droppedSlots[group] = [];
       for (const at of arrivalTimes(spec.arrival, loadEndMs)) {
+        const slot = slots++;
         while (ends.size > 0 && ends.peek() <= at) ends.pop();
         if (ends.size >= maxBots) {
           dropped += 1;
+          droppedSlots[group].push(slot);
           continue;
         }
         started += 1;
@@ -160,24 +174,27 @@ export function buildFleetPlan(scenario: ResolvedScenario, game: Pick<GameDefini
         const stop = Math.min(loadEndMs, at + length);
         ends.push(stop);
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: started - 1 };
-        bots.push({ ...base, botId, playerId: botId, seed, windows: [{ start: at, stop }], peers, voluntaryDisconnects: false });
+        bots.push({ ...base, botId, slot, playerId: botId, seed, windows: [{ start: at, stop }], peers: withHotPlayers(peers, spec), voluntaryDisconnects: false });
       }
       droppedByGroup[group] = dropped;
     } else {
       const count = spec.count ?? 0;
       const points = closedTargetPoints(spec, group, loadEndMs);
+      const firstSlot = slots;
+      slots += count;
       for (let i = 1; i <= count; i++) {
         const windows = windowsAbove(points, i - 1, loadEndMs);
         if (windows.length === 0) continue;
         const botId = `${group}-${i}`;
         const peers = spec.giftTo ? giftPeers(scenario, spec.giftTo) : { group, first: 1, last: count };
-        bots.push({ ...base, botId, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers, voluntaryDisconnects: true });
+        bots.push({ ...base, botId, slot: firstSlot + i - 1, playerId: botId, seed: deriveSeed(scenario.seed, botId), windows, peers: withHotPlayers(peers, spec), voluntaryDisconnects: true });
       }
       droppedByGroup[group] = 0;
+      droppedSlots[group] = [];
     }
   }
   const dropped = Object.values(droppedByGroup).reduce((sum, n) => sum + n, 0);
-  return { bots, dropped, droppedByGroup, loadEndMs };
+  return { bots, dropped, droppedByGroup, droppedSlots, slots, loadEndMs };
 }
 
 /** A binary min-heap of numbers (the open model's session end times). */

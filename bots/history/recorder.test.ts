@@ -13,7 +13,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const op = (process: string, time: number, type: 'invoke' | 'ok' = 'invoke'): HistoryDraft => ({ type, process, player: process, f: 'collect', seq: 1, intendedAt: time, time });
 
 test('entries from several sources land in time order with a global index', async () => {
-  const file = path.join(dir, 'history.jsonl');
+  const file = path.join(dir, 'history.jsonl.gz');
   const recorder = new HistoryRecorder(file, { runStartEpochMs: Date.now() - 10_000 });
   recorder.appendMany([op('a', 5), op('a', 9, 'ok')]);
   recorder.append(op('b', 3)); // a later batch from another worker with an earlier time
@@ -28,7 +28,8 @@ test('entries from several sources land in time order with a global index', asyn
 
 test('periodic flushes keep young entries back for the reorder window, then continue the index', async () => {
   const file = path.join(dir, 'history.jsonl');
-  const recorder = new HistoryRecorder(file, { runStartEpochMs: Date.now(), reorderWindowMs: 60_000 });
+  // Plain JSON lines, so the file shows each partial flush at once (gzip writes land asynchronously).
+  const recorder = new HistoryRecorder(file, { runStartEpochMs: Date.now(), reorderWindowMs: 60_000, encoding: 'jsonl' });
   expect(recorder.now()).toBeGreaterThanOrEqual(0);
   recorder.append(op('a', -1)); // older than the window: written on a partial flush
   recorder.append(op('a', recorder.now()));

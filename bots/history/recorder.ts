@@ -1,13 +1,15 @@
 /**
- * history.jsonl writer and reader. Bots (via the fleet) and the nemesis append entries without an
+ * The run's history writer. Bots (via the fleet) and the nemesis append entries without an
  * index; the recorder holds them for a short reorder window so entries from different worker
- * threads land in time order, assigns the global `index`, and writes in buffered batches.
+ * threads land in time order, assigns the global `index`, and writes in buffered batches through
+ * core/history-file.ts (compact rows, gzip: history.jsonl.gz), which also holds the reader.
  */
-import * as fs from 'node:fs';
-import * as readline from 'node:readline';
 import type { HistoryEntry } from '../../core/history';
 import { epochNowMs } from '../../core/clock';
+import { HistoryWriter, type HistoryEncoding } from '../../core/history-file';
 import type { HistoryDraft } from '../core/types';
+
+export { readHistory, readHistoryAll } from '../../core/history-file';
 
 export interface HistoryRecorderOptions {
   /** Epoch ms of the run's start: every `time` in the history is ms since this. */
@@ -16,23 +18,25 @@ export interface HistoryRecorderOptions {
   reorderWindowMs?: number;
   /** How often buffered entries are written (ms). */
   flushIntervalMs?: number;
+  /** `compact-gzip` (default: history.jsonl.gz) or `jsonl` (plain JSON lines, the format before). */
+  encoding?: HistoryEncoding;
 }
 
 export class HistoryRecorder {
   readonly path: string;
   readonly runStartEpochMs: number;
   private readonly reorderWindowMs: number;
-  private readonly fd: number;
+  private readonly writer: HistoryWriter;
   private pending: HistoryDraft[] = [];
   private nextIndex = 0;
   private readonly timer: ReturnType<typeof setInterval>;
-  private closed = false;
+  private closed?: Promise<void>;
 
   constructor(path: string, options: HistoryRecorderOptions) {
     this.path = path;
     this.runStartEpochMs = options.runStartEpochMs;
     this.reorderWindowMs = options.reorderWindowMs ?? 250;
-    this.fd = fs.openSync(path, 'a');
+    this.writer = new HistoryWriter(path, { encoding: options.encoding });
     this.timer = setInterval(() => this.flush(false), options.flushIntervalMs ?? 200);
     this.timer.unref();
   }
@@ -66,40 +70,20 @@ export class HistoryRecorder {
     let split = sorted.findIndex(({ entry }) => entry.time > cutoff);
     if (split < 0) split = sorted.length;
     if (split === 0) return;
-    const lines: string[] = [];
-    for (let i = 0; i < split; i++) lines.push(JSON.stringify({ index: this.nextIndex++, ...sorted[i].entry }));
+    const entries: HistoryEntry[] = [];
+    for (let i = 0; i < split; i++) entries.push({ index: this.nextIndex++, ...sorted[i].entry } as HistoryEntry);
     this.pending = sorted.slice(split).map(({ entry }) => entry);
-    fs.writeSync(this.fd, lines.join('\n') + '\n');
+    this.writer.write(entries);
+    this.writer.flush();
   }
 
+  /** Writes what is left and waits until the file is complete. Idempotent. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    clearInterval(this.timer);
-    this.flush(true);
-    this.closed = true;
-    fs.closeSync(this.fd);
-    return Promise.resolve();
-  }
-}
-
-/** Streams history.jsonl entry by entry (bounded memory for long runs). */
-export async function* readHistory(path: string): AsyncGenerator<HistoryEntry> {
-  const lines = readline.createInterface({ input: fs.createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber += 1;
-    if (line.trim() === '') continue;
-    try {
-      yield JSON.parse(line) as HistoryEntry;
-    } catch (error) {
-      throw new Error(`${path}:${lineNumber}: not a JSON history entry (${(error as Error).message})`);
+    if (!this.closed) {
+      clearInterval(this.timer);
+      this.flush(true);
+      this.closed = this.writer.close();
     }
+    return this.closed;
   }
-}
-
-/** Reads the whole history into memory (tests and small runs). */
-export async function readHistoryAll(path: string): Promise<HistoryEntry[]> {
-  const entries: HistoryEntry[] = [];
-  for await (const entry of readHistory(path)) entries.push(entry);
-  return entries;
 }

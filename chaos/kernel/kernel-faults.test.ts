@@ -39,6 +39,7 @@ describe('kernel faults (real processes, real nftables)', () => {
     expect(failed).toBeGreaterThanOrEqual(8); // binomial(40, 0.5): 8..32 holds with p > 0.9999
     expect(failed).toBeLessThanOrEqual(32);
     expect(Number(handle.observations?.packetsHit)).toBeGreaterThan(0);
+    expect(defaultRegistry.get('kernel-packet-loss').judge({ params: defaultRegistry.parse('kernel-packet-loss', {}), observations: handle.observations! })).toMatchObject({ bit: true, effect: expect.stringMatching(/^\d+ packets dropped on port \d+$/) });
     expect(await failedConnects(backendAddress, 40, 400)).toBe(0);
   });
 

@@ -51,6 +51,13 @@ export const kernelPacketLossFault = defineFault({
   requiresRoot: true,
   requires: (p): Capability[] => ['host:nft', ...(isLink(p.target) ? [linkCapability(p.target)] : [])],
   targetOf: (p) => p.target,
+  proof: "packets its rule dropped or rejected (the nft table's counters, read before it is deleted)",
+  judge: ({ params, observations }) => {
+    const hit = observations.packetsHit;
+    if (typeof hit !== 'number') return { bit: false, effect: 'not measured: the nft counters could not be read before the table was deleted' };
+    if (hit === 0) return { bit: false, effect: `no packet on port ${observations.port} matched while it was on` };
+    return { bit: true, effect: `${hit} packets ${params.action === 'drop' ? 'dropped' : 'rejected'} on port ${observations.port}` };
+  },
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('kernel-packet-loss', 'nftables rules');
     const port = targetPort(target.sut, p.target);

@@ -39,6 +39,7 @@ describe('process faults (real processes)', () => {
     expect(t.stack.backend.pid).not.toBe(pidBefore);
     expect(Number(handle.observations?.downtimeMs)).toBeGreaterThanOrEqual(400);
     expect(Number(handle.observations?.downtimeMs)).toBeLessThan(5000);
+    expect(defaultRegistry.get('backend-crash').judge({ params: {}, observations: handle.observations! })).toMatchObject({ bit: true, effect: expect.stringMatching(/^backend down \d+ ms \(pid \d+ → pid \d+\)$/) });
     expect(await tcpRoundTrip(backendAddress)).toBeLessThan(100);
   });
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { HarnessError } from '../../core/exit-codes';
 import { serviceCapability, type ServiceAction, type ServiceControl } from '../../stack/system-under-test';
 import { defineFault, healOnce } from '../define-fault';
-import type { Fault, FaultHandle, FaultTarget } from '../fault';
+import type { Efficacy, Fault, FaultHandle, FaultTarget } from '../fault';
 import { durationParam, sleep } from '../util';
 
 type ServiceName = 'backend' | 'postgres' | 'toxiproxy';
@@ -19,6 +19,15 @@ function serviceOf(target: FaultTarget, name: ServiceName): ServiceControl {
 }
 
 const needs = (name: ServiceName, ...actions: ServiceAction[]) => () => actions.map((action) => serviceCapability(name, action));
+
+/** An outage bit when the service was measured down and came back as a new instance. */
+const outageProof = (name: ServiceName) => `${name} measured down (downtimeMs, from the stop until healthy again) and back as a new instance (pidBefore → pidAfter)`;
+function judgeOutage(name: ServiceName, observations: Readonly<Record<string, number | string>>): Efficacy {
+  const { downtimeMs, pidBefore, pidAfter } = observations;
+  if (typeof downtimeMs !== 'number') return { bit: false, effect: `${name} was never measured back up` };
+  if (pidAfter === pidBefore) return { bit: false, effect: `${name} is the same instance (${pidBefore}) after the fault: it never went down` };
+  return { bit: true, effect: `${name} down ${downtimeMs} ms (${pidBefore} → ${pidAfter})` };
+}
 
 /**
  * Stops a service with `stop`, restarts it after `downtimeMs` (undefined: only on heal), and
@@ -78,6 +87,8 @@ export const backendCrashFault = defineFault({
   params: crashParams,
   requires: needs('backend', 'kill', 'start'),
   targetOf: () => 'backend',
+  proof: outageProof('backend'),
+  judge: ({ observations }) => judgeOutage('backend', observations),
   locks: () => ['the backend process'],
   inject: (target, p) => outage(target, 'backend', (s) => s.kill(), p.restart ? p.downtime : undefined),
 });
@@ -91,6 +102,8 @@ export const backendRestartFault = defineFault({
   params: restartParams,
   requires: needs('backend', 'stop', 'start'),
   targetOf: () => 'backend',
+  proof: outageProof('backend'),
+  judge: ({ observations }) => judgeOutage('backend', observations),
   locks: () => ['the backend process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'backend', (s) => s.stop(), undefined);
@@ -111,6 +124,8 @@ export const backendPauseFault = defineFault({
   params: z.strictObject({}),
   requires: needs('backend', 'pause'),
   targetOf: () => 'backend',
+  proof: 'backend frozen (process state T read back at inject) for pausedMs',
+  judge: ({ observations }) => (typeof observations.pausedMs === 'number' && observations.pausedMs > 0 ? { bit: true, effect: `backend frozen ${observations.pausedMs} ms` } : { bit: false, effect: 'the backend was never measured frozen' }),
   locks: () => ['the backend process'],
   async inject(target) {
     const service = serviceOf(target, 'backend');
@@ -135,6 +150,8 @@ export const postgresCrashFault = defineFault({
   params: crashParams,
   requires: needs('postgres', 'kill', 'start'),
   targetOf: () => 'postgres',
+  proof: outageProof('postgres'),
+  judge: ({ observations }) => judgeOutage('postgres', observations),
   locks: () => ['the postgres process'],
   // kill is PostgreSQL's immediate stop in the process runtime: no checkpoint, crash recovery on start.
   inject: (target, p) => outage(target, 'postgres', (s) => s.kill(), p.restart ? p.downtime : undefined),
@@ -147,6 +164,8 @@ export const postgresRestartFault = defineFault({
   params: restartParams,
   requires: needs('postgres', 'stop', 'start'),
   targetOf: () => 'postgres',
+  proof: outageProof('postgres'),
+  judge: ({ observations }) => judgeOutage('postgres', observations),
   locks: () => ['the postgres process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'postgres', (s) => s.stop(), undefined); // fast stop
@@ -166,6 +185,8 @@ export const toxiproxyRestartFault = defineFault({
   params: restartParams,
   requires: needs('toxiproxy', 'stop', 'start'),
   targetOf: () => 'toxiproxy',
+  proof: outageProof('toxiproxy'),
+  judge: ({ observations }) => judgeOutage('toxiproxy', observations),
   locks: () => ['the toxiproxy process'],
   async inject(target, p, signal) {
     const handle = await outage(target, 'toxiproxy', (s) => s.stop(), undefined);

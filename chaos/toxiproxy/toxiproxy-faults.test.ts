@@ -77,6 +77,42 @@ describe('toxiproxy faults (real toxiproxy-server v2.12.0)', () => {
     expect(slowedBoth).toBeGreaterThanOrEqual(baseline + 190); // once each way
   });
 
+  it('latency bit when a connection open through the link carried data: the kernel counted the bytes', async () => {
+    const socket = await connect(listen);
+    try {
+      const handle = await inject(t, 'latency', { latency: 50 });
+      const echoed = new Promise((resolve) => socket.once('data', resolve));
+      socket.write('hello through the toxic\n'); // 24 bytes each way
+      await echoed;
+      await handle.heal();
+      expect(handle.observations).toMatchObject({ proxy: 'bots-backend', streams: 'downstream', bytesThroughLink: 48 });
+      expect(defaultRegistry.get('latency').judge({ params: defaultRegistry.parse('latency', { latency: 50 }), observations: handle.observations! })).toEqual({
+        bit: true,
+        effect: '48 B crossed bots-backend while delayed by 50 ms (downstream)',
+      });
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('latency on a link nobody used did not bite: no byte crossed it while traffic went over the other link', async () => {
+    const idle = await connect(t.stack.links['bots-backend-v6'].listen); // open, but silent
+    const busy = await connect(listen);
+    try {
+      const handle = await inject(t, 'latency', { latency: 120, link: 'bots-backend-v6', stream: 'both' });
+      const echoed = new Promise((resolve) => busy.once('data', resolve));
+      busy.write('IPv4 only\n');
+      await echoed;
+      await handle.heal();
+      expect(handle.observations).toMatchObject({ proxy: 'bots-backend-v6', streams: 'upstream+downstream', bytesThroughLink: 0 });
+      const efficacy = defaultRegistry.get('latency').judge({ params: defaultRegistry.parse('latency', { latency: 120, link: 'bots-backend-v6' }), observations: handle.observations! });
+      expect(efficacy).toEqual({ bit: false, effect: 'no data crossed bots-backend-v6 while the toxic was on' });
+    } finally {
+      idle.destroy();
+      busy.destroy();
+    }
+  });
+
   it('latency on the IPv6 link slows [::1] and leaves IPv4 alone', async () => {
     const handle = await inject(t, 'latency', { latency: 120, link: 'bots-backend-v6' });
     try {
@@ -138,13 +174,26 @@ describe('toxiproxy faults (real toxiproxy-server v2.12.0)', () => {
     expect(during.closedBy).toBeDefined();
   });
 
-  it('link-down refuses connections until healed', async () => {
+  it('link-down cuts the open connections (counted: its measured effect), refuses new ones until healed', async () => {
+    const open = await Promise.all([connect(listen), connect(listen)]);
+    const closed = Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+    await tcpRoundTrip(listen); // the proxy has accepted both before the cut
     const handle = await inject(t, 'link-down', {});
     expect((await api.proxy('bots-backend')).enabled).toBe(false);
+    await closed;
     await expect(tcpRoundTrip(listen, 'ping\n', 1000)).rejects.toThrow();
     await handle.heal();
     expect((await api.proxy('bots-backend')).enabled).toBe(true);
     expect(await tcpRoundTrip(listen)).toBeLessThan(100);
+    expect(handle.observations).toMatchObject({ connectionsCut: 2 });
+    expect(defaultRegistry.get('link-down').judge({ params: defaultRegistry.parse('link-down', {}), observations: handle.observations! })).toEqual({ bit: true, effect: '2 open connections cut' });
+  });
+
+  it('link-down on a link with no open connection and no bots did not bite', async () => {
+    const handle = await inject(t, 'link-down', { link: 'bots-backend-v6' });
+    await handle.heal();
+    expect(handle.observations).toMatchObject({ connectionsCut: 0 });
+    expect(defaultRegistry.get('link-down').judge({ params: defaultRegistry.parse('link-down', { link: 'bots-backend-v6' }), observations: handle.observations! }).bit).toBe(false);
   });
 
   it('a toxic that Toxiproxy rejects leaves nothing behind and says why', async () => {

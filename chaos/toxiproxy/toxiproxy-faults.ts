@@ -11,8 +11,9 @@ import { linkCapability, type LinkControl } from '../../stack/system-under-test'
 import type { ToxicSpec } from '../../stack/toxiproxy-api';
 import type { LinkName } from '../../stack/types';
 import { defineFault, healOnce, recordDebris } from '../define-fault';
-import type { Fault, FaultHandle, FaultTarget } from '../fault';
+import type { Efficacy, Fault, FaultEvidence, FaultHandle, FaultTarget } from '../fault';
 import { nextSequence, throwIfAborted } from '../util';
+import { botsSawCut, bytesBetween, establishedOnPort, judgeDataToxic, listenPort, socketBytes } from './link-evidence';
 
 export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];
 
@@ -45,6 +46,9 @@ interface ToxicFaultSpec<S extends z.ZodRawShape> {
   description: string;
   shape: S;
   attributes: (params: z.output<z.ZodObject<S>>) => Record<string, number>;
+  /** The measured effect that proves it bit (see Fault.proof). */
+  proof: string;
+  judge: (evidence: FaultEvidence<z.output<z.ZodObject<S>> & CommonParams>) => Efficacy;
 }
 
 function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
@@ -56,9 +60,11 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
     params,
     requires: (p) => [linkCapability((p as unknown as CommonParams).link)],
     targetOf: (p) => (p as unknown as CommonParams).link,
+    proof: spec.proof,
+    judge: (evidence) => spec.judge(evidence as FaultEvidence<z.output<z.ZodObject<S>> & CommonParams>),
     async inject(target, params, signal): Promise<FaultHandle> {
       const p = params as unknown as CommonParams; // generic over S: the common fields are always there
-      const { toxiproxy: api, proxy } = linkOf(target, p.link);
+      const { toxiproxy: api, proxy, listen } = linkOf(target, p.link);
       const attributes = spec.attributes(params as unknown as z.output<z.ZodObject<S>>);
       const streams: Array<'upstream' | 'downstream'> = p.stream === 'both' ? ['upstream', 'downstream'] : [p.stream];
       const id = nextSequence();
@@ -91,12 +97,28 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
         throw error;
       }
       target.log(`${spec.type}: ${toxics.map((t) => t.name).join(', ')} on ${proxy} ${JSON.stringify(attributes)}`);
-      return { heal: healOnce(removeAll), observations: { proxy, toxics: toxics.length, ...attributes } };
+      // What the link's client connections carry from now on is what the toxic acted on.
+      const port = listenPort(listen);
+      const bytesBefore = await socketBytes(port);
+      const observations: Record<string, number | string> = { proxy, streams: streams.join('+'), toxics: toxics.length, ...attributes };
+      const measure = async () => {
+        const bytesAfter = await socketBytes(port);
+        if (bytesBefore === undefined || bytesAfter === undefined) observations.trafficNotMeasured = "could not run `ss` (iproute2) to read the link's socket counters";
+        else observations.bytesThroughLink = bytesBetween(bytesBefore, bytesAfter);
+      };
+      return { heal: healOnce(async () => (await measure(), await removeAll())), observations };
     },
   });
 }
 
 const nonNegativeInt = z.number().int().min(0);
+
+/** A fault that cuts connections bit when the bots saw them cut. */
+function judgeCut(link: LinkName, bots: Parameters<typeof botsSawCut>[1]): Efficacy {
+  const seen = botsSawCut(link, bots);
+  if (!seen) return { bit: false, effect: 'no bots played: no cut connection was seen' };
+  return { bit: seen.count > 0, effect: seen.words };
+}
 
 export const latencyFault = toxicFault({
   type: 'latency',
@@ -104,6 +126,9 @@ export const latencyFault = toxicFault({
   description: 'Adds latency (± jitter) to every chunk of data on the link.',
   shape: { latency: nonNegativeInt.default(100), jitter: nonNegativeInt.default(0) },
   attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
+  judge: ({ params, observations }) =>
+    params.latency + params.jitter === 0 ? { bit: false, effect: 'a 0 ms latency with 0 jitter delays nothing' } : judgeDataToxic(observations, `delayed by ${params.latency}${params.jitter ? `±${params.jitter}` : ''} ms`),
 });
 
 export const bandwidthFault = toxicFault({
@@ -112,6 +137,8 @@ export const bandwidthFault = toxicFault({
   description: 'Limits the link to `rate` KB/s.',
   shape: { rate: z.number().int().positive().default(64) },
   attributes: (p) => ({ rate: p.rate }),
+  proof: "bytes the link's client connections carried while it was on (each chunk held size/rate; the kernel's socket counters, read with ss)",
+  judge: ({ params, observations }) => judgeDataToxic(observations, `capped at ${params.rate} KB/s`),
 });
 
 export const slowCloseFault = toxicFault({
@@ -120,6 +147,11 @@ export const slowCloseFault = toxicFault({
   description: 'Delays the close of a connection by `delay` ms.',
   shape: { delay: nonNegativeInt.default(1000) },
   attributes: (p) => ({ delay: p.delay }),
+  proof: 'connections that closed while it held them (bots sessions ending or reconnecting in the window)',
+  judge: ({ params, bots }) => {
+    if (!bots) return { bit: false, effect: 'no bots played: no connection close to delay was seen' };
+    return bots.closes > 0 ? { bit: true, effect: `${bots.closes} bot connections closed while closes were delayed ${params.delay} ms` } : { bit: false, effect: 'no connection closed while it was on' };
+  },
 });
 
 export const timeoutFault = toxicFault({
@@ -128,6 +160,8 @@ export const timeoutFault = toxicFault({
   description: 'Stops all data; closes the connection after `timeout` ms (0: holds it until healed).',
   shape: { timeout: nonNegativeInt.default(0) },
   attributes: (p) => ({ timeout: p.timeout }),
+  proof: "bytes the link's client connections carried while data was held (the kernel's socket counters, read with ss)",
+  judge: ({ observations }) => judgeDataToxic(observations, 'data was held back'),
 });
 
 export const resetPeerFault = toxicFault({
@@ -136,6 +170,8 @@ export const resetPeerFault = toxicFault({
   description: 'Resets connections (TCP RST) after `timeout` ms.',
   shape: { timeout: nonNegativeInt.default(0) },
   attributes: (p) => ({ timeout: p.timeout }),
+  proof: 'connections reset: bots links lost or logins failed in the window (backend-db: bots actions failed or unknown)',
+  judge: ({ params, bots }) => judgeCut(params.link, bots),
 });
 
 export const slicerFault = toxicFault({
@@ -144,6 +180,8 @@ export const slicerFault = toxicFault({
   description: 'Slices data into small packets of `average_size` (± size_variation) bytes, `delay` µs apart.',
   shape: { average_size: z.number().int().positive().default(1), size_variation: nonNegativeInt.default(0), delay: nonNegativeInt.default(10) },
   attributes: (p) => ({ average_size: p.average_size, size_variation: p.size_variation, delay: p.delay }),
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
+  judge: ({ params, observations }) => judgeDataToxic(observations, `sliced into ~${params.average_size} B packets`),
 });
 
 export const limitDataFault = toxicFault({
@@ -152,6 +190,8 @@ export const limitDataFault = toxicFault({
   description: 'Closes a connection after `bytes` bytes have passed.',
   shape: { bytes: z.number().int().positive().default(1024) },
   attributes: (p) => ({ bytes: p.bytes }),
+  proof: 'connections closed at the limit: bots links lost or logins failed in the window (backend-db: bots actions failed or unknown)',
+  judge: ({ params, bots }) => judgeCut(params.link, bots),
 });
 
 export const linkDownFault = defineFault({
@@ -162,8 +202,15 @@ export const linkDownFault = defineFault({
   requires: (p) => [linkCapability(p.link)],
   targetOf: (p) => p.link,
   locks: (p) => [`the ${p.link} proxy's on/off switch`],
+  proof: 'connections through the link cut when it went down (ESTABLISHED sockets on its listen port), or bots that saw it down',
+  judge: ({ params, observations, bots }) => {
+    const cut = typeof observations.connectionsCut === 'number' ? observations.connectionsCut : 0;
+    const seen = botsSawCut(params.link, bots);
+    const words = [typeof observations.connectionsCut === 'number' ? `${cut} open connections cut` : 'open connections not counted', ...(seen ? [seen.words] : [])].join('; ');
+    return { bit: cut > 0 || (seen?.count ?? 0) > 0, effect: words };
+  },
   async inject(target, p): Promise<FaultHandle> {
-    const { toxiproxy: api, proxy } = linkOf(target, p.link);
+    const { toxiproxy: api, proxy, listen } = linkOf(target, p.link);
     await api.proxy(proxy);
     const forget = recordDebris(target.sut.debris, { kind: 'toxiproxy-reset', apiUrl: api.apiUrl });
     const enable = async () => {
@@ -171,6 +218,8 @@ export const linkDownFault = defineFault({
       if (!(await api.proxy(proxy)).enabled) throw new HarnessError(`Toxiproxy proxy ${proxy} is still disabled after enabling it`);
       forget();
     };
+    // The connections the proxy holds now are the ones the disable drops.
+    const open = establishedOnPort(listenPort(listen));
     try {
       await api.setEnabled(proxy, false);
       if ((await api.proxy(proxy)).enabled) throw new HarnessError(`Toxiproxy proxy ${proxy} is still enabled after disabling it`);
@@ -178,7 +227,7 @@ export const linkDownFault = defineFault({
       await enable().catch(() => undefined);
       throw error;
     }
-    return { heal: healOnce(enable), observations: { proxy } };
+    return { heal: healOnce(enable), observations: { proxy, ...(open !== undefined ? { connectionsCut: open } : {}) } };
   },
 });
 

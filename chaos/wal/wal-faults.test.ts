@@ -15,6 +15,9 @@ async function writeWal(url: string, mb: number): Promise<void> {
   });
 }
 
+/** The registered fault's verdict on what its handle measured. */
+const judge = (type: string, observations: Record<string, number | string>) => defaultRegistry.get(type).judge({ params: defaultRegistry.parse(type, {}), observations });
+
 const setting = (url: string, name: string) => withSuperuser(url, async (c: Client) => (await c.query('SELECT setting, source FROM pg_settings WHERE name = $1', [name])).rows[0]);
 
 describe('WAL-pressure and PostgreSQL process faults (real PostgreSQL 15)', () => {
@@ -42,6 +45,7 @@ describe('WAL-pressure and PostgreSQL process faults (real PostgreSQL 15)', () =
     await handle.heal();
     expect(Number(handle.observations?.checkpointsRequested)).toBeGreaterThanOrEqual(1);
     expect(Number(handle.observations?.checkpointsPerMinute)).toBeGreaterThan(1);
+    expect(judge('checkpoint-storm', handle.observations!).bit).toBe(true);
     expect(await setting(url, 'max_wal_size')).toEqual(before);
     expect((await setting(url, 'checkpoint_timeout')).setting).toBe('300');
   });
@@ -52,6 +56,7 @@ describe('WAL-pressure and PostgreSQL process faults (real PostgreSQL 15)', () =
     await writeWal(url, 20);
     await handle.heal();
     expect(Number(handle.observations?.retainedBytes)).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    expect(judge('stuck-slot', handle.observations!)).toMatchObject({ bit: true, effect: expect.stringMatching(/^the slot pinned \d+\.\d MB of WAL/) });
     expect(await withSuperuser(url, async (c) => (await c.query('SELECT count(*)::int AS n FROM pg_replication_slots')).rows[0].n)).toBe(0);
     expect((await setting(url, 'max_slot_wal_keep_size')).setting).toBe('-1');
   });
@@ -94,12 +99,36 @@ describe('failing-archiver (settings in postgresql.conf, as the stack starts Pos
     await handle.heal();
     expect(Number(handle.observations?.failedCount)).toBeGreaterThanOrEqual(1);
     expect(Number(handle.observations?.readyFiles)).toBeGreaterThanOrEqual(1);
+    expect(judge('failing-archiver', handle.observations!)).toMatchObject({ bit: true, effect: expect.stringMatching(/^\d+ archive attempts failed; \d+ segments waiting/) });
     expect((await setting(url, 'archive_command')).setting).toBe('/bin/true');
     // Archiving works again: the pile drains (the archiver wakes on the next switch).
     await withSuperuser(url, (c) => c.query('SELECT pg_switch_wal()'));
     const ready = async () => Number((await withSuperuser(url, (c) => c.query("SELECT count(*) AS n FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"))).rows[0].n);
     for (let i = 0; i < 100 && (await ready()) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await ready()).toBe(0);
+    expect(t.debris.list()).toEqual([]);
+  });
+});
+
+describe('failing-archiver held too briefly to bite', () => {
+  let t: TestStack;
+  let url: string;
+
+  beforeAll(async () => {
+    t = await startTestStack({ postgres: true });
+    url = t.stack.postgres.superuserUrl;
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('with no WAL segment completed while it held, nothing failed: it is judged "did not bite"', async () => {
+    const handle = await inject(t, 'failing-archiver', {});
+    await withSuperuser(url, (c) => c.query('CREATE TABLE IF NOT EXISTS quiet (v int); INSERT INTO quiet VALUES (1)')); // a little WAL, no segment switch
+    await new Promise((r) => setTimeout(r, 1500));
+    await handle.heal();
+    expect(handle.observations).toMatchObject({ failedCount: 0, readyFiles: 0 });
+    expect(judge('failing-archiver', handle.observations!)).toEqual({ bit: false, effect: 'no archive attempt failed: no WAL segment was completed while it held (0 segments waiting)' });
     expect(t.debris.list()).toEqual([]);
   });
 });
@@ -127,6 +156,7 @@ describe('WAL-pressure faults, continued', () => {
     expect(rate).toBeGreaterThan(3);
     expect(rate).toBeLessThan(12);
     expect(Number(handle.observations?.fullPageImages)).toBeGreaterThan(100);
+    expect(judge('wal-flood', handle.observations!).bit).toBe(true);
     const table = String(handle.observations?.table);
     expect(await withSuperuser(url, async (c) => (await c.query('SELECT to_regclass($1) AS t', [table])).rows[0].t)).toBeNull();
   });
@@ -140,6 +170,7 @@ describe('WAL-pressure faults, continued', () => {
     expect(t.stack.postgres.isRunning()).toBe(true);
     expect(Number(handle.observations?.downtimeMs)).toBeGreaterThanOrEqual(300);
     expect((await withSuperuser(url, (c) => c.query('SELECT v FROM durable'))).rows).toEqual([{ v: 7 }]);
+    expect(judge('postgres-crash', handle.observations!)).toMatchObject({ bit: true, effect: expect.stringMatching(/^postgres down \d+ ms \(pid \d+ → pid \d+\)$/) });
   });
 
   it('postgres-restart is back when inject returns and measures the downtime', async () => {

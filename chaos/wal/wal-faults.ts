@@ -12,6 +12,8 @@ import { nextSequence, round, safeName, sleep } from '../util';
 import { connectSuperuser, currentWalLsn, SystemSettings, walBytesSince, withSuperuser } from './pg-admin';
 import { dropReplicationSlot } from './pg-debris';
 
+const formatMb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
 /** Every fault here works through superuser SQL alone. */
 const sqlOnly = (): Capability[] => ['database:sql'];
 
@@ -35,6 +37,13 @@ export const checkpointStormFault = defineFault({
   params: z.strictObject({ maxWalSize: sizeSetting.default('32MB'), checkpointTimeout: timeSetting.default('30s') }),
   requires: sqlOnly,
   targetOf: () => 'postgres',
+  proof: 'checkpoints forced while it held (pg_stat_bgwriter checkpoints_req + checkpoints_timed)',
+  judge: ({ observations }) => {
+    const { checkpointsRequested: requested, checkpointsTimed: timed } = observations;
+    if (typeof requested !== 'number' || typeof timed !== 'number') return { bit: false, effect: 'not measured: pg_stat_bgwriter could not be read at heal' };
+    if (requested + timed === 0) return { bit: false, effect: 'no checkpoint happened while it held (too little WAL written to reach max_wal_size)' };
+    return { bit: true, effect: `${requested} requested + ${timed} timed checkpoints (${observations.checkpointsPerMinute}/min)` };
+  },
   locks: () => ['postgres setting max_wal_size', 'postgres setting checkpoint_timeout'],
   async inject(target, p) {
     const url = target.sut.database.superuserUrl;
@@ -159,6 +168,13 @@ export const walFloodFault = defineFault({
   params: z.strictObject({ rateMbPerSecond: z.number().positive().max(200).default(8), tableMb: z.number().int().min(1).max(1024).default(32) }),
   requires: sqlOnly,
   targetOf: () => 'postgres',
+  proof: 'WAL written while it ran (pg_stat_wal wal_bytes, full-page images)',
+  judge: ({ observations }) => {
+    const bytes = observations.walBytes;
+    if (typeof bytes !== 'number') return { bit: false, effect: `not measured: pg_stat_wal could not be read at heal${observations.lastWriterError ? ` (writer: ${observations.lastWriterError})` : ''}` };
+    if (bytes <= 0) return { bit: false, effect: 'no WAL was written while it ran' };
+    return { bit: true, effect: `${formatMb(bytes)} of WAL at ${observations.walMbPerSecond} MB/s, ${observations.fullPageImages} full-page images` };
+  },
   async inject(target, p, signal): Promise<FaultHandle> {
     const url = target.sut.database.superuserUrl;
     const flood = new WalFlood(url, p);
@@ -195,6 +211,13 @@ export const stuckSlotFault = defineFault({
   params: z.strictObject({ capMb: z.number().int().min(16).default(1024) }),
   requires: sqlOnly,
   targetOf: () => 'postgres',
+  proof: 'WAL the slot retained (pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) at heal)',
+  judge: ({ observations }) => {
+    const retained = observations.retainedBytes;
+    if (typeof retained !== 'number') return { bit: false, effect: 'not measured: the slot could not be read at heal' };
+    if (retained <= 0) return { bit: false, effect: 'the slot retained no WAL (nothing was written while it held)' };
+    return { bit: true, effect: `the slot pinned ${formatMb(retained)} of WAL (wal_status ${observations.walStatus})` };
+  },
   locks: () => ['postgres setting max_slot_wal_keep_size'],
   async inject(target, p): Promise<FaultHandle> {
     const url = target.sut.database.superuserUrl;
@@ -251,6 +274,13 @@ export const failingArchiverFault = defineFault({
   params: z.strictObject({}),
   requires: sqlOnly,
   targetOf: () => 'postgres',
+  proof: 'archive attempts that failed while it held (pg_stat_archiver.failed_count)',
+  judge: ({ observations }) => {
+    const failed = observations.failedCount;
+    if (typeof failed !== 'number') return { bit: false, effect: 'not measured: pg_stat_archiver could not be read at heal' };
+    if (failed <= 0) return { bit: false, effect: `no archive attempt failed: no WAL segment was completed while it held (${observations.readyFiles} segments waiting)` };
+    return { bit: true, effect: `${failed} archive attempts failed; ${observations.readyFiles} segments waiting, ${observations.walFilesPiledUp} more in pg_wal` };
+  },
   locks: () => ['postgres setting archive_command'],
   async inject(target): Promise<FaultHandle> {
     const url = target.sut.database.superuserUrl;

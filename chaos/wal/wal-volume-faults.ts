@@ -63,6 +63,11 @@ export const walDiskFullFault = defineFault({
   requiresRoot: true,
   requires: () => WAL_VOLUME_NEEDS,
   targetOf: () => 'postgres',
+  proof: "PostgreSQL's PANIC line in its log (no space left on the pg_wal volume)",
+  judge: ({ observations }) =>
+    typeof observations.panic === 'string'
+      ? { bit: true, effect: `PANIC${typeof observations.panicAfterMs === 'number' ? ` after ${observations.panicAfterMs} ms` : ''}: ${observations.panic}` }
+      : { bit: false, effect: `no PANIC in the PostgreSQL log: the ${observations.sizeMb} MB volume did not fill${observations.fillerStoppedBy ? ` (filler stopped: ${observations.fillerStoppedBy})` : ''}` },
   locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('wal-disk-full', 'loop devices and mounts');
@@ -175,6 +180,11 @@ export const slowWalDiskFault = defineFault({
   requiresRoot: true,
   requires: () => [...WAL_VOLUME_NEEDS, 'host:blkio'],
   targetOf: () => 'postgres',
+  proof: 'commit latency measured before and during the throttle (median INSERT+COMMIT): at least 2x slower',
+  judge: ({ observations }) =>
+    observations.verified === 'yes'
+      ? { bit: true, effect: `commits ${observations.commitMsBefore} ms → ${observations.commitMsDuring} ms (x${observations.slowdown})` }
+      : { bit: false, effect: `commits did not slow: ${observations.commitMsBefore} ms → ${observations.commitMsDuring} ms` },
   locks: () => ['the pg_wal volume', 'the postgres process'], // it stops and starts PostgreSQL to move pg_wal
   async inject(target, p): Promise<FaultHandle> {
     requireRoot('slow-wal-disk', 'loop devices, mounts and blkio throttling');

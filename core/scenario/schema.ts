@@ -78,6 +78,16 @@ const botGroup = z
     maxActions: z.number().int().positive().optional(),
     /** Send gifts to the players of this (closed-model) group instead of this group's own. */
     giftTo: z.string().optional(),
+    /**
+     * Hot players: `share` (0..1) of this group's gifts go to the first `count` players of the gift
+     * target group (a streamer everyone gifts to), the rest spread evenly. Default: all spread evenly.
+     */
+    hotPlayers: z.strictObject({ count: z.number().int().positive(), share: z.number().min(0).max(1) }).optional(),
+    /**
+     * Bursts: every bot of the group acts `actions` times at each multiple of `every` since the run
+     * started, instead of the profile's think time: the whole group at the same instant. Default: off.
+     */
+    burst: z.strictObject({ every: positiveDuration, actions: z.number().int().positive().max(100).default(1) }).optional(),
   })
   .superRefine((group, ctx) => {
     const models = [group.count !== undefined, group.arrival !== undefined].filter(Boolean).length;
@@ -164,6 +174,11 @@ export const scenarioSchema = z
     faults: z
       .strictObject({
         timeline: z.array(timelineStep).default([]),
+        /**
+         * A fault with no measured effect ("did not bite"): 'error' makes the run an error (exit 2:
+         * it did not test what it claims; the release-gate default), 'warn' only reports it.
+         */
+        ifNoEffect: z.enum(['error', 'warn'], { message: 'with "error" a fault that did not bite makes the run an error (exit 2), with "warn" it is only reported' }).default('error'),
         random: z
           .strictObject({
             seed: z.number().int().min(0).optional(),
@@ -175,7 +190,7 @@ export const scenarioSchema = z
           })
           .optional(),
       })
-      .default({ timeline: [] }),
+      .default({ timeline: [], ifNoEffect: 'error' }),
     slos: z
       .strictObject({
         action_rtt: phasedSlo.optional(),
@@ -206,6 +221,8 @@ export const scenarioSchema = z
         pongTimeout: positiveDuration.optional(),
         connectTimeout: positiveDuration.optional(),
         actionTimeout: positiveDuration.optional(),
+        /** Actions a bot may have in flight at once (pipelining, like clients that stream actions without waiting for acks); default 1. */
+        pipeline: z.number().int().min(1).max(64).optional(),
         reconnect: z
           .strictObject({
             backoffBase: positiveDuration.optional(),
@@ -229,6 +246,18 @@ export const scenarioSchema = z
         }
         const problem = sloStatProblem(metric as SloMetric, expression);
         if (problem) ctx.addIssue({ code: 'custom', path: ['slos', metric, ...(phase ? [phase] : [])], message: problem });
+      }
+    }
+    for (const [name, group] of Object.entries(scenario.bots)) {
+      if (!group.hotPlayers) continue;
+      const targetName = group.giftTo ?? name;
+      const targetCount = scenario.bots[targetName]?.count;
+      if (targetCount !== undefined && group.hotPlayers.count > targetCount) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bots', name, 'hotPlayers', 'count'],
+          message: `${group.hotPlayers.count} hot players, but the gift target group "${targetName}" has ${targetCount} players; lower hotPlayers.count to at most ${targetCount}`,
+        });
       }
     }
     for (const [name, group] of Object.entries(scenario.bots)) {

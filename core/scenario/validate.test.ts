@@ -47,6 +47,7 @@ describe('validateScenario', () => {
     expect(scenario.runtime).toBe('process');
     expect(scenario.recovery).toEqual({ window: 10_000, reconnectWithin: 10_000 });
     expect(scenario.faults.timeline[0]).toMatchObject({ at: 5000, duration: 5000 });
+    expect(scenario.faults.ifNoEffect).toBe('error'); // a fault that did not bite is an error unless the scenario says 'warn'
     expect(scenario.checks).toContain('conservation');
     expect(scenario.bots.players).toMatchObject({ count: 10, ramp: 2000, ipv6: false });
   });
@@ -78,6 +79,7 @@ describe('validateScenario', () => {
     ['unknown SLO metric', (s) => (s.slos = { fps: 'avg<16ms' }), 'slos:', /unknown field "fps"/],
     ['unknown checker', (s) => (s.checks = ['acked-durable', 'linearizable']), 'checks[1]:', /must be one of/],
     ['unknown defect', (s) => (s.backend = { defect: 'typo-defect' }), 'backend.defect:', /unknown defect "typo-defect"/],
+    ['ifNoEffect is neither error nor warn', (s) => ((s.faults as Record<string, unknown>).ifNoEffect = 'ignore'), 'faults.ifNoEffect:', /"error".*exit 2.*"warn"/],
   ];
 
   it.each(mistakes)('reports %s at its path with a hint', (_label, change, path, hint) => {

@@ -45,8 +45,10 @@ function hintFor(issue: z.core.$ZodIssue): string {
     case 'invalid_type':
       if (issue.input === undefined) return `required: add it (expected ${issue.expected})`;
       return `expected ${issue.expected}, got ${describe(issue.input)}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_value': {
+      const values = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return issue.message.startsWith('Invalid') ? values : `${values}: ${issue.message}`; // a schema's own words say what each value does
+    }
     case 'too_small':
       return `${issue.message.replace(/^Too small: /, '')}`;
     case 'too_big':

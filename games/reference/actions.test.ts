@@ -10,13 +10,13 @@ import { applyAction, newPlayer, type Action } from './rules/model';
 
 const context = (profile: string, rng: Rng, pickPeer: ActionContext['pickPeer'] = () => 'p-2'): ActionContext => ({ playerId: 'p-1', rng, pickPeer, profile: PROFILES[profile] });
 
-test('the reference game loads by path with its four profiles and four actions', () => {
+test('the reference game loads by path with its five profiles and six actions', () => {
   const game = loadGameModule(`${__dirname}/index.ts`);
   expect(game).toBe(referenceGame);
-  expect(Object.keys(game.profiles).sort()).toEqual(['casual', 'churner', 'gifter', 'grinder']);
-  expect(Object.keys(game.actions).sort()).toEqual(['buy', 'collect', 'gift-send', 'upgrade']);
+  expect(Object.keys(game.profiles).sort()).toEqual(['casual', 'churner', 'gifter', 'grinder', 'guild-member']);
+  expect(Object.keys(game.actions).sort()).toEqual(['buy', 'collect', 'gift-send', 'guild-deposit', 'guild-withdraw', 'upgrade']);
   expect(game.features).toEqual({ stateVersions: true, shadowModel: true });
-  expect(game.defects?.map((d) => d.name)).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only']);
+  expect(game.defects?.map((d) => d.name)).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only', 'bank-lost-update']);
   for (const defect of game.defects ?? []) expect(defect.description.length).toBeGreaterThan(20);
   expect(game.server?.entry).toMatch(/games\/reference\/server\/main\.ts$/);
 });
@@ -103,4 +103,26 @@ test('think-time distributions have the advertised mean', () => {
     for (let i = 0; i < n; i++) sum += sample(distribution, rng);
     expect(Math.abs(sum / n - meanOf(distribution)) / meanOf(distribution)).toBeLessThan(0.05);
   }
+});
+
+test("guild actions draw the profile's guild and amount, and declare gold moving between the player and the bank's bank-gold", () => {
+  const rng = createRng(5);
+  const deposits = Array.from({ length: 300 }, () => ACTIONS['guild-deposit'].params!(context('guild-member', rng))!);
+  for (const deposit of deposits) {
+    expect(deposit).toMatchObject({ kind: 'guild-deposit', guild: 'guild-1' });
+    expect(deposit.amount).toBeGreaterThanOrEqual(5);
+    expect(deposit.amount).toBeLessThanOrEqual(40);
+  }
+  const applied = { outcome: 'applied', goldDelta: -30, ledger: [] };
+  expect(ACTIONS['guild-deposit'].effects!({ kind: 'guild-deposit', guild: 'g', amount: 30 }, applied)).toEqual([
+    { quantity: 'gold', delta: -30 },
+    { player: 'guild:g', quantity: 'bank-gold', delta: 30 },
+  ]);
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, { outcome: 'applied', goldDelta: 30, ledger: [] })).toEqual([
+    { quantity: 'gold', delta: 30 },
+    { player: 'guild:g', quantity: 'bank-gold', delta: -30 },
+  ]);
+  // A refused withdrawal changed nothing; an unknown one may have moved its amount.
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, { outcome: 'rejected', reason: 'insufficient-bank-gold' })).toEqual([]);
+  expect(ACTIONS['guild-withdraw'].effects!({ kind: 'guild-withdraw', guild: 'g', amount: 30 }, undefined)).toHaveLength(2);
 });

@@ -6,6 +6,7 @@
  */
 import type { ActionContext, ActionSpec, Effect } from '../../core/game';
 import { uniformInt } from '../../core/rng';
+import { BANK_GOLD, bankOwner } from './rules/guild-bank';
 import { collectReward, ITEM_NAMES, ITEMS, upgradeCost, type Action, type ActionResult } from './rules/model';
 
 type Of<K extends Action['kind']> = Extract<Action, { kind: K }>;
@@ -83,9 +84,47 @@ export const giftSend: ActionSpec<Of<'gift-send'>> = {
       : [],
 };
 
+/** The profile's guild (settings.guild, default 'guild-1') and amounts (settings.guildAmount, default 1..20). */
+function guildSettings(context: ActionContext): { guild: string; min: number; max: number } {
+  const settings = context.profile.settings ?? {};
+  const amount = settings.guildAmount as { min?: number; max?: number } | undefined;
+  return { guild: typeof settings.guild === 'string' ? settings.guild : 'guild-1', min: amount?.min ?? 1, max: amount?.max ?? amount?.min ?? 20 };
+}
+
+/** Effects of a guild action: gold between the player and the bank ('bank-gold' of owner guild:<id>). */
+function guildEffects(sign: 1 | -1) {
+  return (params: { guild: string; amount: number }, result: unknown): Effect[] =>
+    applied(result)
+      ? [
+          { quantity: 'gold', delta: -sign * params.amount },
+          { player: bankOwner(params.guild), quantity: BANK_GOLD, delta: sign * params.amount },
+        ]
+      : [];
+}
+
+export const guildDeposit: ActionSpec<Of<'guild-deposit'>> = {
+  description: "Puts gold into the player's guild bank (a shared pot: a hot spot when the guild acts together).",
+  params: (context) => {
+    const { guild, min, max } = guildSettings(context);
+    return { kind: 'guild-deposit', guild, amount: uniformInt(context.rng, min, max) };
+  },
+  effects: guildEffects(1),
+};
+
+export const guildWithdraw: ActionSpec<Of<'guild-withdraw'>> = {
+  description: "Takes gold out of the player's guild bank; refused when the bank holds less.",
+  params: (context) => {
+    const { guild, min, max } = guildSettings(context);
+    return { kind: 'guild-withdraw', guild, amount: uniformInt(context.rng, min, max) };
+  },
+  effects: guildEffects(-1),
+};
+
 export const ACTIONS = {
   collect,
   buy,
   upgrade,
   'gift-send': giftSend,
+  'guild-deposit': guildDeposit,
+  'guild-withdraw': guildWithdraw,
 } as const satisfies Record<Action['kind'], ActionSpec>;

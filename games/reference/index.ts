@@ -10,6 +10,7 @@ import { ACTIONS } from './actions';
 import { referenceCheckers } from './checkers';
 import { createReferenceClient } from './client/reference-client';
 import { PROFILES } from './profiles';
+import { BANK_GOLD, bankOwner } from './rules/guild-bank';
 import { ITEM_NAMES, STARTING_GEMS, STARTING_GOLD } from './rules/model';
 import type { FinalSnapshot } from './rules/snapshot';
 import { DEFECTS, type DefectName } from './server/defects';
@@ -22,6 +23,7 @@ const DEFECT_DESCRIPTIONS: Record<DefectName, string> = {
   'lost-push': 'after a resume, gift pushes before the first action or read are silently skipped',
   'retry-storm': 'database errors are retried at once, no backoff, no jitter, until the budget runs out',
   'ipv4-only': 'the WebSocket listener binds 127.0.0.1 only (IPv6 clients are refused)',
+  'bank-lost-update': "a guild-bank operation reads the bank's balance as cached at the start of the group commit: two in one commit, the last write wins",
 };
 
 /** GET <admin>/admin/snapshot: the final persisted state in one database snapshot. */
@@ -43,9 +45,12 @@ export default defineGame<FinalSnapshot>({
   readFinalState: readFinalSnapshot,
   checkers: referenceCheckers,
   features: { stateVersions: true, shadowModel: true },
-  quantities: { gold: { initial: STARTING_GOLD }, gems: { initial: STARTING_GEMS }, ...Object.fromEntries(ITEM_NAMES.map((item) => [item, {}])) },
-  finalQuantities: (final) =>
-    Object.fromEntries(final.players.map(({ state }) => [state.id, { gold: state.gold, gems: state.gems, ...Object.fromEntries(ITEM_NAMES.map((item) => [item, state.inventory[item] ?? 0])) }])),
+  // A guild bank owns 'bank-gold' (it starts empty), under the owner id guild:<id>.
+  quantities: { gold: { initial: STARTING_GOLD }, gems: { initial: STARTING_GEMS }, [BANK_GOLD]: { initial: 0 }, ...Object.fromEntries(ITEM_NAMES.map((item) => [item, {}])) },
+  finalQuantities: (final) => ({
+    ...Object.fromEntries(final.players.map(({ state }) => [state.id, { gold: state.gold, gems: state.gems, ...Object.fromEntries(ITEM_NAMES.map((item) => [item, state.inventory[item] ?? 0])) }])),
+    ...Object.fromEntries((final.banks ?? []).map((bank) => [bankOwner(bank.id), { [BANK_GOLD]: bank.gold }])),
+  }),
   appliedKeys: (final) => final.actions.map(({ player, seq }) => ({ player, seq })),
   server: { entry: path.join(__dirname, 'server', 'main.ts'), image: 'lagstorm/reference-backend:latest' }, // the image: built by `lagstorm setup --containers`
   defects: DEFECTS.map((name) => ({ name, description: DEFECT_DESCRIPTIONS[name] })),

@@ -57,4 +57,17 @@ export const PROFILES: Readonly<Record<string, BehaviourProfile>> = {
     offlineTime: { kind: 'exponential', mean: 1500, min: 200, max: 10_000 },
     settings: { giftAmount: { min: 1, max: 1 } },
   },
+  'guild-member': {
+    name: 'guild-member',
+    description: 'Pays into and draws from one shared guild bank (settings.guild), ~1 s between actions: a hot spot.',
+    mix: [
+      { action: 'guild-deposit', weight: 50 },
+      { action: 'guild-withdraw', weight: 35 },
+      { action: 'collect', weight: 15 },
+    ],
+    thinkTime: { kind: 'exponential', mean: 1000, min: 20, max: 10_000 },
+    sessionLength: { kind: 'never' },
+    offlineTime: { kind: 'constant', value: 1000 },
+    settings: { guild: 'guild-1', guildAmount: { min: 5, max: 40 } },
+  },
 };

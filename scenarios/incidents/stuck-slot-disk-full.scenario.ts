@@ -7,7 +7,7 @@ import { defineScenario } from 'lagstorm';
  *
  * Shows: first a stuck slot pins WAL for 6 s while a bulk writer adds ~4 MB/s (observations:
  * retainedBytes, 20-40 MB here, and walStatus); then pg_wal is moved to a 64 MB loop volume, pinned by
- * a slot and flooded until PostgreSQL PANICs, and the database stays down for the rest of the 6 s
+ * a slot and flooded until PostgreSQL PANICs, and the database stays down for the rest of the 8 s
  * window; heal moves the WAL back and crash recovery runs. The reference backend survives it:
  * every action it acknowledged is durable, nothing is applied twice, gold is conserved and every
  * player completes an action again within seconds of the heal.
@@ -29,7 +29,9 @@ export default defineScenario({
       { at: '4s', duration: '6s', fault: 'stuck-slot', params: { capMb: 1024 } },
       // A busy writer while nobody reads the slot: the retained WAL grows by megabytes a second.
       { at: '4s', duration: '5s', fault: 'wal-flood', params: { rateMbPerSecond: 4, tableMb: 16 } },
-      { at: '11s', duration: '6s', fault: 'wal-disk-full', params: { sizeMb: 64, maxFillTime: '5s' } },
+      // 8 s: moving pg_wal takes ~2 s and on a busy machine filling 64 MB takes seconds more; a window that
+      // ends before the PANIC did not bite (seen here: a 6 s window on 2 loaded cores never filled the volume).
+      { at: '11s', duration: '8s', fault: 'wal-disk-full', params: { sizeMb: 64, maxFillTime: '7s' } },
     ],
   },
   slos: {

@@ -141,11 +141,14 @@ export interface EffectOffence {
   op?: { index: number; f: string; seq?: number; type: string };
 }
 
+const historyRef = (op: { index: number } | undefined): string => (op ? ` (history #${op.index})` : '');
+
 const opRef = (op: ClientOp | undefined): EffectOffence['op'] => op && { index: op.index, f: op.f, seq: op.seq, type: op.type };
 
 function describeEffect(o: EffectOffence): string {
   const range = o.low === o.high ? `exactly ${o.low}` : `between ${o.low} and ${o.high}`;
-  const where = o.op ? ` (${o.problem === 'below-acked' ? 'last acked change' : 'largest possible rise'}: ${o.op.f} seq ${o.op.seq}, history #${o.op.index})` : '';
+  const seq = o.op?.seq !== undefined ? ` seq ${o.op.seq}` : '';
+  const where = o.op ? ` (${o.problem === 'below-acked' ? 'last acked change' : 'largest possible rise'}: ${o.op.f}${seq}, history #${o.op.index})` : '';
   const what = o.problem === 'below-acked' ? 'an acknowledged change was lost' : 'something was applied twice or created';
   return `${o.player}'s ${o.quantity} is ${o.final}, but the history says ${range}: ${what}${where}`;
 }
@@ -213,8 +216,9 @@ export const transfersConserved: Checker = {
     if (offences.count === 0) return { name: 'transfers-conserved', valid: true, summary: Object.entries(totals).map(([q, t]) => `${q}: ${t.observed} across ${plural(players.size, 'player')}, as started`).join('; '), details };
     const describe = (o: TransferOffence) => {
       if (o.problem === 'negative') return `${o.player}'s ${o.quantity} is ${o.observed}`;
-      const gap = o.observed - (o.expected ?? 0);
-      return `${o.quantity} sums to ${o.observed}, not ${o.expected} (${gap > 0 ? `+${gap} created` : `${gap} destroyed`})`;
+      const expected = o.expected ?? 0;
+      const gap = o.observed - expected;
+      return `${o.quantity} sums to ${o.observed}, not ${expected} (${gap > 0 ? `+${gap} created` : `${gap} destroyed`})`;
     };
     return invalidResult('transfers-conserved', `${plural(offences.count, 'violation')}; first: ${describe(offences.first!)}`, offences, details);
   },
@@ -259,8 +263,8 @@ export const exactlyOnceKeys: Checker = {
       o.problem === 'applied-twice'
         ? `${o.player} seq ${o.seq} was applied twice`
         : o.problem === 'acked-not-applied'
-          ? `${o.player} seq ${o.seq} was acked (history #${o.op?.index}) but never applied`
-          : `${o.player} seq ${o.seq} failed (history #${o.op?.index}) but was applied`;
+          ? `${o.player} seq ${o.seq} was acked${historyRef(o.op)} but never applied`
+          : `${o.player} seq ${o.seq} failed${historyRef(o.op)} but was applied`;
     return invalidResult('exactly-once-keys', `${plural(offences.count, 'violation')}; first: ${describe(offences.first!)}`, offences, details);
   },
 };

@@ -39,7 +39,7 @@ describe('no-desync (generic)', () => {
     const first = result.first as NoDesyncOffence;
     expect(first.problem).toBe('desync');
     expect(first.event).toBe(input.history.find((e) => e.type === 'event' && e.f === 'desync'));
-    expect(result.summary).toBe(`1 desync; first: bob (bob, history #${first.event.index}) saw a desync at seq 2: expected version 2 aa, server sent version 3 bb`);
+    expect(result.summary).toBe(`1 desync; first: bob (bob, history #${first.event.index}) saw a desync at seq 2: its shadow expected version 2, checksum aa, the server sent version 3, checksum bb`);
   });
 
   it("compares final shadows through the game's reader: equal passes, a different checksum fails", async () => {

@@ -53,9 +53,11 @@ function isShadow(value: unknown): value is ShadowValue {
   return !!v && typeof v.version === 'number' && typeof v.checksum === 'string' && typeof v.pendingInfo === 'number';
 }
 
-function versionOf(side: unknown): number {
-  const v = (side as { version?: unknown } | undefined)?.version;
-  return typeof v === 'number' ? v : 0;
+/** A desync side's state version: the game may put it at the top (`version`) or in the state it carries (`state.version`). */
+function versionOf(side: unknown): number | undefined {
+  const top = side as { version?: unknown; state?: { version?: unknown } } | undefined;
+  const v = top?.version ?? top?.state?.version;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 export function noDesyncChecker(options: NoDesyncOptions = {}): Checker {
@@ -82,7 +84,7 @@ function checkNoDesync(input: CheckInput, options: NoDesyncOptions): CheckResult
       desyncs++;
       const value = event.value as { expected?: unknown; actual?: unknown } | undefined;
       // The wider the version gap, the worse the desync.
-      offences.add({ problem: 'desync', event }, event.index, 1e6 + Math.abs(versionOf(value?.expected) - versionOf(value?.actual)));
+      offences.add({ problem: 'desync', event }, event.index, 1e6 + Math.abs((versionOf(value?.expected) ?? 0) - (versionOf(value?.actual) ?? 0)));
     } else if (event.f === 'session-end') lastEnd.set(event.player, event);
     else if (event.f === 'session-start') lastStart.set(event.player, event);
   }
@@ -164,15 +166,27 @@ function describe(offence: NoDesyncOffence): string {
   const shadow = event.value as Partial<ShadowValue> | undefined;
   switch (offence.problem) {
     case 'desync': {
-      const value = event.value as { expected?: { version?: number; checksum?: string }; actual?: { version?: number; checksum?: string }; seq?: number } | undefined;
-      const seq = value?.seq !== undefined ? ` at seq ${value.seq}` : '';
-      return `${who} saw a desync${seq}: expected version ${value?.expected?.version} ${value?.expected?.checksum}, server sent version ${value?.actual?.version} ${value?.actual?.checksum}`;
+      const value = event.value as { reason?: unknown; expected?: unknown; actual?: unknown; seq?: unknown } | undefined;
+      const reason = typeof value?.reason === 'string' ? ` (${value.reason})` : '';
+      const seq = typeof value?.seq === 'number' ? ` at seq ${value.seq}` : '';
+      return `${who} saw a desync${reason}${seq}: its shadow expected ${describeSide(value?.expected)}, the server sent ${describeSide(value?.actual)}`;
     }
     case 'shadow-differs':
-      return `${who} ended with shadow version ${shadow?.version} ${shadow?.checksum}, the server has ${offence.server?.checksum} at that version`;
+      return `${who} ended with its shadow at ${describeSide(shadow)}; the server has ${describeSide(offence.server)} at that version`;
     case 'shadow-ahead':
-      return `${who} ended with shadow version ${shadow?.version} but the server's final version is ${offence.server?.version}`;
+      return `${who} ended with its shadow at ${describeSide(shadow)}, ahead of the server's final ${describeSide(offence.server)}`;
     case 'player-missing':
       return `${who} ended its session but the player is missing from the final state`;
   }
+}
+
+/** One side of a desync as a person reads it: version and checksum when the game recorded them, else what it did record. */
+export function describeSide(side: unknown): string {
+  if (side === undefined || side === null) return 'nothing (the client recorded no value)';
+  const version = versionOf(side);
+  const checksum = (side as { checksum?: unknown }).checksum;
+  const known = [version !== undefined ? `version ${version}` : '', typeof checksum === 'string' ? `checksum ${checksum}` : ''].filter(Boolean);
+  if (known.length > 0) return known.join(', ');
+  const text = JSON.stringify(side) ?? String(side);
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
 }

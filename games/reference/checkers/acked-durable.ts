@@ -98,14 +98,19 @@ function describe(offence: AckedDurableOffence): string {
   const where = `${op.player} seq ${op.seq} (${op.f}, history #${op.index})`;
   switch (offence.problem) {
     case 'lost':
-      return `${where} was acked ok at version ${op.version} but is missing from the final action log`;
+      return `${where} was acked ok${op.version !== undefined ? ` at version ${op.version}` : ''} but is missing from the final action log`;
     case 'result-differs':
-      return `${where} was acked ${JSON.stringify(op.value)} but the log holds ${JSON.stringify(offence.row?.result)}`;
+      return `${where} was acked with result ${shown(op.value)}, but the log holds ${shown(offence.row?.result)}`;
     case 'version-regressed':
-      return `${op.player} was acked version ${op.version} (history #${op.index}) but its final version is ${offence.finalVersion}`;
+      return `${op.player} was acked version ${op.version ?? '(none recorded)'} (history #${op.index}), but its final version is ${offence.finalVersion ?? '(none)'}`;
     case 'failed-but-applied':
       return `${where} failed (${op.error ?? 'no reason'}) but is in the final action log`;
     case 'player-missing':
-      return `${op.player} had acked actions (up to version ${op.version}) but is missing from the final state`;
+      return `${op.player} had acked actions${op.version !== undefined ? ` (up to version ${op.version})` : ''} (history #${op.index}), but is missing from the final state`;
   }
+}
+
+/** A result as JSON, or what stands in for none (JSON.stringify(undefined) is undefined). */
+function shown(value: unknown): string {
+  return value === undefined ? 'no result' : (JSON.stringify(value) ?? String(value));
 }

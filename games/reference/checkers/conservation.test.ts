@@ -52,6 +52,22 @@ describe('conservation', () => {
     expect((result.first as ConservationOffence).problem).toBe('total-differs');
   });
 
+  it("counts guild banks' gold and fails when a bank lost a deposit (a lost update)", async () => {
+    const input = game().input();
+    const alice = input.final!.players[0];
+    // alice deposited 30 into guild-1: the bank holds it, so the total is unchanged.
+    alice.state.gold -= 30;
+    input.final!.banks = [{ id: 'guild-1', gold: 30, version: 1 }];
+    expect((await conservation.check(input)).valid).toBe(true);
+    // A second write overwrote the bank from a stale balance: the 30 are gone.
+    input.final!.banks = [{ id: 'guild-1', gold: 0, version: 1 }];
+    input.final!.totalGold -= 30;
+    const result = await conservation.check(input);
+    expect(result.valid).toBe(false);
+    expect(result.summary).toContain('players and banks hold');
+    expect(result.summary).toContain('(-30 destroyed)');
+  });
+
   it('is unknown without a final snapshot', async () => {
     expect((await conservation.check(game().input({ final: undefined }))).valid).toBe('unknown');
   });

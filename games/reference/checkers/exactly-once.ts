@@ -98,21 +98,26 @@ function describe(offence: ExactlyOnceOffence): string {
   const { row, gift, player } = offence;
   switch (offence.problem) {
     case 'duplicate-seq':
-      return `${player} seq ${row?.seq} appears twice in the action log`;
+      return `${player} seq ${row?.seq ?? '(unknown)'} appears twice in the action log, expected once`;
     case 'gift-credited-twice':
       return `gift ${gift?.from} seq ${gift?.senderSeq} → ${gift?.to} (${gift?.amount} gold) was credited twice`;
     case 'gift-without-send':
       return `gift ${gift?.from} seq ${gift?.senderSeq} → ${gift?.to} (${gift?.amount} gold) was credited without a matching applied gift-send`;
     case 'gift-never-credited':
-      return `${player} seq ${row?.seq} sent a gift that was never credited`;
+      return `${player} seq ${row?.seq ?? '(unknown)'} sent a gift that was never credited`;
     case 'checksum-mismatch':
-      return `${player}'s stored checksum ${offence.final?.checksum} does not describe its stored state`;
+      return `${player}'s stored checksum ${offence.final?.checksum ?? '(none)'} does not describe its stored state`;
     case 'player-missing':
       return `${player} has log rows but no final state`;
     case 'state-differs': {
       const d = offence.divergence;
-      const at = d ? `; the log first disagrees at ${d.row ? `seq ${d.row.seq}` : `a gift from ${d.gift?.from}`} (${d.problem}: replay version ${d.replayVersion}, logged ${d.loggedVersion})` : '';
-      return `${player}'s final state (version ${offence.final?.version}, gold ${offence.final?.gold}) differs from the replay of its log (version ${offence.replayed?.version}, gold ${offence.replayed?.gold})${at}`;
+      const step = d?.row ? `seq ${d.row.seq}` : d?.gift ? `a gift from ${d.gift.from}` : 'an unnamed row';
+      const at = d ? `; the log first disagrees at ${step} (${d.problem}: the replay expected version ${d.replayVersion}, the log holds ${d.loggedVersion})` : '';
+      return `${player}'s final state (${view(offence.final)}) differs from the replay of its log, which expected ${view(offence.replayed)}${at}`;
     }
   }
+}
+
+function view(state: { version: number; gold: number } | undefined): string {
+  return state ? `version ${state.version}, gold ${state.gold}` : 'no state';
 }

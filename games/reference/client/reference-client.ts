@@ -88,6 +88,10 @@ export class ReferenceClient implements GameClient {
   get shadowState(): PlayerState | null {
     return this.shadow.state;
   }
+  /** The shadow's view with the actions still in flight applied optimistically (what a pipelining client shows). */
+  get predictedState(): PlayerState | null {
+    return this.shadow.predicted;
+  }
 
   connect(options: ConnectOptions): Promise<{ login: LoginResult; connection: GameConnection }> {
     this.detach(false);
@@ -155,6 +159,7 @@ export class ReferenceClient implements GameClient {
   private settleLink(reason: string): void {
     for (const { call, resolve } of this.pending.values()) {
       this.unknownSeqs.add(call.seq);
+      this.shadow.settlePrediction(call.seq);
       resolve({ type: 'info', error: reason });
     }
     this.pending.clear();
@@ -198,6 +203,7 @@ export class ReferenceClient implements GameClient {
     if (socket !== this.socket || this.phase !== 'open') return Promise.resolve({ type: 'info', error: 'link closed' });
     return new Promise((resolve) => {
       this.pending.set(call.seq, { call, resolve });
+      this.shadow.predict(call.seq, call.params as Action);
       this.send({ t: 'action', seq: call.seq, action: call.params as Action });
     });
   }
@@ -294,6 +300,7 @@ export class ReferenceClient implements GameClient {
     if (!pending) return;
     this.pending.delete(message.seq);
     this.unknownSeqs.delete(message.seq);
+    this.shadow.settlePrediction(message.seq);
     this.confirmedLastSeq = Math.max(this.confirmedLastSeq, message.seq);
     pending.resolve({ type: 'ok', value: message.duplicate ? { ...message.result, duplicate: true } : message.result, version: message.version, checksum: message.checksum });
     this.recordFindings(
@@ -324,6 +331,7 @@ export class ReferenceClient implements GameClient {
     const pending = message.seq !== undefined ? this.pending.get(message.seq) : undefined;
     if (pending) {
       this.pending.delete(pending.call.seq);
+      this.shadow.settlePrediction(pending.call.seq);
       const type = classifyError(message.code, message.retryable);
       if (type === 'info') {
         this.unknownSeqs.add(pending.call.seq);

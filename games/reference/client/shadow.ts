@@ -1,7 +1,10 @@
 /**
  * The bot's shadow of its player: it applies its acked actions and gift pushes with the shared
  * game logic, strictly in version order, and compares the server's checksum after every change.
- * No Node APIs here.
+ * On top of that confirmed state it keeps a prediction, as a pipelining client does: every action
+ * sent and not yet answered is applied optimistically (in seq order, default world facts); an ack
+ * confirms it (the confirmed state moves on), a refusal or an unknown outcome rolls it back.
+ * Only the confirmed state is compared with the server. No Node APIs here.
  */
 import { canonicalJson, checksum } from '../rules/checksum';
 import { applyAction, applyGiftReceived, factsFromResult, type Action, type ActionResult, type PlayerState } from '../rules/model';
@@ -23,6 +26,8 @@ export class ShadowModel {
   private readonly buffered = new Map<number, ShadowChange>();
   /** Set after a desync until a fresh server snapshot replaces the shadow. */
   private resyncing = false;
+  /** seq → an action sent and not yet answered (applied optimistically on top of the confirmed state). */
+  private readonly optimistic = new Map<number, Action>();
 
   get state(): PlayerState | null {
     return this.current;
@@ -44,6 +49,27 @@ export class ShadowModel {
     return [...this.buffered.keys()].sort((a, b) => a - b);
   }
 
+  /** The confirmed state with every unanswered action applied optimistically, lowest seq first. */
+  get predicted(): PlayerState | null {
+    let state = this.current;
+    if (!state) return null;
+    for (const seq of [...this.optimistic.keys()].sort((a, b) => a - b)) state = applyAction(state, this.optimistic.get(seq)!, seq).state;
+    return state;
+  }
+  get pendingPredictions(): number {
+    return this.optimistic.size;
+  }
+
+  /** An action went out: predict it until its answer. */
+  predict(seq: number, action: Action): void {
+    this.optimistic.set(seq, action);
+  }
+
+  /** The action's answer came (an ack confirms it through `offer`; a refusal or info rolls it back). */
+  settlePrediction(seq: number): void {
+    this.optimistic.delete(seq);
+  }
+
   /** Replaces the shadow with a server snapshot (welcome or read); buffered changes it covers are dropped. */
   adopt(state: PlayerState, serverChecksum: string): DesyncFinding | undefined {
     this.current = state;
@@ -57,9 +83,10 @@ export class ShadowModel {
     return undefined;
   }
 
-  /** Forget buffered changes (the link died: the welcome snapshot will replace them). */
+  /** Forget buffered changes and predictions (the link died: the welcome snapshot will replace them). */
   clearBuffer(): void {
     this.buffered.clear();
+    this.optimistic.clear();
   }
 
   /** Marks the shadow as untrusted until the next `adopt` (a read was requested). */

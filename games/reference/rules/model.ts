@@ -35,9 +35,11 @@ export type Action =
   | { kind: 'collect' }
   | { kind: 'buy'; item: ItemName }
   | { kind: 'upgrade' }
-  | { kind: 'gift-send'; to: string; amount: number };
+  | { kind: 'gift-send'; to: string; amount: number }
+  | { kind: 'guild-deposit'; guild: string; amount: number }
+  | { kind: 'guild-withdraw'; guild: string; amount: number };
 export type ActionKind = Action['kind'];
-export const ACTION_KINDS: ActionKind[] = ['collect', 'buy', 'upgrade', 'gift-send'];
+export const ACTION_KINDS: ActionKind[] = ['collect', 'buy', 'upgrade', 'gift-send', 'guild-deposit', 'guild-withdraw'];
 
 /** Gold that enters or leaves the economy; the backend writes each to its ledger. */
 export interface LedgerEntry {
@@ -48,7 +50,7 @@ export interface LedgerEntry {
 
 export type ActionResult =
   | { outcome: 'applied'; goldDelta: number; ledger: LedgerEntry[] }
-  | { outcome: 'rejected'; reason: 'insufficient-gold' | 'invalid-target' | 'invalid-amount' | 'unknown-item' };
+  | { outcome: 'rejected'; reason: 'insufficient-gold' | 'invalid-target' | 'invalid-amount' | 'unknown-item' | 'invalid-guild' | 'insufficient-bank-gold' };
 
 export interface Applied {
   state: PlayerState;
@@ -69,11 +71,16 @@ export function xpToNextLevel(level: number): number {
 export interface WorldFacts {
   /** Does the gift's recipient exist? (default true) */
   recipientExists?: boolean;
+  /** Does the guild bank hold enough gold for this withdrawal? (default true; see guild-bank.ts) */
+  bankHasFunds?: boolean;
 }
 
 /** What an authoritative result tells a client about the world, so its prediction can match. */
 export function factsFromResult(result: ActionResult): WorldFacts {
-  return { recipientExists: !(result.outcome === 'rejected' && result.reason === 'invalid-target') };
+  return {
+    recipientExists: !(result.outcome === 'rejected' && result.reason === 'invalid-target'),
+    bankHasFunds: !(result.outcome === 'rejected' && result.reason === 'insufficient-bank-gold'),
+  };
 }
 
 /**
@@ -121,7 +128,28 @@ export function applyAction(state: PlayerState, action: Action, seq: number, fac
       // A gift moves gold between players: no ledger entry, the total is unchanged.
       return { state: next, result: { outcome: 'applied', goldDelta: -action.amount, ledger: [] } };
     }
+    case 'guild-deposit': {
+      // The player's side only; the bank's side is applyBankDeposit (guild-bank.ts), in the same commit.
+      if (!Number.isInteger(action.amount) || action.amount <= 0) return reject('invalid-amount');
+      if (!isGuildId(action.guild)) return reject('invalid-guild');
+      if (next.gold < action.amount) return reject('insufficient-gold');
+      next.gold -= action.amount;
+      // Gold moves into the bank: no ledger entry, the total (players + banks) is unchanged.
+      return { state: next, result: { outcome: 'applied', goldDelta: -action.amount, ledger: [] } };
+    }
+    case 'guild-withdraw': {
+      if (!Number.isInteger(action.amount) || action.amount <= 0) return reject('invalid-amount');
+      if (!isGuildId(action.guild)) return reject('invalid-guild');
+      if (facts.bankHasFunds === false) return reject('insufficient-bank-gold');
+      next.gold += action.amount;
+      return { state: next, result: { outcome: 'applied', goldDelta: action.amount, ledger: [] } };
+    }
   }
+}
+
+/** A guild id: 1-64 characters, letters, digits, _ . - */
+export function isGuildId(guild: unknown): guild is string {
+  return typeof guild === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(guild);
 }
 
 /** The receiving side of a gift: a server-side change, pushed to the recipient. */

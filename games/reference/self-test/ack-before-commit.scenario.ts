@@ -9,7 +9,7 @@ export default defineScenario({
   duration: '10s',
   recovery: { window: '5s', reconnectWithin: '8s' },
   bots: {
-    grinders: { profile: 'grinder', count: 10, ramp: '1s' },
+    grinders: { profile: 'grinder', count: 16, ramp: '1s' },
   },
   faults: { timeline: [{ at: '5s', duration: '2s', fault: 'backend-crash', params: {} }] },
 });

@@ -119,7 +119,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     retry: { ...DEFAULT_RETRY_POLICY, budgetMs: retryBudgetMs, backoff: !defects.has('retry-storm') },
     queryTimeoutMs: 5000,
     drainTimeoutMs: integer('drain-timeout-ms', flag('drain-timeout-ms'), 10_000, 0, 600_000),
-    writeBehindMs: 250,
+    writeBehindMs: 1000,
     giftCreditDelayMs: 150,
   };
 }

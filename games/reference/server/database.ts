@@ -122,6 +122,17 @@ export const MIGRATIONS: Migration[] = [
         RETURN true;
       END $$;`,
   },
+  {
+    version: 3,
+    name: 'guild banks',
+    sql: `
+      CREATE TABLE IF NOT EXISTS guild_banks (
+        id         text    PRIMARY KEY,
+        gold       bigint  NOT NULL CHECK (gold >= 0),
+        version    integer NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );`,
+  },
 ];
 
 export async function migrate(pool: Pool, metrics: BackendMetrics, log: Logger): Promise<void> {

@@ -116,3 +116,23 @@ describe('ipv4-only', () => {
     expect(connected).toBe(v6);
   });
 });
+
+describe('bank-lost-update', () => {
+  it.each([
+    [undefined, 60, 0],
+    ['bank-lost-update', 10, 50],
+  ])('defect %s: six deposits of 10 into one guild bank in one group commit → the bank holds %i, %i gold destroyed', async (defect, bankGold, destroyedGold) => {
+    await start(defect, { groupCommitLingerMs: 20 });
+    const players = ['ria', 'rob', 'rex', 'roy', 'ruth', 'rudy'];
+    const clients = await Promise.all(players.map(() => connect()));
+    for (const [i, c] of clients.entries()) await c.hello(players[i]);
+    const acks = await Promise.all(clients.map((c) => c.act(1, { kind: 'guild-deposit', guild: 'hall', amount: 10 })));
+    for (const ack of acks) expect(ack).toMatchObject({ result: { outcome: 'applied', goldDelta: -10 } });
+    const s = await snapshot(fx.backend.adminPort);
+    const bank = s.banks!.find((b) => b.id === 'hall')!;
+    const destroyed = s.ledger.sources - s.ledger.sinks - s.totalGold;
+    // The correct backend keeps all 60; the defect keeps only the last write of the commit.
+    expect(bank.gold).toBe(bankGold);
+    expect(destroyed).toBe(destroyedGold);
+  });
+});

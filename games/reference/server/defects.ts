@@ -3,7 +3,7 @@
  * --defect NAME (or LAGSTORM_BACKEND_DEFECT). The harness validates scenario names against DEFECTS.
  * backend/DEFECTS.md lists the fault that exposes each one and the checker that should catch it.
  */
-export const DEFECTS = ['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only'] as const;
+export const DEFECTS = ['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only', 'bank-lost-update'] as const;
 export type DefectName = (typeof DEFECTS)[number];
 
 export function isDefectName(name: string): name is DefectName {

@@ -24,8 +24,11 @@ import type { BackendMetrics } from './metrics';
 import { backoffDelay } from './retry';
 import {
   applyAction,
+  applyBankSide,
   applyGiftReceived,
+  bankHasFunds,
   checksum,
+  newGuildBank,
   newPlayer,
   STARTING_GOLD,
   type Action,
@@ -33,10 +36,11 @@ import {
   type Applied,
   type ClientMessage,
   type ErrorCode,
+  type GuildBank,
   type PlayerState,
   type ServerMessage,
 } from '../rules';
-import { actionKey, loadPlayers, lookupActions, writeBatch, type BatchWrite, type StoredPlayer } from './store';
+import { actionKey, loadBanks, loadPlayers, lookupActions, writeBatch, type BatchWrite, type StoredPlayer } from './store';
 
 /** A client connection as the core sees it (the gateway wraps a WebSocket in one). */
 export interface Session {
@@ -112,6 +116,19 @@ type Outgoing =
 /** Resends answered from the database at once, outside the committer (the pool has 6 connections). */
 const MAX_DUPLICATE_LOOKUPS = 3;
 
+/** Log lines name at most this many players of a batch (the ids let `lagstorm explain` attribute a failure). */
+const MAX_LOGGED_PLAYERS = 50;
+
+function playersOf(batch: WorkItem[]): string[] {
+  const ids = new Set<string>();
+  for (const work of batch) {
+    ids.add(work.type === 'hello' ? work.playerId : work.actor.id);
+    if (work.type === 'action' && work.action.kind === 'gift-send') ids.add(work.action.to);
+    if (ids.size >= MAX_LOGGED_PLAYERS) break;
+  }
+  return [...ids];
+}
+
 export function newResumeToken(): string {
   return randomBytes(18).toString('base64url');
 }
@@ -140,11 +157,22 @@ export function mergeWrites(writes: BatchWrite[]): BatchWrite {
   }
   merged.created = [...created.values()];
   merged.updated = [...updated.values()];
+  // Banks likewise: the last state wins, guarded by the first write's previous version.
+  const banks = new Map<string, { bank: GuildBank; previousVersion: number | null }>();
+  for (const write of writes) {
+    for (const change of write.banks ?? []) {
+      const earlier = banks.get(change.bank.id);
+      banks.set(change.bank.id, earlier ? { ...earlier, bank: change.bank } : { ...change });
+    }
+  }
+  if (banks.size > 0) merged.banks = [...banks.values()];
   return merged;
 }
 
 export class GameCore {
   private readonly actors = new Map<string, PlayerActor>();
+  /** Committed guild banks; a bank is dropped after a write whose outcome is unknown (reloaded before reuse). */
+  private readonly banks = new Map<string, GuildBank>();
   private readonly sessions = new Set<Session>();
   private queue: WorkItem[] = [];
   private queuedActions = 0;
@@ -187,6 +215,7 @@ export class GameCore {
 
   /** The socket closed: forget the session (the player's actor and state stay cached). */
   detach(session: Session): void {
+    if (session.playerId && session.status !== 'closed') this.log('info', 'session closed', { player: session.playerId, session: session.id });
     session.status = 'closed';
     this.sessions.delete(session);
     const actor = session.playerId ? this.actors.get(session.playerId) : undefined;
@@ -358,12 +387,12 @@ export class GameCore {
         this.forgetStates(batch);
         const delay = backoffDelay(attempt, this.config.retry);
         if (this.stopped || Date.now() - started + delay > this.config.retry.budgetMs) {
-          this.log('error', 'giving up on a batch after retries', { attempts: attempt + 1, items: batch.length, error: errorText(error) });
+          this.log('error', 'giving up on a batch after retries', { attempts: attempt + 1, items: batch.length, players: playersOf(batch), error: errorText(error) });
           this.giveUp(batch);
           return;
         }
         this.metrics.dbRetries.inc();
-        if (attempt === 0) this.log('warn', 'batch commit failed; retrying with backoff', { items: batch.length, error: errorText(error) });
+        if (attempt === 0) this.log('warn', 'batch commit failed; retrying with backoff', { items: batch.length, players: playersOf(batch), error: errorText(error) });
         await sleep(delay);
       }
     }
@@ -378,6 +407,7 @@ export class GameCore {
         const target = this.actors.get(work.action.to);
         if (target) target.state = undefined;
       }
+      if (work.type === 'action' && (work.action.kind === 'guild-deposit' || work.action.kind === 'guild-withdraw')) this.banks.delete(work.action.guild);
     }
   }
 
@@ -417,6 +447,9 @@ export class GameCore {
       if (work.type === 'action' && work.action.kind === 'gift-send' && typeof work.action.to === 'string') needed.add(work.action.to);
     }
     const missing = [...needed].filter((id) => !this.actors.get(id)?.state);
+    const banksNeeded = new Set<string>();
+    for (const work of batch) if (work.type === 'action' && (work.action.kind === 'guild-deposit' || work.action.kind === 'guild-withdraw') && typeof work.action.guild === 'string') banksNeeded.add(work.action.guild);
+    const banksMissing = [...banksNeeded].filter((id) => !this.banks.has(id));
 
     const client = await this.connect();
     let failed: Error | undefined;
@@ -424,11 +457,12 @@ export class GameCore {
       // The committer is the only writer, so reads need no transaction; the write's version guard
       // still catches any row that moved underneath (and the retry reloads it).
       const loaded = await loadPlayers(client, this.metrics, missing);
-      const plan = this.plan(batch, loaded);
+      const loadedBanks = await loadBanks(client, this.metrics, banksMissing);
+      const plan = this.plan(batch, loaded, loadedBanks);
       if (plan.duplicateKeys.length > 0) plan.storedResults = await lookupActions(client, this.metrics, plan.duplicateKeys);
       if (this.has('ack-before-commit')) {
         // DEFECT ack-before-commit: answer from memory now; a write-behind flusher persists later.
-        this.publish(plan, loaded);
+        this.publish(plan, loaded, loadedBanks);
         this.scheduleCredits(plan.deferredCredits);
         this.bufferWrite(plan.write);
         return;
@@ -436,7 +470,7 @@ export class GameCore {
       // One statement = one atomic transaction, committed (and fsynced) before anything is answered.
       await writeBatch(client, this.metrics, plan.write, { onConflictIgnore: this.has('no-dedup') });
       this.metrics.batchSize.observe(batch.length);
-      this.publish(plan, loaded);
+      this.publish(plan, loaded, loadedBanks);
       this.scheduleCredits(plan.deferredCredits);
     } catch (error) {
       failed = error as Error;
@@ -456,7 +490,7 @@ export class GameCore {
     }
   }
 
-  private plan(batch: WorkItem[], loaded: Map<string, StoredPlayer>) {
+  private plan(batch: WorkItem[], loaded: Map<string, StoredPlayer>, loadedBanks: Map<string, GuildBank> = new Map()) {
     const overlay = new Map<string, PlayerState>();
     const created = new Map<string, StoredPlayer>();
     const stateOf = (id: string): PlayerState | undefined => overlay.get(id) ?? loaded.get(id)?.state ?? this.actors.get(id)?.state;
@@ -465,6 +499,10 @@ export class GameCore {
     const write: BatchWrite = { created: [], updated: [], actions: [], ledger: [], gifts: [] };
     const duplicateKeys: Array<{ player: string; seq: number }> = [];
     const deferredCredits: CreditWork[] = [];
+    const bankOverlay = new Map<string, GuildBank>();
+    /** The bank as committed before this batch (a bank nobody used yet starts empty). */
+    const committedBank = (id: string): GuildBank => loadedBanks.get(id) ?? this.banks.get(id) ?? newGuildBank(id);
+    const bankOf = (id: string): GuildBank => bankOverlay.get(id) ?? committedBank(id);
 
     for (const work of batch) {
       if (work.type === 'hello') {
@@ -504,7 +542,12 @@ export class GameCore {
       } else {
         const action = work.action;
         const recipient = action.kind === 'gift-send' ? stateOf(action.to) : undefined;
-        let applied: Applied = applyAction(state, action, work.seq);
+        const guildAction = action.kind === 'guild-deposit' || action.kind === 'guild-withdraw' ? action : undefined;
+        // DEFECT bank-lost-update: reads the bank as cached at the start of the group commit, not the
+        // batch's running balance, so two bank operations in one commit: the last write wins.
+        const bank = guildAction ? (this.has('bank-lost-update') ? committedBank(guildAction.guild) : bankOf(guildAction.guild)) : undefined;
+        const facts = guildAction?.kind === 'guild-withdraw' && bank ? { bankHasFunds: bankHasFunds(bank, guildAction.amount) } : {};
+        let applied: Applied = applyAction(state, action, work.seq, facts);
         if (this.has('no-dedup')) applied.state.lastSeq = Math.max(applied.state.lastSeq, state.lastSeq);
         if (action.kind === 'gift-send' && applied.result.outcome === 'applied' && !recipient) {
           // The shared model cannot know which players exist; an unknown target is the backend's rejection.
@@ -517,6 +560,7 @@ export class GameCore {
           for (const entry of applied.result.ledger) write.ledger.push({ ...entry, player: id, seq: work.seq });
         }
         out.push({ type: 'ack', work, result: applied.result, version: applied.state.version, checksum: stateChecksum, duplicate: false });
+        if (guildAction && bank && applied.result.outcome === 'applied') bankOverlay.set(bank.id, applyBankSide(bank, guildAction));
         if (action.kind === 'gift-send' && applied.result.outcome === 'applied' && recipient) {
           const credit = { from: id, to: action.to, amount: action.amount, senderSeq: work.seq };
           if (this.has('nonatomic-gift')) {
@@ -537,11 +581,19 @@ export class GameCore {
       if (fresh) write.created.push({ state, resumeToken: fresh.resumeToken });
       else write.updated.push({ state, previousVersion: (loaded.get(id)?.state ?? this.actors.get(id)?.state)?.version ?? -1 });
     }
-    return { overlay, created, out, write, duplicateKeys, deferredCredits, storedResults: new Map() as Awaited<ReturnType<typeof lookupActions>> };
+    if (bankOverlay.size > 0) {
+      write.banks = [...bankOverlay.values()].map((bank) => {
+        const before = loadedBanks.get(bank.id) ?? this.banks.get(bank.id);
+        return { bank, previousVersion: before ? before.version : null };
+      });
+    }
+    return { overlay, bankOverlay, created, out, write, duplicateKeys, deferredCredits, storedResults: new Map() as Awaited<ReturnType<typeof lookupActions>> };
   }
 
   /** After COMMIT (or, under the defect, before it): make the new states current and answer. */
-  private publish(plan: ReturnType<GameCore['plan']>, loaded: Map<string, StoredPlayer>): void {
+  private publish(plan: ReturnType<GameCore['plan']>, loaded: Map<string, StoredPlayer>, loadedBanks: Map<string, GuildBank> = new Map()): void {
+    for (const [id, bank] of loadedBanks) this.banks.set(id, bank);
+    for (const [id, bank] of plan.bankOverlay) this.banks.set(id, bank);
     for (const [id, stored] of loaded) {
       const actor = this.actorFor(id);
       actor.state = stored.state;
@@ -617,6 +669,8 @@ export class GameCore {
     session.status = 'ready';
     session.awaitingFirstRequest = resumed;
     if (resumed) this.metrics.reconnects.inc();
+    // One line per login (never per action): `lagstorm explain` finds a player's sessions in the log by it.
+    this.log('info', 'player logged in', { player: work.playerId, session: session.id, resumed, version: state.version, lastSeq: state.lastSeq });
     session.send({ t: 'welcome', state, checksum: checksum(state), resumeToken, resumed, serverTime: Date.now() });
   }
 
@@ -675,7 +729,8 @@ export class GameCore {
     } catch (error) {
       failed = error as Error;
       await client?.query('ROLLBACK').catch(() => undefined);
-      this.log('error', 'write-behind flush failed; acknowledged actions are lost', { batches: writes.length, error: errorText(error) });
+      const players = [...new Set(writes.flatMap((write) => write.actions.map((row) => row.player)))].slice(0, MAX_LOGGED_PLAYERS);
+      this.log('error', 'write-behind flush failed; acknowledged actions are lost', { batches: writes.length, players, error: errorText(error) });
     } finally {
       client?.release(failed);
       this.flushing = false;
@@ -730,7 +785,8 @@ export class GameCore {
         const actor = this.actors.get(credit.to);
         if (actor) actor.state = undefined;
       }
-      this.log('error', 'gift credit leg failed; senders were already debited', { credits: credits.length, error: errorText(error) });
+      const players = [...new Set(credits.flatMap((credit) => [credit.from, credit.to]))].slice(0, MAX_LOGGED_PLAYERS);
+      this.log('error', 'gift credit leg failed; senders were already debited', { credits: credits.length, players, error: errorText(error) });
     } finally {
       client?.release(failed);
     }

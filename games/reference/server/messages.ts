@@ -15,6 +15,8 @@ const action = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('buy'), item: z.string().max(64) }),
   z.object({ kind: z.literal('upgrade') }),
   z.object({ kind: z.literal('gift-send'), to: z.string().max(64), amount: z.number().finite().min(-1e12).max(1e12) }),
+  z.object({ kind: z.literal('guild-deposit'), guild: z.string().max(64), amount: z.number().finite().min(-1e12).max(1e12) }),
+  z.object({ kind: z.literal('guild-withdraw'), guild: z.string().max(64), amount: z.number().finite().min(-1e12).max(1e12) }),
 ]);
 
 const clientMessage = z.discriminatedUnion('t', [

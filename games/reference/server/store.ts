@@ -3,7 +3,7 @@
  * statement per table through jsonb_to_recordset), look up stored results, and the admin reads.
  */
 import type { FinalSnapshot } from '../rules/snapshot';
-import { checksum, type LedgerEntry, type PlayerState } from '../rules';
+import { checksum, type GuildBank, type LedgerEntry, type PlayerState } from '../rules';
 import { timedQuery, type Queryable } from './database';
 import type { BackendMetrics } from './metrics';
 
@@ -36,6 +36,8 @@ export interface BatchWrite {
   actions: ActionLogRow[];
   ledger: LedgerRow[];
   gifts: GiftRow[];
+  /** Guild banks' new states: previousVersion null creates the bank, else guards the update like a player's. */
+  banks?: Array<{ bank: GuildBank; previousVersion: number | null }>;
 }
 
 interface PlayerRow {
@@ -67,6 +69,14 @@ export async function loadPlayers(db: Queryable, metrics: BackendMetrics, ids: s
   return found;
 }
 
+export async function loadBanks(db: Queryable, metrics: BackendMetrics, ids: string[]): Promise<Map<string, GuildBank>> {
+  const found = new Map<string, GuildBank>();
+  if (ids.length === 0) return found;
+  const result = await timedQuery<{ id: string; gold: string; version: number }>(db, metrics, 'load-banks', 'SELECT id, gold, version FROM guild_banks WHERE id = ANY($1::text[])', [ids]);
+  for (const row of result.rows) found.set(row.id, { id: row.id, gold: Number(row.gold), version: row.version });
+  return found;
+}
+
 function playerRecord(state: PlayerState, extra: Record<string, unknown>): Record<string, unknown> {
   return { id: state.id, gold: state.gold, gems: state.gems, level: state.level, xp: state.xp, inventory: state.inventory, version: state.version, last_seq: state.lastSeq, ...extra };
 }
@@ -82,6 +92,9 @@ const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => (String
 export async function writeBatch(db: Queryable, metrics: BackendMetrics, batch: BatchWrite, options: { onConflictIgnore?: boolean } = {}): Promise<void> {
   const created = batch.created.map((p) => playerRecord(p.state, { resume_token: p.resumeToken })).sort(byId);
   const updated = batch.updated.map((u) => playerRecord(u.state, { previous_version: u.previousVersion })).sort(byId);
+  const banks = batch.banks ?? [];
+  const banksCreated = banks.filter((b) => b.previousVersion === null).map((b) => ({ ...b.bank }));
+  const banksUpdated = banks.filter((b) => b.previousVersion !== null).map((b) => ({ ...b.bank, previous_version: b.previousVersion }));
   await timedQuery(
     db,
     metrics,
@@ -116,10 +129,29 @@ export async function writeBatch(db: Queryable, metrics: BackendMetrics, batch: 
          AS r("from" text, "to" text, amount bigint, "senderSeq" integer, "recipientVersion" integer)
        ${options.onConflictIgnore ? 'ON CONFLICT DO NOTHING' : ''}
        RETURNING 1
+     ), banks_created AS (
+       INSERT INTO guild_banks (id, gold, version)
+       SELECT id, gold, version FROM jsonb_to_recordset($7::jsonb) AS r(id text, gold bigint, version integer)
+       RETURNING 1
+     ), banks_updated AS (
+       UPDATE guild_banks AS b SET gold = r.gold, version = r.version, updated_at = now()
+         FROM jsonb_to_recordset($8::jsonb) AS r(id text, gold bigint, version integer, previous_version integer)
+        WHERE b.id = r.id AND b.version = r.previous_version
+       RETURNING 1
      )
-     SELECT lagstorm_assert((SELECT count(*) FROM updated) = $6::int,
-                            'stale player state: expected to update ' || $6::int || ' players at their known versions') AS ok`,
-    [JSON.stringify(created), JSON.stringify(updated), JSON.stringify(batch.actions), JSON.stringify(batch.ledger), JSON.stringify(batch.gifts), updated.length],
+     SELECT lagstorm_assert((SELECT count(*) FROM updated) = $6::int AND (SELECT count(*) FROM banks_updated) = $9::int,
+                            'stale player or bank state: expected to update ' || $6::int || ' players and ' || $9::int || ' banks at their known versions') AS ok`,
+    [
+      JSON.stringify(created),
+      JSON.stringify(updated),
+      JSON.stringify(batch.actions),
+      JSON.stringify(batch.ledger),
+      JSON.stringify(batch.gifts),
+      updated.length,
+      JSON.stringify(banksCreated),
+      JSON.stringify(banksUpdated),
+      banksUpdated.length,
+    ],
   );
 }
 
@@ -173,7 +205,13 @@ export async function readSnapshot(db: Queryable, metrics: BackendMetrics): Prom
     'snapshot',
     'SELECT kind, reason, sum(amount) AS total FROM ledger GROUP BY kind, reason ORDER BY kind, reason',
   );
-  const total = await timedQuery<{ total: string | null }>(db, metrics, 'snapshot', 'SELECT sum(gold) AS total FROM players');
+  const banks = await timedQuery<{ id: string; gold: string; version: number }>(db, metrics, 'snapshot', 'SELECT id, gold, version FROM guild_banks ORDER BY id');
+  const total = await timedQuery<{ total: string | null }>(
+    db,
+    metrics,
+    'snapshot',
+    'SELECT (SELECT coalesce(sum(gold), 0) FROM players) + (SELECT coalesce(sum(gold), 0) FROM guild_banks) AS total',
+  );
   const byReason: Record<string, number> = {};
   let sources = 0;
   let sinks = 0;
@@ -191,6 +229,7 @@ export async function readSnapshot(db: Queryable, metrics: BackendMetrics): Prom
     }),
     actions,
     gifts: gifts.rows.map((row) => ({ from: row.from_player, to: row.to_player, amount: Number(row.amount), senderSeq: row.sender_seq, recipientVersion: row.recipient_version })),
+    banks: banks.rows.map((row) => ({ id: row.id, gold: Number(row.gold), version: row.version })),
     ledger: { sources, sinks, byReason },
     totalGold: Number(total.rows[0]?.total ?? 0),
   };

@@ -37,8 +37,8 @@ describe('parseConfig', () => {
 });
 
 describe('defects', () => {
-  it('lists the six planted defects and parses none / lists', () => {
-    expect(DEFECTS).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only']);
+  it('lists the seven planted defects and parses none / lists', () => {
+    expect(DEFECTS).toEqual(['ack-before-commit', 'no-dedup', 'nonatomic-gift', 'lost-push', 'retry-storm', 'ipv4-only', 'bank-lost-update']);
     expect(parseDefects('none').size).toBe(0);
     expect([...parseDefects('lost-push, ipv4-only')]).toEqual(['lost-push', 'ipv4-only']);
   });
