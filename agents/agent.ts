@@ -1,0 +1,162 @@
+/**
+ * `lagstorm agent`: one segment of a scenario's bots against a target, its history streamed to
+ * the coordinator. Steps: hello → clock offset (NTP-style, lowest RTT of 8) → plan → ready → wait
+ * for time 0 → play, sending a batch every 250 ms (the batches are the heartbeat) → last batch →
+ * summary. A coordinator unreachable for `coordinatorLostMs` ends the agent (exit 2): an agent
+ * never outlives its run by more than that.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as zlib from 'node:zlib';
+import { epochNowMs } from '../core/clock';
+import { HarnessError, InvalidInputError } from '../core/exit-codes';
+import type { RunParts } from '../core/parts';
+import { clientTiming, loadScenario } from '../core/runner';
+import type { ResolvedScenario } from '../core/scenario/schema';
+import { startFleet, type StartedFleet } from '../bots/fleet/fleet';
+import { planForSegment, segmentTuple } from '../bots/fleet/segments';
+import { buildFleetPlan } from '../bots/fleet/workload';
+import { measureClockOffset, type ClockOffset } from './clock-offset';
+import { evenSegment, type AgentReady, type AgentStatus, type BatchReply, type StartReply } from './protocol';
+import { ShardStream, type ShardBatch } from './shard-stream';
+
+export interface AgentOptions {
+  scenarioFile: string;
+  coordinatorUrl: string;
+  runId: string;
+  index: number;
+  count: number;
+  /** ws:// the bots connect to (the run's bots-backend proxy). */
+  target: string;
+  targetV6?: string;
+  seed?: number;
+  metricsPort?: number;
+  /** The coordinator unreachable this long ends the agent (ms). */
+  coordinatorLostMs?: number;
+  /** Time 0 not given within this long ends the agent (ms). */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+export interface AgentOutcome {
+  bots: number;
+  batches: number;
+  clock: ClockOffset;
+}
+
+export async function runAgent(options: AgentOptions, parts: RunParts): Promise<AgentOutcome> {
+  const log = options.log ?? (() => undefined);
+  if (options.index >= options.count) throw new InvalidInputError(`--index ${options.index} is not below --agents ${options.count}; agents count from 0`);
+  const loaded = loadScenario({ scenarioFile: options.scenarioFile }, parts);
+  const seed = options.seed ?? loaded.scenario.seed;
+  if (seed === undefined) throw new InvalidInputError(`${options.scenarioFile} has no seed: pass --seed, the same as the coordinator's (every agent must plan the same run)`);
+  const scenario: ResolvedScenario = { ...loaded.scenario, seed, runtime: loaded.scenario.runtime };
+  const split = evenSegment(options.index, options.count);
+  const tuple = segmentTuple(split.segment, split.sequence);
+  const prefix = `agent ${options.index} (segment ${split.segment})`;
+  const lostAfter = options.coordinatorLostMs ?? 10_000;
+  const base = `${options.coordinatorUrl.replace(/\/$/, '')}/agents/${options.index}`;
+
+  /** One request, retried until it answers or the coordinator has been unreachable too long. */
+  const call = async <T>(what: string, init: RequestInit & { headers?: Record<string, string> }): Promise<T> => {
+    const firstFailure = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      if (options.signal?.aborted) throw new HarnessError(`${prefix}: interrupted`);
+      try {
+        const response = await fetch(`${base}/${what}`, { ...init, signal: AbortSignal.timeout(5000) });
+        const body = (await response.json()) as T & { error?: string };
+        if (response.status === 409 && what === 'done') return body;
+        if (!response.ok) throw new HarnessError(`${prefix}: the coordinator refused ${what}: ${body.error ?? response.status}`);
+        return body;
+      } catch (error) {
+        if (error instanceof HarnessError) throw error;
+        if (Date.now() - firstFailure > lostAfter) throw new HarnessError(`${prefix}: the coordinator at ${options.coordinatorUrl} has not answered for ${Math.round(lostAfter / 1000)} s (${(error as Error).message}); stopping`);
+        await sleep(Math.min(1000, 100 * 2 ** attempt));
+      }
+    }
+  };
+  const post = <T>(what: string, body: unknown): Promise<T> => call<T>(what, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  await post('hello', { runId: options.runId, pid: process.pid, segment: split.segment });
+  const clock = await measureClockOffset(async () => {
+    const t0 = epochNowMs();
+    const { t1, t2 } = await post<{ t1: number; t2: number }>('clock', {});
+    return { t0, t1, t2, t3: epochNowMs() };
+  });
+  log(`${prefix}: clock offset ${clock.offsetMs} ms ± ${clock.errorMs} ms`);
+  const plan = planForSegment(buildFleetPlan(scenario, parts.games.load(loaded.gameModule)), tuple);
+  const ready: AgentReady = {
+    clockOffsetMs: clock.offsetMs,
+    clockErrorMs: clock.errorMs,
+    clockRttMs: clock.rttMs,
+    bots: plan.bots.length,
+    dropped: plan.dropped,
+    loadEndMs: plan.loadEndMs,
+    metricsUrl: options.metricsPort ? `http://127.0.0.1:${options.metricsPort}/metrics` : '',
+  };
+  await post('ready', ready);
+
+  const startDeadline = Date.now() + (options.startTimeoutMs ?? 120_000);
+  let runStartEpochMs: number | undefined;
+  while (runStartEpochMs === undefined) {
+    const answer = await call<StartReply>('start', { method: 'GET' });
+    if ('stop' in answer) throw new HarnessError(`${prefix}: the coordinator called the run off before time 0`);
+    if ('runStartEpochMs' in answer) runStartEpochMs = answer.runStartEpochMs;
+    else if (Date.now() > startDeadline) throw new HarnessError(`${prefix}: no time 0 from the coordinator within ${Math.round((options.startTimeoutMs ?? 120_000) / 1000)} s`);
+    else await sleep(100);
+  }
+  // Time 0 on this agent's clock: the coordinator's instant minus the offset, so bots act on the coordinator's timeline.
+  const localZero = runStartEpochMs - clock.offsetMs;
+  const stream = new ShardStream({ now: () => epochNowMs() - localZero });
+  const abort = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+  const fleet: StartedFleet = await startFleet({ scenario, gameModule: loaded.gameModule, wsUrl: options.target, wsUrlV6: options.targetV6, runStartEpochMs: localZero, recorder: stream, metricsPort: options.metricsPort, segment: tuple, timing: clientTiming(scenario.client), signal, log });
+
+  const status = (): AgentStatus => {
+    const progress = fleet.progress();
+    return { online: progress.botsOnline, actionsPerSecond: progress.actionsPerSecond, errors: progress.errors, loadGenerator: lastHealth };
+  };
+  let lastHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
+  const send = async (batch: ShardBatch): Promise<void> => {
+    const reply = await call<BatchReply>('batch', {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip', 'x-batch': String(batch.n), 'x-up-to': String(batch.upTo), 'x-status': JSON.stringify(status()) },
+      body: zlib.gzipSync(batch.body, { level: 6 }),
+    });
+    stream.acknowledge(reply.acked);
+    if (reply.stop && !signal.aborted) {
+      log(`${prefix}: the coordinator asked to stop`);
+      abort.abort();
+    }
+  };
+  const flushOutstanding = async (): Promise<void> => {
+    for (let guard = 0; stream.outstanding().length && guard < 10_000; guard++) await send(stream.outstanding()[0]);
+  };
+  let result;
+  try {
+    let finished = false;
+    void fleet.done.then(() => (finished = true));
+    while (!finished) {
+      await sleep(250);
+      lastHealth = fleet.health();
+      stream.cut();
+      await flushOutstanding();
+    }
+    result = await fleet.done;
+    lastHealth = result.loadGenerator;
+    stream.end();
+    await flushOutstanding();
+    for (let guard = 0; guard < 100; guard++) {
+      const answer = await post<{ ok?: boolean; acked?: number }>('done', { result, lastBatch: stream.lastBatch });
+      if (answer.ok) break;
+      stream.acknowledge(answer.acked ?? 0);
+      await flushOutstanding();
+    }
+  } finally {
+    abort.abort();
+    await fleet.stop().catch(() => undefined);
+  }
+  log(`${prefix}: done: ${result.bots} bots, ${stream.lastBatch} batches`);
+  return { bots: result.bots, batches: stream.lastBatch, clock };
+}
+

@@ -1,0 +1,66 @@
+/**
+ * The `local` engine: N agent processes on this machine (the test bed). Each is `node
+ * bin/lagstorm.js agent ...` with LAGSTORM_AGENT_INDEX set, its output in logs/agent-<i>.log.
+ * Stop: SIGTERM to each pid it started, SIGKILL after a grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AGENT_INDEX_ENV, type AgentEngine, type AgentLaunch, type LaunchedAgents } from '../engine';
+
+const CLI = path.resolve(__dirname, '..', '..', 'bin', 'lagstorm.js');
+const STOP_GRACE_MS = 8000;
+
+export const localEngine: AgentEngine = {
+  name: 'local',
+  async launch(launch: AgentLaunch): Promise<LaunchedAgents> {
+    fs.mkdirSync(launch.logDir, { recursive: true });
+    const listeners: Array<(index: number, how: string) => void> = [];
+    const exits: Array<Promise<void>> = [];
+    const children: ChildProcess[] = [];
+    const ended = new Set<number>();
+    for (let index = 0; index < launch.count; index++) {
+      const logFile = path.join(launch.logDir, `agent-${index}.log`);
+      const out = fs.openSync(logFile, 'a');
+      const child = spawn(process.execPath, [CLI, ...launch.args], {
+        env: { ...process.env, ...launch.env, [AGENT_INDEX_ENV.index]: String(index) },
+        stdio: ['ignore', out, out],
+      });
+      fs.closeSync(out); // the child holds its own descriptor
+      children.push(child);
+      exits.push(
+        new Promise<void>((resolve) => {
+          child.once('error', (error) => {
+            ended.add(index);
+            for (const listener of listeners) listener(index, `could not start: ${error.message}`);
+            resolve();
+          });
+          child.once('exit', (code, signal) => {
+            ended.add(index);
+            const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+            launch.log?.(`agents: agent ${index} (pid ${child.pid}) ${how}`);
+            for (const listener of listeners) listener(index, how);
+            resolve();
+          });
+        }),
+      );
+      launch.log?.(`agents: started agent ${index} (pid ${child.pid}), log ${logFile}`);
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      describe: (index) => `pid ${children[index]?.pid ?? '?'}`,
+      onExit: (listener) => void listeners.push(listener),
+      stop: () =>
+        (stopping ??= (async () => {
+          const alive = children.filter((child, index) => !ended.has(index) && child.pid !== undefined);
+          for (const child of alive) child.kill('SIGTERM');
+          const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+          await Promise.race([Promise.all(exits), grace]);
+          children.forEach((child, index) => {
+            if (!ended.has(index) && child.pid !== undefined) child.kill('SIGKILL');
+          });
+          await Promise.all(exits);
+        })()),
+    };
+  },
+};
