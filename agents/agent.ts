@@ -77,6 +77,7 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
   };
   const post = <T>(what: string, body: unknown): Promise<T> => call<T>(what, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
+  log(`${prefix}: pid ${process.pid}, coordinator ${options.coordinatorUrl}, run ${options.runId}`);
   await post('hello', { runId: options.runId, pid: process.pid, segment: split.segment });
   const clock = await measureClockOffset(async () => {
     const t0 = epochNowMs();

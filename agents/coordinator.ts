@@ -64,6 +64,7 @@ export class Coordinator {
   private readonly resume = new LatencyBook();
   private readonly actions = { invoked: 0, ok: 0, fail: 0, info: 0 };
   private watch?: NodeJS.Timeout;
+  private closeMetrics: () => Promise<void> = async () => undefined;
 
   private constructor(
     private readonly server: http.Server,
@@ -148,6 +149,7 @@ export class Coordinator {
         resolve(value);
       };
       const timer = setTimeout(() => finish(condition()), timeoutMs);
+      timer.unref();
       this.waiters.add(check);
       signal?.addEventListener('abort', check);
       check();
@@ -169,6 +171,8 @@ export class Coordinator {
   async start(options: ReleaseOptions): Promise<StartedFleet> {
     const registry = new Registry();
     const metrics: MetricsServer = await serveMetrics(registry, options.metricsPort);
+    let metricsClosed: Promise<void> | undefined;
+    this.closeMetrics = () => (metricsClosed ??= metrics.close());
     this.deliver = (entries) => {
       options.recorder.appendMany(entries);
       for (const entry of entries) this.observe(entry);
@@ -198,7 +202,7 @@ export class Coordinator {
         // Bounded: an agent that does not finish after being told to stop is lost.
         if (!(await this.until(settled, 20_000))) for (const slot of this.slots) this.lose(slot, 'did not stop within 20 s of being told to');
         const result = await done;
-        await metrics.close();
+        await this.closeMetrics();
         return result;
       })());
     options.signal.addEventListener('abort', () => void stop(), { once: true });
@@ -231,6 +235,7 @@ export class Coordinator {
     clearInterval(this.watch);
     this.stopRequested = true;
     this.wake();
+    await this.closeMetrics();
     await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());

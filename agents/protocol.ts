@@ -50,6 +50,7 @@ export type StartReply = { runStartEpochMs: number } | { wait: true } | { stop: 
 
 /** Agent i's segment of an even split in n: i/n:(i+1)/n of 0,1/n,...,1. */
 export function evenSegment(index: number, count: number): { segment: string; sequence: string } {
-  const point = (k: number) => (k === 0 ? '0' : k === count ? '1' : `${k}/${count}`);
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const point = (k: number): string => (k === 0 ? '0' : k === count ? '1' : `${k / gcd(k, count)}/${count / gcd(k, count)}`);
   return { segment: `${point(index)}:${point(index + 1)}`, sequence: Array.from({ length: count + 1 }, (_, k) => point(k)).join(',') };
 }
