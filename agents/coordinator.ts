@@ -335,6 +335,7 @@ export class Coordinator {
           this.lose(slot, `batch ${n} does not decode (${(error as Error).message})`);
           return reply(400, { error: (error as Error).message });
         }
+        if (receipt.outcome === 'accepted') slot.record.wireBytes = (slot.record.wireBytes ?? 0) + body.length;
         slot.record.batches = slot.ingest.acked;
         slot.record.entries = slot.ingest.entries;
         return reply(200, { acked: receipt.acked, stop: this.stopRequested } satisfies BatchReply);

@@ -57,6 +57,8 @@ export interface AgentSummary {
   /** History batches and entries the coordinator merged from it. */
   batches: number;
   entries: number;
+  /** Bytes of the accepted batches as they came over the wire (gzip of compact rows). */
+  wireBytes?: number;
   state: 'starting' | 'connected' | 'ready' | 'playing' | 'done' | 'lost';
   pid?: number;
   /** Its own fleet's load-generator health (a saturated agent makes the run an error). */
