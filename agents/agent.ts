@@ -6,7 +6,6 @@
  * never outlives its run by more than that.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as zlib from 'node:zlib';
 import { epochNowMs } from '../core/clock';
 import { HarnessError, InvalidInputError } from '../core/exit-codes';
 import type { RunParts } from '../core/parts';
@@ -16,8 +15,9 @@ import { startFleet, type StartedFleet } from '../bots/fleet/fleet';
 import { planForSegment, segmentTuple } from '../bots/fleet/segments';
 import { buildFleetPlan } from '../bots/fleet/workload';
 import { measureClockOffset, type ClockOffset } from './clock-offset';
-import { evenSegment, type AgentReady, type AgentStatus, type BatchReply, type StartReply } from './protocol';
-import { ShardStream, type ShardBatch } from './shard-stream';
+import { evenSegment, type AgentReady, type AgentStatus, type StartReply } from './protocol';
+import { ShardStream } from './shard-stream';
+import { CoordinatorClient } from './coordinator-client';
 
 export interface AgentOptions {
   scenarioFile: string;
@@ -54,28 +54,9 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
   const split = evenSegment(options.index, options.count);
   const tuple = segmentTuple(split.segment, split.sequence);
   const prefix = `agent ${options.index} (segment ${split.segment})`;
-  const lostAfter = options.coordinatorLostMs ?? 10_000;
-  const base = `${options.coordinatorUrl.replace(/\/$/, '')}/agents/${options.index}`;
 
-  /** One request, retried until it answers or the coordinator has been unreachable too long. */
-  const call = async <T>(what: string, init: RequestInit & { headers?: Record<string, string> }): Promise<T> => {
-    const firstFailure = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      if (options.signal?.aborted) throw new HarnessError(`${prefix}: interrupted`);
-      try {
-        const response = await fetch(`${base}/${what}`, { ...init, signal: AbortSignal.timeout(5000) });
-        const body = (await response.json()) as T & { error?: string };
-        if (response.status === 409 && what === 'done') return body;
-        if (!response.ok) throw new HarnessError(`${prefix}: the coordinator refused ${what}: ${body.error ?? response.status}`);
-        return body;
-      } catch (error) {
-        if (error instanceof HarnessError) throw error;
-        if (Date.now() - firstFailure > lostAfter) throw new HarnessError(`${prefix}: the coordinator at ${options.coordinatorUrl} has not answered for ${Math.round(lostAfter / 1000)} s (${(error as Error).message}); stopping`);
-        await sleep(Math.min(1000, 100 * 2 ** attempt));
-      }
-    }
-  };
-  const post = <T>(what: string, body: unknown): Promise<T> => call<T>(what, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const client = new CoordinatorClient({ url: options.coordinatorUrl, index: options.index, name: prefix, lostAfterMs: options.coordinatorLostMs, signal: options.signal });
+  const post = <T>(what: string, body: unknown, accept: number[] = []): Promise<T> => client.post<T>(what, body, accept);
 
   log(`${prefix}: pid ${process.pid}, coordinator ${options.coordinatorUrl}, run ${options.runId}`);
   await post('hello', { runId: options.runId, pid: process.pid, segment: split.segment });
@@ -100,7 +81,7 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
   const startDeadline = Date.now() + (options.startTimeoutMs ?? 120_000);
   let runStartEpochMs: number | undefined;
   while (runStartEpochMs === undefined) {
-    const answer = await call<StartReply>('start', { method: 'GET' });
+    const answer = await client.call<StartReply>('start', { method: 'GET' });
     if ('stop' in answer) throw new HarnessError(`${prefix}: the coordinator called the run off before time 0`);
     if ('runStartEpochMs' in answer) runStartEpochMs = answer.runStartEpochMs;
     else if (Date.now() > startDeadline) throw new HarnessError(`${prefix}: no time 0 from the coordinator within ${Math.round((options.startTimeoutMs ?? 120_000) / 1000)} s`);
@@ -118,20 +99,11 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     return { online: progress.botsOnline, actionsPerSecond: progress.actionsPerSecond, errors: progress.errors, loadGenerator: lastHealth };
   };
   let lastHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
-  const send = async (batch: ShardBatch): Promise<void> => {
-    const reply = await call<BatchReply>('batch', {
-      method: 'POST',
-      headers: { 'content-encoding': 'gzip', 'x-batch': String(batch.n), 'x-up-to': String(batch.upTo), 'x-status': JSON.stringify(status()) },
-      body: zlib.gzipSync(batch.body, { level: 6 }),
-    });
-    stream.acknowledge(reply.acked);
-    if (reply.stop && !signal.aborted) {
+  const flushOutstanding = async (): Promise<void> => {
+    if ((await client.flush(stream, status)) && !signal.aborted) {
       log(`${prefix}: the coordinator asked to stop`);
       abort.abort();
     }
-  };
-  const flushOutstanding = async (): Promise<void> => {
-    for (let guard = 0; stream.outstanding().length && guard < 10_000; guard++) await send(stream.outstanding()[0]);
   };
   let result;
   try {
@@ -148,7 +120,7 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     stream.end();
     await flushOutstanding();
     for (let guard = 0; guard < 100; guard++) {
-      const answer = await post<{ ok?: boolean; acked?: number }>('done', { result, lastBatch: stream.lastBatch });
+      const answer = await post<{ ok?: boolean; acked?: number }>('done', { result, lastBatch: stream.lastBatch }, [409]);
       if (answer.ok) break;
       stream.acknowledge(answer.acked ?? 0);
       await flushOutstanding();
