@@ -14,7 +14,7 @@ import type { ResolvedScenario } from '../core/scenario/schema';
 import { startFleet, type StartedFleet } from '../bots/fleet/fleet';
 import { planForSegment, segmentTuple } from '../bots/fleet/segments';
 import { buildFleetPlan } from '../bots/fleet/workload';
-import { measureClockOffset, type ClockOffset } from './clock-offset';
+import { localTimeZero, measureClockOffset, type ClockOffset } from './clock-offset';
 import { evenSegment, type AgentReady, type AgentStatus, type StartReply } from './protocol';
 import { ShardStream } from './shard-stream';
 import { CoordinatorClient } from './coordinator-client';
@@ -87,8 +87,8 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     else if (Date.now() > startDeadline) throw new HarnessError(`${prefix}: no time 0 from the coordinator within ${Math.round((options.startTimeoutMs ?? 120_000) / 1000)} s`);
     else await sleep(100);
   }
-  // Time 0 on this agent's clock: the coordinator's instant minus the offset, so bots act on the coordinator's timeline.
-  const localZero = runStartEpochMs - clock.offsetMs;
+  // Time 0 on this agent's clock, so bots act (and their history is timed) on the coordinator's timeline.
+  const localZero = localTimeZero(runStartEpochMs, clock);
   const stream = new ShardStream({ now: () => epochNowMs() - localZero });
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;

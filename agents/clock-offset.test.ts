@@ -1,4 +1,4 @@
-import { estimateOffset, measureClockOffset, type ClockSample } from './clock-offset';
+import { estimateOffset, localTimeZero, measureClockOffset, type ClockSample } from './clock-offset';
 
 /** An agent whose clock runs `skewMs` behind the coordinator's, over legs of the given one-way delays. */
 function skewedExchange(skewMs: number, legs: Array<{ up: number; down: number; processing: number }>): () => Promise<ClockSample> {
@@ -40,4 +40,16 @@ test('an agent ahead of the coordinator gets a negative offset; the worst sample
     expect(estimate.errorMs).toBe(1);
     expect(() => estimateOffset([])).toThrow(/no clock samples/);
   });
+});
+
+test("an agent 5 s behind times its history on the coordinator's timeline, within the bound", async () => {
+  const skewMs = 5000;
+  const estimate = await measureClockOffset(skewedExchange(skewMs, [{ up: 4, down: 1, processing: 0 }, { up: 2, down: 2, processing: 1 }]), 4);
+  const coordinatorZero = 2_000_000; // the coordinator's time 0 (its clock = true time here)
+  const agentZero = localTimeZero(coordinatorZero, estimate);
+  // Something happens at true time 2 003 250: the agent's clock reads 5 s less.
+  const agentRelative = 2_003_250 - skewMs - agentZero;
+  expect(Math.abs(agentRelative - 3250)).toBeLessThanOrEqual(estimate.errorMs);
+  // Without the correction the agent would be 5 s off.
+  expect(2_003_250 - skewMs - coordinatorZero).toBe(-1750);
 });

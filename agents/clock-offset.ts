@@ -50,3 +50,12 @@ export async function measureClockOffset(exchange: () => Promise<ClockSample>, c
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+/**
+ * The coordinator's time 0 on the agent's clock. An agent that runs its bots from here acts at
+ * the coordinator's instants, and its history times (agent clock − this) are the coordinator's
+ * timeline, within ± errorMs.
+ */
+export function localTimeZero(coordinatorZeroEpochMs: number, offset: Pick<ClockOffset, 'offsetMs'>): number {
+  return coordinatorZeroEpochMs - offset.offsetMs;
+}

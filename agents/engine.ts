@@ -6,6 +6,7 @@
  * Indexed Job), so one identical spec fits a replicated job. The engine reports every agent that
  * ends; whether that was early is the coordinator's call. `stop()` always runs in teardown.
  */
+import type { DebrisRecorder } from '../stack/debris';
 
 export interface AgentLaunch {
   count: number;
@@ -15,6 +16,8 @@ export interface AgentLaunch {
   env: Record<string, string>;
   /** Where the engine writes each agent's output (agent-<index>.log), when it can. */
   logDir: string;
+  /** The run's state file: what the engine starts is recorded there until it ends, so `lagstorm cleanup` finds it after a SIGKILL. */
+  debris?: DebrisRecorder;
   log?: (line: string) => void;
 }
 

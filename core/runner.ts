@@ -538,6 +538,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           args: ['agent', scenarioFile, '--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
           env: {},
           logDir: path.join(runDir, 'logs'),
+          debris: s.stack!.debris,
           log,
         });
         s.coordinator.describe((index) => s.agents!.describe(index));

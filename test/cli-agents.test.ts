@@ -87,6 +87,7 @@ test('an agent killed mid-run ends the run with exit 2 naming it, and everything
   fs.mkdirSync(outDir, { recursive: true });
   let victim: number | undefined;
   let survivor: number | undefined;
+  let agentsInState: unknown[] = [];
   const running = runCli(['run', COUNTER_SCENARIO, '--seed', '5', '--agents', '2', '--out', outDir, '--reporters', 'json'], { timeoutMs: 150_000 });
   // Kill agent 1 once its bots have played a few seconds.
   for (let i = 0; i < 600 && victim === undefined; i++) {
@@ -99,9 +100,16 @@ test('an agent killed mid-run ends the run with exit 2 naming it, and everything
     await sleep(3000);
     victim = Number(/: pid (\d+),/.exec(log1)![1]);
     survivor = Number(/: pid (\d+),/.exec(read('agent-0.log'))![1]);
+    // While they run, the state file lists both agents, so `lagstorm cleanup` would find them after a SIGKILL of the run.
+    const state = JSON.parse(fs.readFileSync(path.join(outDir, runDir!, 'state.json'), 'utf8')) as { items: Array<{ item: { kind: string; name?: string; pid?: number } }> };
+    agentsInState = state.items.filter(({ item }) => item.name?.startsWith('agent-')).map(({ item }) => [item.kind, item.name, item.pid]);
     process.kill(victim, 'SIGKILL');
   }
   expect(victim).toBeDefined();
+  expect(agentsInState).toEqual([
+    ['process', 'agent-0', survivor],
+    ['process', 'agent-1', victim],
+  ]);
   const result = await running;
   const runDir = fs.realpathSync(path.join(outDir, 'latest'));
   const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { processStartTime } from '../../stack/managed-process';
 import { AGENT_INDEX_ENV, type AgentEngine, type AgentLaunch, type LaunchedAgents } from '../engine';
 
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'lagstorm.js');
@@ -28,15 +29,18 @@ export const localEngine: AgentEngine = {
       });
       fs.closeSync(out); // the child holds its own descriptor
       children.push(child);
+      const debrisId = child.pid !== undefined ? launch.debris?.record({ kind: 'process', name: `agent-${index}`, pid: child.pid, startTime: processStartTime(child.pid) }) : undefined;
       exits.push(
         new Promise<void>((resolve) => {
           child.once('error', (error) => {
             ended.add(index);
+            if (debrisId !== undefined) launch.debris?.forget(debrisId);
             for (const listener of listeners) listener(index, `could not start: ${error.message}`);
             resolve();
           });
           child.once('exit', (code, signal) => {
             ended.add(index);
+            if (debrisId !== undefined) launch.debris?.forget(debrisId);
             const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
             launch.log?.(`agents: agent ${index} (pid ${child.pid}) ${how}`);
             for (const listener of listeners) listener(index, how);
