@@ -94,11 +94,11 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   const fleet: StartedFleet = await startFleet({ scenario, gameModule: loaded.gameModule, wsUrl: options.target, wsUrlV6: options.targetV6, runStartEpochMs: localZero, recorder: stream, metricsPort: options.metricsPort, segment: tuple, timing: clientTiming(scenario.client), signal, log });
 
+  // Sent with every batch: the coordinator fails the run on a saturated agent.
   const status = (): AgentStatus => {
     const progress = fleet.progress();
-    return { online: progress.botsOnline, actionsPerSecond: progress.actionsPerSecond, errors: progress.errors, loadGenerator: lastHealth };
+    return { online: progress.botsOnline, actionsPerSecond: progress.actionsPerSecond, errors: progress.errors, loadGenerator: fleet.health() };
   };
-  let lastHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
   const flushOutstanding = async (): Promise<void> => {
     if ((await client.flush(stream, status)) && !signal.aborted) {
       log(`${prefix}: the coordinator asked to stop`);
@@ -111,12 +111,10 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     void fleet.done.then(() => (finished = true));
     while (!finished) {
       await sleep(250);
-      lastHealth = fleet.health();
       stream.cut();
       await flushOutstanding();
     }
     result = await fleet.done;
-    lastHealth = result.loadGenerator;
     stream.end();
     await flushOutstanding();
     for (let guard = 0; guard < 100; guard++) {

@@ -128,6 +128,32 @@ test('an agent killed mid-run ends the run with exit 2 naming it, and everything
   expect(state.items).toEqual([]);
 }, 200_000);
 
+test('an agent that hangs (SIGSTOP) is lost after 5 s without a batch: exit 2 naming it, and it is still ended', async () => {
+  const outDir = path.join(out, 'hung');
+  fs.mkdirSync(outDir, { recursive: true });
+  let victim: number | undefined;
+  const running = runCli(['run', COUNTER_SCENARIO, '--seed', '6', '--agents', '2', '--out', outDir, '--reporters', 'json'], { timeoutMs: 150_000 });
+  for (let i = 0; i < 600 && victim === undefined; i++) {
+    await sleep(100);
+    const runDir = fs.readdirSync(outDir).find((name) => name !== 'latest');
+    const log0 = runDir && fs.existsSync(path.join(outDir, runDir, 'logs', 'agent-0.log')) ? fs.readFileSync(path.join(outDir, runDir, 'logs', 'agent-0.log'), 'utf8') : '';
+    if (!/bots: \d+ bots on/.test(log0)) continue;
+    await sleep(2000);
+    victim = Number(/: pid (\d+),/.exec(log0)![1]);
+    process.kill(victim, 'SIGSTOP');
+  }
+  expect(victim).toBeDefined();
+  const result = await running;
+  const summary = JSON.parse(fs.readFileSync(path.join(fs.realpathSync(path.join(outDir, 'latest')), 'summary.json'), 'utf8')) as RunSummary;
+  expect({ code: result.code, verdict: summary.verdict }).toEqual({ code: 2, verdict: 'error' });
+  expect(summary.errors[0]).toMatch(new RegExp(`^agent 0 \\(pid ${victim}, segment 0:1/2\\) was lost: no batch for \\d+\\.\\d s; its bots' history is incomplete`));
+  expect(summary.agents!.map((agent) => [agent.index, agent.state, agent.index === 0 ? agent.ended : 'ok'])).toEqual([
+    [0, 'lost', 'killed by SIGKILL'], // a stopped process ignores SIGTERM: the engine's SIGKILL ended it
+    [1, 'done', 'ok'],
+  ]);
+  expect(isAlive(victim!)).toBe(false);
+}, 200_000);
+
 test('bad agent flags are refused before anything starts, naming the flag', async () => {
   const both = await runCli(['run', COUNTER_SCENARIO, '--out', out, '--agents', '2', '--segment', '0:1/2']);
   expect(both.code).toBe(3);
