@@ -20,6 +20,12 @@ export const localEngine: AgentEngine = {
     const exits: Array<Promise<void>> = [];
     const children: ChildProcess[] = [];
     const ended = new Set<number>();
+    const endings = new Map<number, string>();
+    const ending = (index: number, how: string): void => {
+      ended.add(index);
+      endings.set(index, how);
+      for (const listener of listeners) listener(index, how);
+    };
     for (let index = 0; index < launch.count; index++) {
       const logFile = path.join(launch.logDir, `agent-${index}.log`);
       const out = fs.openSync(logFile, 'a');
@@ -33,17 +39,15 @@ export const localEngine: AgentEngine = {
       exits.push(
         new Promise<void>((resolve) => {
           child.once('error', (error) => {
-            ended.add(index);
             if (debrisId !== undefined) launch.debris?.forget(debrisId);
-            for (const listener of listeners) listener(index, `could not start: ${error.message}`);
+            ending(index, `could not start: ${error.message}`);
             resolve();
           });
           child.once('exit', (code, signal) => {
-            ended.add(index);
             if (debrisId !== undefined) launch.debris?.forget(debrisId);
             const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
             launch.log?.(`agents: agent ${index} (pid ${child.pid}) ${how}`);
-            for (const listener of listeners) listener(index, how);
+            ending(index, how);
             resolve();
           });
         }),
@@ -53,7 +57,11 @@ export const localEngine: AgentEngine = {
     let stopping: Promise<void> | undefined;
     return {
       describe: (index) => `pid ${children[index]?.pid ?? '?'}`,
-      onExit: (listener) => void listeners.push(listener),
+      onExit: (listener) => {
+        listeners.push(listener);
+        // An agent that ended before anyone listened (bad arguments, a crash at start) is still reported.
+        for (const [index, how] of endings) listener(index, how);
+      },
       stop: () =>
         (stopping ??= (async () => {
           const alive = children.filter((child, index) => !ended.has(index) && child.pid !== undefined);
