@@ -15,6 +15,7 @@ import type { FleetProgress, FleetResult, LoadGeneratorHealth, StartedFleet } fr
 import { LatencyBook } from '../bots/metrics/latency';
 import { serveMetrics, type MetricsServer } from '../bots/metrics/prometheus';
 import type { AgentSummary } from '../core/summary';
+import { monotonicBaseMs } from './clock-offset';
 import { ShardIngest } from './shard-ingest';
 import type { AgentDone, AgentHello, AgentReady, AgentStatus, BatchReply, StartReply } from './protocol';
 
@@ -25,6 +26,8 @@ export interface CoordinatorOptions {
   segments: string[];
   /** No batch for this long after time 0 means the agent is lost (ms). */
   silenceMs?: number;
+  /** The agents run on this machine (the local engine): their exact clock offset is known too, to check the estimate. */
+  sameMachine?: boolean;
   /** Called once with the reason when an agent is lost or saturated (the runner aborts the run). */
   onAgentFailure: (message: string) => void;
   log?: (line: string) => void;
@@ -313,6 +316,7 @@ export class Coordinator {
         slot.record.bots = ready.bots;
         slot.record.clockOffsetMs = ready.clockOffsetMs;
         slot.record.clockErrorMs = ready.clockErrorMs;
+        if (ready.monotonicBaseMs !== undefined && this.options.sameMachine) slot.record.sameMachineOffsetMs = Math.round((monotonicBaseMs(epochNowMs) - ready.monotonicBaseMs) * 1000) / 1000;
         if (slot.record.state === 'connected' || slot.record.state === 'starting') slot.record.state = 'ready';
         this.wake();
         return reply(200, { ok: true });

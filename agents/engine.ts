@@ -32,6 +32,8 @@ export interface LaunchedAgents {
 
 export interface AgentEngine {
   readonly name: string;
+  /** Its agents run on this machine (they share its monotonic clock). */
+  readonly sameMachine: boolean;
   launch(launch: AgentLaunch): Promise<LaunchedAgents>;
 }
 

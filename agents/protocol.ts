@@ -21,6 +21,8 @@ export interface AgentReady {
   clockOffsetMs: number;
   clockErrorMs: number;
   clockRttMs: number;
+  /** The agent's epoch clock minus the machine's monotonic clock (see monotonicBaseMs). */
+  monotonicBaseMs?: number;
   bots: number;
   dropped: number;
   loadEndMs: number;

@@ -531,9 +531,10 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         const scenarioFile = path.join(runDir, 'agent-scenario.json');
         fs.writeFileSync(scenarioFile, JSON.stringify(scenario, null, 2));
         const segments = Array.from({ length: agents.count }, (_, i) => evenSegment(i, agents.count).segment);
-        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, onAgentFailure: () => internal.abort(), log });
+        const engine = parts.engine!(agents.engine);
+        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, sameMachine: engine.sameMachine, onAgentFailure: () => internal.abort(), log });
         const endpoints = s.stack!.endpoints;
-        s.agents = await parts.engine!(agents.engine).launch({
+        s.agents = await engine.launch({
           count: agents.count,
           args: ['agent', scenarioFile, '--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
           env: {},

@@ -54,6 +54,8 @@ export interface AgentSummary {
   /** coordinator clock − agent clock (ms), and the bound the true offset lies within (± ms): half the best round trip. */
   clockOffsetMs?: number;
   clockErrorMs?: number;
+  /** Agents on this machine only: the exact offset, from the shared monotonic clock (the estimate must lie within clockErrorMs of it). */
+  sameMachineOffsetMs?: number;
   /** History batches and entries the coordinator merged from it. */
   batches: number;
   entries: number;

@@ -14,6 +14,7 @@ const STOP_GRACE_MS = 8000;
 
 export const localEngine: AgentEngine = {
   name: 'local',
+  sameMachine: true,
   async launch(launch: AgentLaunch): Promise<LaunchedAgents> {
     fs.mkdirSync(launch.logDir, { recursive: true });
     const listeners: Array<(index: number, how: string) => void> = [];
