@@ -7,6 +7,7 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { mersenne } from 'pure-rand/generator/mersenne';
 import { Gauge, type Registry } from 'prom-client';
+import { epochNowMs } from '../core/clock';
 import type { NemesisOp } from '../core/history';
 import type { RandomSchedule, Scenario, TimelineStep } from '../core/scenario/schema';
 import { sharedLock } from '../core/scenario/validate';
@@ -80,7 +81,7 @@ export interface RunNemesisOptions {
   plan: PlannedFault[];
   target: FaultTarget;
   registry: FaultRegistry;
-  /** Date.now() at run start: `at` and history times are relative to it. */
+  /** Epoch ms of the run's time 0 (on epochNowMs, the bots' clock): `at` and history times are relative to it. */
   runStartEpochMs: number;
   append(entry: Omit<NemesisOp, 'index'>): void;
   signal?: AbortSignal;
@@ -119,7 +120,8 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
   const timers = new Set<NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
   const injectAbort = new AbortController();
-  const now = () => Date.now() - runStartEpochMs;
+  // The bots' clock (core/clock.ts), not Date.now(): here the two differ by tens of ms, and faults must share the bots' timeline.
+  const now = () => epochNowMs() - runStartEpochMs;
   let finished = false;
 
   const targetName = (planned: PlannedFault): string => {
@@ -197,7 +199,7 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
     const timer = setTimeout(() => {
       timers.delete(timer);
       track(heal(entry));
-    }, Math.max(0, healAt - Date.now()));
+    }, Math.max(0, healAt - epochNowMs()));
     timers.add(timer);
   };
 
@@ -233,7 +235,7 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
         timers.delete(timer);
         started += 1;
         track(inject(planned));
-      }, Math.max(0, runStartEpochMs + planned.at - Date.now()));
+      }, Math.max(0, runStartEpochMs + planned.at - epochNowMs()));
       timers.add(timer);
     }
   }

@@ -23,6 +23,8 @@ import { explainCommand } from '../core/explain';
 import { parseDuration } from '../core/duration';
 import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
 import { historyFileOf, readHistoryBatches } from '../core/history-file';
+import { runAgent } from '../agents/agent';
+import { agentIndexFromEnv, AGENT_INDEX_ENV } from '../agents/engine';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -122,21 +124,56 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--regression-floor <ms>', 'with --baseline: latency changes smaller than this are noise', integer('--regression-floor'), DEFAULT_BASELINE_TOLERANCE.floorMs)
     .option('--segment <from:to>', "run only this execution segment's bots, e.g. 1/4:1/2 (k6-style; the stack, faults and verdict stay whole)")
     .option('--segment-sequence <points>', 'with --segment: the cut points all agents share, e.g. 0,1/4,1/2,3/4,1 (default 0,from,to,1)')
+    .option('--agents <n>', 'run the bots as N agents (agent i gets segment i/N of an even sequence), started by --engine; one merged history and verdict here', integer('--agents'))
+    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine)')
     .action(
       async (
         scenarioFile: string,
-        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string },
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string; agents?: number; engine?: string },
         command: Command,
       ) => {
         const segment = segmentOption(options.segment, options.segmentSequence);
+        if (options.engine !== undefined && options.agents === undefined) throw new InvalidInputError('--engine only applies with --agents <n>; add one (e.g. --agents 4) or drop it');
+        const agents = options.agents !== undefined ? { count: options.agents, engine: options.engine ?? 'local' } : undefined;
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
           ? { run: loadBaselineRun(options.baseline), tolerance: { ...DEFAULT_BASELINE_TOLERANCE, maxRegression: options.maxRegression / 100, floorMs: options.regressionFloor } }
           : undefined;
-        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline, segment });
+        process.exitCode = await runFromCli({ scenarioFile, seed: options.seed, outDir: options.out, runtime: runtimeOption(options.runtime), defect: options.defect, reporters: reporterOption(options.reporters), baseline, segment, agents });
       },
     );
+
+  program
+    .command('agent')
+    .description("Run one segment of a scenario's bots for a coordinator (`run --agents N` starts these): its history streams to the coordinator, /metrics is served here. Exit 0 done, 2 coordinator lost or harness error, 3 invalid input")
+    .argument('<scenario>', 'the scenario the coordinator runs (it passes its resolved agent-scenario.json)')
+    .requiredOption('--coordinator <url>', 'the coordinator, http://127.0.0.1:<port>')
+    .requiredOption('--run-id <id>', 'the run this agent belongs to (the coordinator refuses others)')
+    .requiredOption('--agents <n>', 'how many agents the run has', integer('--agents'))
+    .option('--index <i>', `this agent's index, 0..n-1 (default: $${AGENT_INDEX_ENV.index}, $${AGENT_INDEX_ENV.kubernetes}, or $${AGENT_INDEX_ENV.slot} − 1)`, integer('--index'))
+    .requiredOption('--target <url>', 'ws:// URL the bots connect to (the run\'s bots-backend proxy)')
+    .option('--target-v6 <url>', 'ws://[::1] URL for IPv6 bot groups')
+    .option('--seed <n>', "the run's seed (default: the scenario's)", integer('--seed'))
+    .option('--metrics-ports <list>', 'comma-separated loopback ports, one per agent index, for /metrics (default: any free port)')
+    .action(async (scenarioFile: string, options: { coordinator: string; runId: string; agents: number; index?: number; target: string; targetV6?: string; seed?: number; metricsPorts?: string }) => {
+      let index = options.index;
+      try {
+        index ??= agentIndexFromEnv(process.env);
+      } catch (error) {
+        throw new InvalidInputError(`--index: ${(error as Error).message}`);
+      }
+      if (index === undefined) throw new InvalidInputError(`--index is missing: pass --index <i> or set ${AGENT_INDEX_ENV.index}`);
+      if (options.agents < 1) throw new InvalidInputError('--agents must be at least 1');
+      if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+\/?$/.test(options.coordinator)) throw new InvalidInputError(`--coordinator: "${options.coordinator}" is not a loopback http URL; write e.g. http://127.0.0.1:9100`);
+      const ports = options.metricsPorts?.split(',').map((port) => port.trim());
+      if (ports && (ports.length !== options.agents || ports.some((port) => !/^\d+$/.test(port)))) throw new InvalidInputError(`--metrics-ports: give ${options.agents} port numbers, one per agent, e.g. 9101,9102`);
+      const outcome = await runAgent(
+        { scenarioFile, coordinatorUrl: options.coordinator, runId: options.runId, index, count: options.agents, target: options.target, targetV6: options.targetV6, seed: options.seed, metricsPort: ports ? Number(ports[index]) : undefined, signal, log: (line) => console.log(line) },
+        parts,
+      );
+      console.log(`agent ${index}: ${outcome.bots} bots, ${outcome.batches} batches, clock offset ${outcome.clock.offsetMs} ms ± ${outcome.clock.errorMs} ms`);
+    });
 
   program
     .command('capacity')

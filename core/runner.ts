@@ -36,6 +36,9 @@ import { validateScenario } from './scenario/validate';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
 import { runTasks, type Task } from './task-runner';
 import { explainRun, readRunLogs } from './explain';
+import { Coordinator } from '../agents/coordinator';
+import type { LaunchedAgents } from '../agents/engine';
+import { evenSegment } from '../agents/protocol';
 import type { Explanation } from './explain/types';
 
 export interface RunOptions {
@@ -53,6 +56,8 @@ export interface RunOptions {
   extraReporters?: Reporter[];
   /** Run only this execution segment's bots (`run --segment`); the stack, faults and verdict stay whole. */
   segment?: SegmentTuple;
+  /** Run the bots as `count` agents started by an engine (`run --agents N --engine local`); the stack, faults and verdict stay here. */
+  agents?: { count: number; engine: string };
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
@@ -127,6 +132,17 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
   if (options.baseline && options.baseline.run.scenario !== scenario.name) {
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
+  if (options.agents) {
+    const { count, engine } = options.agents;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_AGENTS) problems.push(`--agents must be between 1 and ${MAX_AGENTS}, not ${count}`);
+    if (options.segment) problems.push('--segment and --agents exclude each other: the coordinator deals the segments to its agents; drop --segment');
+    try {
+      if (!parts.engine) throw new Error('this build has no agent engines');
+      parts.engine(engine);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
   try {
     problems.push(...parts.faults.capabilityProblems(scenario.faults, runtimeFor(parts.runtime(options.runtime ?? scenario.runtime), scenario.target)));
   } catch (error) {
@@ -146,6 +162,12 @@ function runtimeFor(runtime: Runtime, target: Scenario['target']): Runtime | Tar
   if (!runtime.forTarget) throw new InvalidInputError(`target.url: runtime "${runtime.name}" cannot run against a backend it did not start; use runtime "process"`);
   return runtime.forTarget(target);
 }
+
+const MAX_AGENTS = 64;
+/** Time 0 lies this far after the agents are ready, so their worker threads are up when the first bots are due. */
+const AGENT_START_LEAD_MS = 2500;
+/** Every agent must be connected, clock-measured and planned within this long. */
+const AGENT_READY_TIMEOUT_MS = 90_000;
 
 /** Time for the fleet to wind down after its planned end before it is stopped. */
 const FLEET_GRACE_MS = 60_000;
@@ -206,7 +228,7 @@ async function queryPrometheusSlos(prometheusUrl: string, slos: PrometheusSlos, 
 }
 
 /** Scenario `client` fields → the bot session's timing (only what the scenario sets). */
-function clientTiming(client: Scenario['client']): Record<string, number> {
+export function clientTiming(client: Scenario['client']): Record<string, number> {
   const timing: Record<string, number | undefined> = {
     pingIntervalMs: client.pingInterval,
     pongTimeoutMs: client.pongTimeout,
@@ -262,6 +284,8 @@ interface RunState {
   stats: RunStats;
   series?: PanelSeries[];
   verdictInput: Pick<RunSummary, 'checks' | 'slos'>;
+  coordinator?: Coordinator;
+  agents?: LaunchedAgents;
   /** Read for the verdict; kept for the evidence of failed checks, which needs the logs of a stopped stack. */
   history?: HistoryEntry[];
 }
@@ -291,7 +315,8 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   // Aborted by the user (SIGINT/SIGTERM) or by the watchdog when a part of the stack dies.
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
-  const ports = { fleet: await freePort(), exporter: await freePort() };
+  const ports = { fleet: await freePort(), exporter: await freePort(), agents: [] as number[] };
+  for (let i = 0; i < (options.agents?.count ?? 0); i++) ports.agents.push(await freePort());
   const historyPath = path.join(runDir, HISTORY_FILE);
 
   const tasks: Array<Task<RunState>> = [
@@ -314,6 +339,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
           scrapeTargets: [
             { job: 'bots', target: `127.0.0.1:${ports.fleet}` },
             { job: 'postgres', target: `127.0.0.1:${ports.exporter}` },
+            ...ports.agents.map((port) => ({ job: 'bots', target: `127.0.0.1:${port}` })),
           ],
           signal,
           log,
@@ -340,19 +366,26 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       },
       teardown: (s) => s.exporter?.stop().catch((error: Error) => log(`exporter stop: ${error.message}`)),
     },
+    ...(options.agents ? [agentsTask(options.agents)] : []),
     {
       title: 'history',
       setup(s) {
         if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the bots started');
-        s.runStartEpochMs = Date.now();
+        s.runStartEpochMs = Date.now() + (s.coordinator ? AGENT_START_LEAD_MS : 0);
         s.timelineStartedAt = new Date(s.runStartEpochMs).toISOString();
-        s.recorder = new HistoryRecorder(historyPath, { runStartEpochMs: s.runStartEpochMs });
+        const coordinator = s.coordinator;
+        // The agents' shards arrive late: write only what every agent has sent up to.
+        s.recorder = new HistoryRecorder(historyPath, { runStartEpochMs: s.runStartEpochMs, ...(coordinator ? { watermark: () => coordinator.watermark() } : {}) });
       },
       teardown: (s) => s.recorder?.close().catch((error: Error) => log(`history close: ${error.message}`)),
     },
     {
       title: 'bots',
       async setup(s) {
+        if (s.coordinator) {
+          s.fleet = await s.coordinator.start({ runStartEpochMs: s.runStartEpochMs!, recorder: s.recorder!, metricsPort: ports.fleet, signal });
+          return;
+        }
         s.fleet = await startFleet({
           scenario,
           gameModule,
@@ -505,6 +538,43 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
     },
   ];
 
+  /** Starts the coordinator and the agents through the engine, and waits until every one is ready. */
+  function agentsTask(agents: { count: number; engine: string }): Task<RunState> {
+    return {
+      title: 'agents',
+      async setup(s) {
+        if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the agents started');
+        const scenarioFile = path.join(runDir, 'agent-scenario.json');
+        fs.writeFileSync(scenarioFile, JSON.stringify(scenario, null, 2));
+        const segments = Array.from({ length: agents.count }, (_, i) => evenSegment(i, agents.count).segment);
+        const engine = parts.engine!(agents.engine);
+        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, sameMachine: engine.sameMachine, onAgentFailure: () => internal.abort(), log });
+        const endpoints = s.stack!.endpoints;
+        s.agents = await engine.launch({
+          count: agents.count,
+          args: ['agent', scenarioFile, '--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
+          env: {},
+          logDir: path.join(runDir, 'logs'),
+          debris: s.stack!.debris,
+          log,
+        });
+        s.coordinator.describe((index) => s.agents!.describe(index));
+        const coordinator = s.coordinator;
+        s.agents.onExit((index, how) => coordinator.agentEnded(index, how));
+        try {
+          await coordinator.waitReady(AGENT_READY_TIMEOUT_MS, signal);
+        } catch (error) {
+          throw new HarnessError((error as Error).message);
+        }
+        log(`agents: ${agents.count} ready: ${coordinator.agents().map((agent) => `#${agent.index} ${agent.bots} bots, clock ${agent.clockOffsetMs} ± ${agent.clockErrorMs} ms`).join('; ')}`);
+      },
+      async teardown(s) {
+        await s.agents?.stop();
+        await s.coordinator?.close();
+      },
+    };
+  }
+
   await reporters.onRunStart?.({ runId, scenario: scenario.name, seed, runDir, startedAt: startedAt.toISOString() });
   // The tasks watch `signal` themselves: after an abort the play ends early, and the verdict still
   // judges the safety checks on what happened (the liveness ones are withheld).
@@ -535,6 +605,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir,
       ...state.verdictInput,
+      ...(state.coordinator ? { agents: state.coordinator.agents() } : {}),
       faults: state.faults,
       stats: state.stats,
       errors,

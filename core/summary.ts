@@ -64,6 +64,32 @@ export interface RunStats {
   proxyBaselineMs?: number;
 }
 
+/** One bot agent of a run with `--agents` (agents/coordinator.ts). */
+export interface AgentSummary {
+  index: number;
+  /** Its execution segment (`1/4:1/2`) of the even sequence. */
+  segment: string;
+  /** What the engine knows of it: `pid 1234`, a task, a pod. */
+  where: string;
+  bots: number;
+  /** coordinator clock − agent clock (ms), and the bound the true offset lies within (± ms): half the best round trip. */
+  clockOffsetMs?: number;
+  clockErrorMs?: number;
+  /** Agents on this machine only: the exact offset, from the shared monotonic clock (the estimate must lie within clockErrorMs of it). */
+  sameMachineOffsetMs?: number;
+  /** History batches and entries the coordinator merged from it. */
+  batches: number;
+  entries: number;
+  /** Bytes of the accepted batches as they came over the wire (gzip of compact rows). */
+  wireBytes?: number;
+  state: 'starting' | 'connected' | 'ready' | 'playing' | 'done' | 'lost';
+  pid?: number;
+  /** Its own fleet's load-generator health (a saturated agent makes the run an error). */
+  loadGenerator?: { cpuPeakRatio: number; eventLoopLagP99Ms: number; saturated: boolean };
+  /** How its process ended, when the engine saw it end. */
+  ended?: string;
+}
+
 export interface RunSummary {
   runId: string;
   scenario: string;
@@ -79,6 +105,8 @@ export interface RunSummary {
   durationMs: number;
   runDir: string;
   checks: CheckResult[];
+  /** With `--agents N`: each agent, its segment and clock offset (time 0 was shifted by it). */
+  agents?: AgentSummary[];
   slos: SloResult[];
   faults: FaultRecord[];
   stats: RunStats;

@@ -31,7 +31,7 @@ function importsInto(folder: string, forbidden: readonly string[], options: { te
   });
 }
 
-const HARNESS = ['core', 'kit', 'bots', 'chaos', 'stack', 'verdict', 'reports', 'dashboards'];
+const HARNESS = ['core', 'kit', 'bots', 'agents', 'chaos', 'stack', 'verdict', 'reports', 'dashboards'];
 
 test.each(HARNESS)('%s/ imports nothing from games/', (folder) => {
   expect(importsInto(folder, ['games'])).toEqual([]);

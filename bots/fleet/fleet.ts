@@ -94,6 +94,8 @@ export interface StartedFleet {
   readonly metricsPort: number;
   readonly plan: { bots: number; dropped: number; loadEndMs: number };
   progress(): FleetProgress;
+  /** The load generator's health so far (the saturation flag is set once it saturated). */
+  health(): LoadGeneratorHealth;
   /** The registry /metrics serves: the nemesis adds lagstorm_fault_active{fault} to it. */
   readonly metricsRegistry: Registry;
   /** Resolves when the load is over (scenario.duration + recovery.window) and every bot has ended. */
@@ -304,6 +306,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
         errors: actions.fail + actions.info,
       };
     },
+    health: () => ({ ...health }),
     metricsRegistry: metrics.registry,
     done,
     stop,

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HistoryDraft } from '../core/types';
+import { epochNowMs } from '../../core/clock';
 import { HistoryRecorder, readHistory, readHistoryAll } from './recorder';
 
 let dir: string;
@@ -29,7 +30,8 @@ test('entries from several sources land in time order with a global index', asyn
 test('periodic flushes keep young entries back for the reorder window, then continue the index', async () => {
   const file = path.join(dir, 'history.jsonl');
   // Plain JSON lines, so the file shows each partial flush at once (gzip writes land asynchronously).
-  const recorder = new HistoryRecorder(file, { runStartEpochMs: Date.now(), reorderWindowMs: 60_000, encoding: 'jsonl' });
+  // The recorder's clock (epochNowMs) can lag Date.now() by tens of ms here: start on its own clock.
+  const recorder = new HistoryRecorder(file, { runStartEpochMs: epochNowMs(), reorderWindowMs: 60_000, encoding: 'jsonl' });
   expect(recorder.now()).toBeGreaterThanOrEqual(0);
   recorder.append(op('a', -1)); // older than the window: written on a partial flush
   recorder.append(op('a', recorder.now()));

@@ -20,6 +20,8 @@ export interface HistoryRecorderOptions {
   flushIntervalMs?: number;
   /** `compact-gzip` (default: history.jsonl.gz) or `jsonl` (plain JSON lines, the format before). */
   encoding?: HistoryEncoding;
+  /** Entries after this time (ms) may still arrive from elsewhere (the agents' shards): hold them too. */
+  watermark?: () => number;
 }
 
 export class HistoryRecorder {
@@ -27,6 +29,7 @@ export class HistoryRecorder {
   readonly runStartEpochMs: number;
   private readonly reorderWindowMs: number;
   private readonly writer: HistoryWriter;
+  private readonly watermark?: () => number;
   private pending: HistoryDraft[] = [];
   private nextIndex = 0;
   private readonly timer: ReturnType<typeof setInterval>;
@@ -36,6 +39,7 @@ export class HistoryRecorder {
     this.path = path;
     this.runStartEpochMs = options.runStartEpochMs;
     this.reorderWindowMs = options.reorderWindowMs ?? 250;
+    this.watermark = options.watermark;
     this.writer = new HistoryWriter(path, { encoding: options.encoding });
     this.timer = setInterval(() => this.flush(false), options.flushIntervalMs ?? 200);
     this.timer.unref();
@@ -66,7 +70,7 @@ export class HistoryRecorder {
     if (this.pending.length === 0) return;
     // Stable sort keeps each thread's own order for equal times.
     const sorted = this.pending.map((entry, order) => ({ entry, order })).sort((a, b) => a.entry.time - b.entry.time || a.order - b.order);
-    const cutoff = all ? Infinity : this.now() - this.reorderWindowMs;
+    const cutoff = all ? Infinity : Math.min(this.now() - this.reorderWindowMs, this.watermark?.() ?? Infinity);
     let split = sorted.findIndex(({ entry }) => entry.time > cutoff);
     if (split < 0) split = sorted.length;
     if (split === 0) return;

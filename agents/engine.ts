@@ -1,0 +1,56 @@
+/**
+ * The engine port: how a coordinator gets N agent processes somewhere. An engine launches N
+ * copies of one `lagstorm agent` command line; each copy learns its index from its environment
+ * (`local`: LAGSTORM_AGENT_INDEX; Docker Swarm, later: LAGSTORM_AGENT_SLOT={{.Task.Slot}}, 1-based,
+ * since Swarm expands templates only in --env; Kubernetes, later: JOB_COMPLETION_INDEX of an
+ * Indexed Job), so one identical spec fits a replicated job. The engine reports every agent that
+ * ends; whether that was early is the coordinator's call. `stop()` always runs in teardown.
+ */
+import type { DebrisRecorder } from '../stack/debris';
+
+export interface AgentLaunch {
+  count: number;
+  /** The arguments after `lagstorm` every agent gets (`agent <scenario> --coordinator ...`). */
+  args: string[];
+  /** Extra environment of every agent. */
+  env: Record<string, string>;
+  /** Where the engine writes each agent's output (agent-<index>.log), when it can. */
+  logDir: string;
+  /** The run's state file: what the engine starts is recorded there until it ends, so `lagstorm cleanup` finds it after a SIGKILL. */
+  debris?: DebrisRecorder;
+  log?: (line: string) => void;
+}
+
+export interface LaunchedAgents {
+  /** What the engine knows of agent `index` for messages: "pid 1234", a task id, a pod name. */
+  describe(index: number): string;
+  /** Called once per agent that ends, whatever the reason ("exited with code 0", "killed by SIGKILL"). */
+  onExit(listener: (index: number, how: string) => void): void;
+  /** Ends every agent still running (politely, then by force) and removes what the engine made. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface AgentEngine {
+  readonly name: string;
+  /** Its agents run on this machine (they share its monotonic clock). */
+  readonly sameMachine: boolean;
+  launch(launch: AgentLaunch): Promise<LaunchedAgents>;
+}
+
+/** The environment variables an agent reads its index from, in order (see `agentIndexFromEnv`). */
+export const AGENT_INDEX_ENV = { index: 'LAGSTORM_AGENT_INDEX', slot: 'LAGSTORM_AGENT_SLOT', kubernetes: 'JOB_COMPLETION_INDEX' } as const;
+
+/** The agent's 0-based index from its environment, or undefined when none of the variables is set. */
+export function agentIndexFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const read = (name: string): number | undefined => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    if (!/^\d+$/.test(text)) throw new Error(`${name}="${text}" is not a non-negative integer`);
+    return Number(text);
+  };
+  const index = read(AGENT_INDEX_ENV.index) ?? read(AGENT_INDEX_ENV.kubernetes);
+  if (index !== undefined) return index;
+  const slot = read(AGENT_INDEX_ENV.slot);
+  if (slot === 0) throw new Error(`${AGENT_INDEX_ENV.slot} counts from 1 (Swarm's {{.Task.Slot}}); got 0`);
+  return slot === undefined ? undefined : slot - 1;
+}

@@ -1,0 +1,16 @@
+/** The bundled agent engines by name (the composition root hands `getEngine` to the runner). */
+import { InvalidInputError } from '../../core/exit-codes';
+import type { AgentEngine } from '../engine';
+import { localEngine } from './local-engine';
+
+const engines: Record<string, AgentEngine> = { local: localEngine };
+
+export function engineNames(): string[] {
+  return Object.keys(engines);
+}
+
+export function getEngine(name: string): AgentEngine {
+  const engine = engines[name];
+  if (!engine) throw new InvalidInputError(`--engine: unknown engine "${name}"; choose one of: ${engineNames().join(', ')} (swarm and kubernetes are not built yet)`);
+  return engine;
+}
