@@ -12,6 +12,7 @@ import { Coordinator } from './coordinator';
 import { CoordinatorClient } from './coordinator-client';
 import type { AgentStatus } from './protocol';
 import { ShardStream } from './shard-stream';
+import { epochNowMs } from '../core/clock';
 
 const STATUS: AgentStatus = { online: 1, actionsPerSecond: 1, errors: 0, loadGenerator: { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false } };
 
@@ -65,7 +66,7 @@ test('a dropped connection mid-stream: the client resends from the first unackno
   await client.post('ready', { clockOffsetMs: 0, clockErrorMs: 0, clockRttMs: 0, bots: 1, dropped: 0, loadEndMs: 1, metricsUrl: '' });
   await coordinator.waitReady(2000, new AbortController().signal);
   const merged: HistoryDraft[] = [];
-  const fleet = await coordinator.start({ runStartEpochMs: Date.now(), recorder: { appendMany: (entries) => merged.push(...entries) }, metricsPort: 0, signal: new AbortController().signal });
+  const fleet = await coordinator.start({ runStartEpochMs: epochNowMs(), recorder: { appendMany: (entries) => merged.push(...entries) }, metricsPort: 0, signal: new AbortController().signal });
 
   let now = 0;
   const stream = new ShardStream({ now: () => now, reorderWindowMs: 0 });

@@ -9,6 +9,7 @@ import type { FleetResult } from '../bots/fleet/fleet';
 import { Coordinator } from './coordinator';
 import type { AgentStatus } from './protocol';
 import { ShardStream } from './shard-stream';
+import { epochNowMs } from '../core/clock';
 
 const HEALTHY = { cpuPeakRatio: 0.1, eventLoopLagP99Ms: 2, saturated: false };
 
@@ -52,7 +53,7 @@ test('time 0 waits for every agent; shards merge into the recorder; the summary 
   await ready(1);
   await waiting;
   const merged: HistoryDraft[] = [];
-  const fleet = await coordinator.start({ runStartEpochMs: Date.now(), recorder: { appendMany: (entries) => merged.push(...entries) }, metricsPort: 0, signal });
+  const fleet = await coordinator.start({ runStartEpochMs: epochNowMs(), recorder: { appendMany: (entries) => merged.push(...entries) }, metricsPort: 0, signal });
   expect(fleet.plan.bots).toBe(6);
   const streams = [0, 1].map(() => {
     let now = 0;
@@ -85,7 +86,7 @@ test('an agent that falls silent after time 0 is lost, named, and the others are
   await ready(0);
   await ready(1);
   await coordinator.waitReady(5000, new AbortController().signal);
-  const fleet = await coordinator.start({ runStartEpochMs: Date.now(), recorder: { appendMany: () => undefined }, metricsPort: 0, signal: new AbortController().signal });
+  const fleet = await coordinator.start({ runStartEpochMs: epochNowMs(), recorder: { appendMany: () => undefined }, metricsPort: 0, signal: new AbortController().signal });
   const body = new ShardStream({ now: () => 0 }).cut().body;
   // Agent 0 keeps sending (empty batches are its heartbeat); agent 1 says nothing.
   let reply = await batch(0, 1, 0, body);
@@ -106,7 +107,7 @@ test('a saturated agent is a harness error naming it; a healthy one is not', asy
   const { coordinator, failures, ready, batch } = await start(1);
   await ready(0);
   await coordinator.waitReady(5000, new AbortController().signal);
-  await coordinator.start({ runStartEpochMs: Date.now(), recorder: { appendMany: () => undefined }, metricsPort: 0, signal: new AbortController().signal });
+  await coordinator.start({ runStartEpochMs: epochNowMs(), recorder: { appendMany: () => undefined }, metricsPort: 0, signal: new AbortController().signal });
   const body = new ShardStream({ now: () => 0 }).cut().body;
   await batch(0, 1, 0, body);
   expect(failures).toEqual([]);

@@ -1,3 +1,4 @@
+import { epochNowMs } from '../core/clock';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { NemesisOp } from '../core/history';
@@ -107,7 +108,7 @@ describe('runNemesis', () => {
     const events: string[] = [];
     const ops: Array<Omit<NemesisOp, 'index'>> = [];
     const metrics = new Registry();
-    const start = Date.now();
+    const start = epochNowMs(); // the nemesis times faults on this clock
     const run = startNemesis({
       plan: [
         { id: 't1', fault: 'ok', params: { n: 1 }, at: 0, duration: 150, origin: 'timeline' },
@@ -151,7 +152,7 @@ describe('runNemesis', () => {
   it('on abort heals everything active at once (also a fault whose inject was in flight) and injects nothing more', async () => {
     const events: string[] = [];
     const controller = new AbortController();
-    const start = Date.now();
+    const start = epochNowMs(); // the nemesis times faults on this clock
     const done = runNemesis({
       plan: [
         { id: 'a', fault: 'ok', params: { n: 1 }, at: 0, duration: 60_000, origin: 'timeline' },
@@ -175,7 +176,7 @@ describe('runNemesis', () => {
   });
 
   it('an unknown fault type is recorded with the list of known ones', async () => {
-    const records = await runNemesis({ plan: [{ id: 'x', fault: 'nope', params: {}, at: 0, duration: 10, origin: 'timeline' }], target, registry: defaultRegistry, runStartEpochMs: Date.now(), append: () => undefined });
+    const records = await runNemesis({ plan: [{ id: 'x', fault: 'nope', params: {}, at: 0, duration: 10, origin: 'timeline' }], target, registry: defaultRegistry, runStartEpochMs: epochNowMs(), append: () => undefined });
     expect(records[0].error).toMatch(/unknown fault "nope"; known faults: .*latency/);
   });
 });

@@ -111,6 +111,11 @@ function activeGauge(registry: Registry | undefined): Gauge<'fault'> | undefined
   return new Gauge({ name: 'lagstorm_fault_active', help: 'Faults of this type active now (injected, not yet healed).', labelNames: ['fault'], registers: [registry] });
 }
 
+/** A timer delay that never fires before `epochMs`: libuv timers run on the loop's whole-ms clock and can fire up to 1 ms early on ours. */
+function untilMs(epochMs: number): number {
+  return Math.max(0, Math.ceil(epochMs - epochNowMs()) + 1);
+}
+
 export function startNemesis(options: RunNemesisOptions): NemesisRun {
   const { plan, target, registry, runStartEpochMs, append } = options;
   const log = options.log ?? target.log;
@@ -199,7 +204,7 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
     const timer = setTimeout(() => {
       timers.delete(timer);
       track(heal(entry));
-    }, Math.max(0, healAt - epochNowMs()));
+    }, untilMs(healAt));
     timers.add(timer);
   };
 
@@ -235,7 +240,7 @@ export function startNemesis(options: RunNemesisOptions): NemesisRun {
         timers.delete(timer);
         started += 1;
         track(inject(planned));
-      }, Math.max(0, runStartEpochMs + planned.at - epochNowMs()));
+      }, untilMs(runStartEpochMs + planned.at));
       timers.add(timer);
     }
   }

@@ -16,10 +16,36 @@ interface PerformanceLike {
   now(): number;
 }
 
-/** Epoch ms with sub-ms precision; performance.timeOrigin + now() agrees across worker threads. */
+type HrtimeBigint = () => bigint;
+const hrtime = (globalThis as { process?: { hrtime?: { bigint?: HrtimeBigint } } }).process?.hrtime?.bigint;
+/** Epoch ms at the machine's monotonic zero, fixed once per process and handed to its worker threads. */
+let monotonicBase: number | undefined;
+
+/**
+ * Epoch ms with sub-ms precision on one clock for every thread of a run: the machine's monotonic
+ * clock (shared by all threads and processes) plus one base. Each thread's performance.timeOrigin
+ * is read off the wall clock when the thread starts, and a stepped wall clock (seen here: 12 s on
+ * a loaded VM) put worker-thread bots that far off the main thread's timeline.
+ */
 export function epochNowMs(): number {
+  if (hrtime) {
+    const monotonic = Number(hrtime()) / 1e6;
+    monotonicBase ??= Date.now() - monotonic;
+    return monotonicBase + monotonic;
+  }
   const perf = (globalThis as { performance?: PerformanceLike }).performance;
   return perf && typeof perf.timeOrigin === 'number' ? perf.timeOrigin + perf.now() : Date.now();
+}
+
+/** This process's clock base, for worker threads to adopt (undefined where there is no monotonic clock to share). */
+export function clockBase(): number | undefined {
+  epochNowMs();
+  return monotonicBase;
+}
+
+/** A worker thread takes its parent's base, so `epochNowMs()` reads the same in both. */
+export function adoptClockBase(base: number | undefined): void {
+  if (hrtime && base !== undefined) monotonicBase = base;
 }
 
 /** The real clock, relative to `runStartEpochMs`. Uses the global timers (present in browsers, Node and k6). */

@@ -34,6 +34,7 @@ import { loadScenarioInput } from './scenario/load';
 import type { ResolvedScenario, Scenario } from './scenario/schema';
 import { validateScenario } from './scenario/validate';
 import type { FaultRecord, RunStats, RunSummary } from './summary';
+import { epochNowMs } from './clock';
 import { runTasks, type Task } from './task-runner';
 import { explainRun, readRunLogs } from './explain';
 import { Coordinator } from '../agents/coordinator';
@@ -371,7 +372,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       title: 'history',
       setup(s) {
         if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the bots started');
-        s.runStartEpochMs = Date.now() + (s.coordinator ? AGENT_START_LEAD_MS : 0);
+        s.runStartEpochMs = epochNowMs() + (s.coordinator ? AGENT_START_LEAD_MS : 0); // the clock the bots, recorder and nemesis read
         s.timelineStartedAt = new Date(s.runStartEpochMs).toISOString();
         const coordinator = s.coordinator;
         // The agents' shards arrive late: write only what every agent has sent up to.

@@ -15,6 +15,7 @@ import { startPostgres, type PostgresCluster } from '../stack/postgres';
 import { startToxiproxy, type ToxiproxyServer } from '../stack/toxiproxy';
 import { scenarioSchema } from '../core/scenario/schema';
 import { isClientOp, type BotEvent, type ClientOp, type HistoryEntry } from '../core/history';
+import { epochNowMs } from '../core/clock';
 
 let dir: string;
 let postgres: PostgresCluster | undefined;
@@ -46,7 +47,7 @@ async function toxiproxyApi(method: string, route: string, body?: unknown): Prom
   if (!response.ok && response.status !== 404) throw new Error(`toxiproxy ${method} ${route}: ${response.status} ${await response.text()}`);
 }
 
-const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
+const sleepUntil = (epochMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - epochNowMs())));
 
 test('bots survive cut links to the real backend: reconnect, resume, resend with the original seq, no desync', async () => {
   const link = await toxiproxy!.createProxy({ name: 'bots-backend', listen: '127.0.0.1:0', upstream: `127.0.0.1:${backend!.wsPort}` });
@@ -60,7 +61,7 @@ test('bots survive cut links to the real backend: reconnect, resume, resend with
     seed: 11,
   };
   const historyFile = path.join(dir, 'history.jsonl');
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs(); // the bots' clock: the faults below must land on their timeline
   const recorder = new HistoryRecorder(historyFile, { runStartEpochMs });
   const fleet = await startFleet({
     scenario,

@@ -13,6 +13,7 @@ import { startFleet, type StartedFleet } from './fleet';
 import { planForSegment, segmentTuple, type SegmentTuple } from './segments';
 import { buildFleetPlan } from './workload';
 import { loadGameModule } from '../load-game';
+import { epochNowMs } from '../../core/clock';
 
 const FAKE_GAME = path.join(__dirname, '..', 'testing', 'fake-game.ts');
 const TIMING = { pingIntervalMs: 500, pongTimeoutMs: 500, backoffBaseMs: 20, backoffCapMs: 200, stopGraceMs: 300 };
@@ -58,7 +59,7 @@ function actionSequences(entries: HistoryEntry[]): Sequences {
 async function runFleet(name: string, segment?: SegmentTuple): Promise<{ entries: HistoryEntry[]; bots: number; dropped: number }> {
   const file = path.join(dir, `${name}.jsonl`);
   // Time 0 lies ahead of the worker threads' start-up, so no early window is over before its bot could play.
-  const runStartEpochMs = Date.now() + 2500;
+  const runStartEpochMs = epochNowMs() + 2500;
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
   const fleet = await startFleet({ gameModule: FAKE_GAME, scenario: SCENARIO, wsUrl: 'ws://127.0.0.1:9/unused', runStartEpochMs, recorder, workers: 1, timing: TIMING, segment });
   fleets.push(fleet);

@@ -10,6 +10,7 @@ import { scenarioSchema, type ResolvedScenario, type ScenarioInput } from '../..
 import { isClientOp, type BotEvent, type HistoryEntry } from '../../core/history';
 import { HistoryRecorder, readHistoryAll } from '../history/recorder';
 import { startFleet } from './fleet';
+import { epochNowMs } from '../../core/clock';
 
 const FAKE_GAME = path.join(__dirname, '..', 'testing', 'fake-game.ts');
 const TIMING = { pingIntervalMs: 500, pongTimeoutMs: 500, backoffBaseMs: 20, backoffCapMs: 200, stopGraceMs: 300 };
@@ -47,7 +48,7 @@ function assertWellFormed(entries: HistoryEntry[]): void {
 
 test('a small fleet plays a game loaded by path through the load window, with a well-formed history and metrics', async () => {
   const file = path.join(dir, 'history.jsonl');
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs();
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
   const fleet = await startFleet({
     gameModule: FAKE_GAME,
@@ -87,13 +88,13 @@ test('a small fleet plays a game loaded by path through the load window, with a 
 
 test('an unknown profile is refused naming the game and its profiles', async () => {
   await expect(
-    startFleet({ gameModule: FAKE_GAME, scenario: scenario({ a: { profile: 'casual', count: 1 } }, '1s', '1s'), wsUrl: 'ws://127.0.0.1:9/', runStartEpochMs: Date.now(), recorder: { append: () => undefined } }),
+    startFleet({ gameModule: FAKE_GAME, scenario: scenario({ a: { profile: 'casual', count: 1 } }, '1s', '1s'), wsUrl: 'ws://127.0.0.1:9/', runStartEpochMs: epochNowMs(), recorder: { append: () => undefined } }),
   ).rejects.toThrow(/bots\.a\.profile: unknown bot profile "casual" for game "fake"; use one of: steady, churny/);
 });
 
 test('stop() ends a long run early and every session still ends', async () => {
   const file = path.join(dir, 'history.jsonl');
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs();
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
   const controller = new AbortController();
   const fleet = await startFleet({

@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { ResolvedScenario } from '../../core/scenario/schema';
 import type { LatencyStats } from '../../core/summary';
 import type { HistoryDraft, SessionTiming } from '../core/types';
+import { clockBase } from '../../core/clock';
 import { loadGameModule } from '../load-game';
 import { LatencyBook } from '../metrics/latency';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
@@ -210,6 +211,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
       wsUrl: options.wsUrl,
       wsUrlV6: options.wsUrlV6,
       runStartEpochMs: options.runStartEpochMs,
+      clockBase: clockBase(),
       loadEndMs: plan.loadEndMs,
       timing: options.timing,
     };

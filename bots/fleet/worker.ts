@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { systemClock } from '../../core/clock';
+import { adoptClockBase, systemClock } from '../../core/clock';
 import type { HistoryDraft, SessionTiming } from '../core/types';
 import { loadGameModule } from '../load-game';
 import { runPlans } from './plan-runner';
@@ -18,6 +18,8 @@ export interface WorkerInit {
   wsUrl: string;
   wsUrlV6?: string;
   runStartEpochMs: number;
+  /** The main thread's clock base (core/clock.ts): bots time themselves on its clock. */
+  clockBase?: number;
   loadEndMs: number;
   timing?: Partial<SessionTiming>;
   batchMs?: number;
@@ -33,6 +35,7 @@ export type MainToWorker = { t: 'stop' };
 const port = parentPort;
 if (!port) throw new Error('bots/fleet/worker.ts runs as a worker thread; use startFleet()');
 const init = workerData as WorkerInit;
+adoptClockBase(init.clockBase); // the main thread's timeline, whatever the wall clock did since
 const clock = systemClock(init.runStartEpochMs);
 let batch: HistoryDraft[] = [];
 const flush = (): void => {

@@ -15,7 +15,7 @@ const op = (process: string, time: number, type: 'invoke' | 'ok' = 'invoke'): Hi
 
 test('entries from several sources land in time order with a global index', async () => {
   const file = path.join(dir, 'history.jsonl.gz');
-  const recorder = new HistoryRecorder(file, { runStartEpochMs: Date.now() - 10_000 });
+  const recorder = new HistoryRecorder(file, { runStartEpochMs: epochNowMs() - 10_000 });
   recorder.appendMany([op('a', 5), op('a', 9, 'ok')]);
   recorder.append(op('b', 3)); // a later batch from another worker with an earlier time
   recorder.append({ type: 'info', process: 'nemesis', f: 'fault-start', time: 4, value: { id: 'f1', fault: 'latency', target: 'bots-backend', params: {} } });

@@ -11,6 +11,7 @@ import { isClientOp, type BotEvent, type HistoryEntry } from '../../../core/hist
 import { HistoryRecorder, readHistoryAll } from '../../../bots/history/recorder';
 import { startFleet } from '../../../bots/fleet/fleet';
 import { FakeGameServer } from './testing/fake-game-server';
+import { epochNowMs } from '../../../core/clock';
 
 const GAME_MODULE = path.join(__dirname, '..', 'index.ts');
 
@@ -58,7 +59,7 @@ function assertWellFormed(entries: HistoryEntry[]): void {
 
 test('a small fleet plays through the load window, records a well-formed history and serves metrics', async () => {
   const file = path.join(dir, 'history.jsonl');
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs();
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
   server.onAction = (call) => (call.playerId === 'grind-2' && call.seq === 3 && call.attempt === 1 ? 'apply-then-cut' : 'ack');
   const fleet = await startFleet({
@@ -111,7 +112,7 @@ test('a small fleet plays through the load window, records a well-formed history
 
 test('stop() ends a long run early and every session still ends', async () => {
   const file = path.join(dir, 'history.jsonl');
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs();
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
   const controller = new AbortController();
   const fleet = await startFleet({

@@ -169,7 +169,7 @@ describe('admin', () => {
     const player = await adminGet<{ state: PlayerState; checksum: string }>(fx.backend.adminPort, '/admin/players/mia');
     expect(player.body.checksum).toBe(checksum(player.body.state));
     const s = await snapshot(fx.backend.adminPort);
-    expect(Object.keys(s).sort()).toEqual(['actions', 'gifts', 'ledger', 'players', 'takenAt', 'totalGold']);
+    expect(Object.keys(s).sort()).toEqual(['actions', 'banks', 'gifts', 'ledger', 'players', 'takenAt', 'totalGold']);
     const metrics = (await adminGet<string>(fx.backend.adminPort, '/metrics')).body;
     for (const name of ['game_sessions_online 1', 'game_actions_total{kind="collect",outcome="applied"} 1', 'game_action_duration_seconds_bucket', 'game_db_query_duration_seconds_bucket', 'game_queue_depth', 'game_reconnects_total', 'game_gifts_total', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']) {
       expect(metrics).toContain(name);
