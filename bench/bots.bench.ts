@@ -262,7 +262,12 @@ async function memoryRun(url: string, kind: MemoryKind, run: number): Promise<{ 
 
 async function cpuRun(url: string, kind: 'bots' | 'bare', run: number): Promise<{ cpuMicrosPerAction: number; actionsPerSecond: number }> {
   const population = kind === 'bots' ? startBots(url, RATE_BOTS, STEADY, `cpu-bot-${run}`) : startBare(url, RATE_BOTS, `cpu-bare-${run}`, RATE_PERIOD_MS);
-  await withTimeout(population.ready, 30_000, `${kind} logging in`);
+  return measureCpu(population, `${kind} logging in`);
+}
+
+/** After login and a warm-up: this process's CPU per completed action over MEASURE_MS, then the population stops. */
+async function measureCpu(population: Population, what: string): Promise<{ cpuMicrosPerAction: number; actionsPerSecond: number }> {
+  await withTimeout(population.ready, 30_000, what);
   await sleep(500); // warm-up
   const cpuBefore = process.cpuUsage();
   const doneBefore = population.completions();
@@ -286,17 +291,7 @@ async function pipelinedCpuRun(url: string, maxInFlight: number, run: number): P
     mostInFlight = Math.max(mostInFlight, n);
   };
   const population = startBots(url, RATE_BOTS, STEADY, `pipe-${maxInFlight}-${run}`, { onEntry, maxInFlight, burst: { everyMs: 400, actions: PIPELINE_DEPTH } });
-  await withTimeout(population.ready, 30_000, 'bots logging in');
-  await sleep(500);
-  const cpuBefore = process.cpuUsage();
-  const doneBefore = population.completions();
-  const started = epochNowMs();
-  await sleep(MEASURE_MS);
-  const cpu = process.cpuUsage(cpuBefore);
-  const actions = population.completions() - doneBefore;
-  const seconds = (epochNowMs() - started) / 1000;
-  await population.stop();
-  return { cpuMicrosPerAction: round((cpu.user + cpu.system) / Math.max(1, actions), 1), actionsPerSecond: round(actions / seconds, 0), mostInFlight };
+  return { ...(await measureCpu(population, 'bots logging in')), mostInFlight };
 }
 
 async function concurrencyStep(url: string, count: number, run: number): Promise<{ bots: number; lagP99Ms: number; actionsPerSecond: number; connected: boolean }> {

@@ -20,6 +20,7 @@ import { analyzeHistory, historyStats } from '../verdict/latency';
 import { evaluateSlos } from '../verdict/slo';
 import { applyAction, applyGiftReceived, ITEM_NAMES, newPlayer, STARTING_GOLD, type Action, type PlayerState } from '../games/reference/rules/model';
 import { checksum } from '../games/reference/rules/checksum';
+import { fixedRng } from './fixed-rng';
 
 const TARGET_ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const PLAYERS = 2_000;
@@ -31,23 +32,10 @@ const CHECKERS = referenceGame.checkers ?? [];
 /** Every checker that applies to the reference game (transfers-conserved does not: its gold is not transfer-only). */
 const CHECK_NAMES = checkerCatalog(CHECKERS).names.filter((name) => checkerCatalog(CHECKERS).get(name)?.appliesTo?.(FEATURES) === undefined);
 
-/** xorshift32: a fixed seed makes every run generate the same history. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
-
 type Draft = Omit<ClientOp, 'index'> | Omit<NemesisOp, 'index'> | Omit<BotEvent, 'index'>;
 
 function generate(targetEntries: number): { history: HistoryEntry[]; final: FinalSnapshot; lastHealAt: number; runEndAt: number } {
-  const random = rng(42);
+  const random = fixedRng(42);
   const drafts: Draft[] = [];
   const states: PlayerState[] = [];
   const ids: string[] = [];

@@ -24,6 +24,7 @@ import type { BotEvent, ClientOp, HistoryEntry, NemesisOp } from '../core/histor
 import { CompactHistoryEncoder, HistoryWriter, readHistoryBatches, type HistoryEncoding } from '../core/history-file';
 import { applyAction, ITEM_NAMES, newPlayer, type Action, type PlayerState } from '../games/reference/rules/model';
 import { checksum } from '../games/reference/rules/checksum';
+import { fixedRng } from './fixed-rng';
 
 const OPERATIONS = Number(process.argv[2] ?? 1_000_000);
 const REPEATS = Number(process.argv[3] ?? 3);
@@ -32,24 +33,12 @@ const BOTS = 2_000;
 const FLUSH_MS = 200; // the recorder's flush interval
 const GROUPS = ['casual', 'grinders', 'gifters', 'churners'];
 
-/** xorshift32, fixed seed: every run writes the same history. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 const us = (ms: number): number => Math.round(ms * 1000) / 1000;
 type Draft = Omit<ClientOp, 'index'> | Omit<NemesisOp, 'index'> | Omit<BotEvent, 'index'>;
 
 /** One block: `operations` actions of BOTS bots, as invoke + completion pairs, plus sessions and faults. */
 function generateBlock(operations: number): { entries: Draft[]; spanMs: number } {
-  const random = rng(7);
+  const random = fixedRng(7);
   const names = Array.from({ length: BOTS }, (_, i) => `${GROUPS[i % GROUPS.length]}-${Math.floor(i / GROUPS.length) + 1}`);
   const states: PlayerState[] = names.map((name) => newPlayer(name));
   const drafts: Draft[] = [];
