@@ -6,7 +6,7 @@
  * never outlives its run by more than that.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { epochNowMs } from '../core/clock';
+import { clockBase, epochNowMs } from '../core/clock';
 import { HarnessError, InvalidInputError } from '../core/exit-codes';
 import type { RunParts } from '../core/parts';
 import { clientTiming, loadScenario } from '../core/runner';
@@ -14,7 +14,7 @@ import type { ResolvedScenario } from '../core/scenario/schema';
 import { startFleet, type StartedFleet } from '../bots/fleet/fleet';
 import { planForSegment, segmentTuple } from '../bots/fleet/segments';
 import { buildFleetPlan } from '../bots/fleet/workload';
-import { localTimeZero, measureClockOffset, monotonicBaseMs, type ClockOffset } from './clock-offset';
+import { localTimeZero, measureClockOffset, type ClockOffset } from './clock-offset';
 import { evenSegment, type AgentReady, type AgentStatus, type StartReply } from './protocol';
 import { ShardStream } from './shard-stream';
 import { CoordinatorClient } from './coordinator-client';
@@ -71,7 +71,7 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     clockOffsetMs: clock.offsetMs,
     clockErrorMs: clock.errorMs,
     clockRttMs: clock.rttMs,
-    monotonicBaseMs: monotonicBaseMs(epochNowMs),
+    monotonicBaseMs: clockBase(),
     bots: plan.bots.length,
     dropped: plan.dropped,
     loadEndMs: plan.loadEndMs,

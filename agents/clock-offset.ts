@@ -59,14 +59,3 @@ function round3(value: number): number {
 export function localTimeZero(coordinatorZeroEpochMs: number, offset: Pick<ClockOffset, 'offsetMs'>): number {
   return coordinatorZeroEpochMs - offset.offsetMs;
 }
-
-/**
- * This process's epoch-ms clock (epochNowMs: performance.timeOrigin + now()) minus the machine's
- * monotonic clock. Two processes of one machine share the monotonic clock, so the difference of
- * their bases is their exact clock offset: what the local engine checks the estimate against.
- * (Measured here: processes started seconds apart disagreed by 15-70 ms, their timeOrigins taken
- * from a wall clock that is being slewed.)
- */
-export function monotonicBaseMs(epochNow: () => number): number {
-  return epochNow() - Number(process.hrtime.bigint()) / 1e6;
-}

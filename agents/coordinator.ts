@@ -9,13 +9,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { Registry } from 'prom-client';
-import { epochNowMs } from '../core/clock';
+import { clockBase, epochNowMs } from '../core/clock';
 import type { HistoryDraft } from '../bots/core/types';
 import type { FleetProgress, FleetResult, LoadGeneratorHealth, StartedFleet } from '../bots/fleet/fleet';
 import { LatencyBook } from '../bots/metrics/latency';
 import { serveMetrics, type MetricsServer } from '../bots/metrics/prometheus';
 import type { AgentSummary } from '../core/summary';
-import { monotonicBaseMs } from './clock-offset';
 import { ShardIngest } from './shard-ingest';
 import type { AgentDone, AgentHello, AgentReady, AgentStatus, BatchReply, StartReply } from './protocol';
 
@@ -316,7 +315,8 @@ export class Coordinator {
         slot.record.bots = ready.bots;
         slot.record.clockOffsetMs = ready.clockOffsetMs;
         slot.record.clockErrorMs = ready.clockErrorMs;
-        if (ready.monotonicBaseMs !== undefined && this.options.sameMachine) slot.record.sameMachineOffsetMs = Math.round((monotonicBaseMs(epochNowMs) - ready.monotonicBaseMs) * 1000) / 1000;
+        const base = clockBase();
+        if (ready.monotonicBaseMs !== undefined && base !== undefined && this.options.sameMachine) slot.record.sameMachineOffsetMs = Math.round((base - ready.monotonicBaseMs) * 1000) / 1000;
         if (slot.record.state === 'connected' || slot.record.state === 'starting') slot.record.state = 'ready';
         this.wake();
         return reply(200, { ok: true });

@@ -21,7 +21,7 @@ export interface AgentReady {
   clockOffsetMs: number;
   clockErrorMs: number;
   clockRttMs: number;
-  /** The agent's epoch clock minus the machine's monotonic clock (see monotonicBaseMs). */
+  /** The agent's clock base (core/clock.ts clockBase: its epoch clock minus the machine's monotonic clock); two processes' bases differ by their exact clock offset. */
   monotonicBaseMs?: number;
   bots: number;
   dropped: number;
