@@ -9,9 +9,14 @@
 import type { DebrisRecorder } from '../stack/debris';
 
 export interface AgentLaunch {
+  runId: string;
   count: number;
-  /** The arguments after `lagstorm` every agent gets (`agent <scenario> --coordinator ...`). */
-  args: string[];
+  /** The run's resolved scenario (agent-scenario.json) on this machine; a container engine ships it to the agents. */
+  scenarioFile: string;
+  /** The options after `lagstorm agent <scenario>` every agent gets (`--coordinator ... --run-id ...`). */
+  options: string[];
+  /** The folder of the game plug-in when the scenario names it by path (a bundled game is in the agent image). */
+  gameDir?: string;
   /** Extra environment of every agent. */
   env: Record<string, string>;
   /** Where the engine writes each agent's output (agent-<index>.log), when it can. */

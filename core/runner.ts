@@ -552,8 +552,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, sameMachine: engine.sameMachine, onAgentFailure: () => internal.abort(), log });
         const endpoints = s.stack!.endpoints;
         s.agents = await engine.launch({
+          runId,
           count: agents.count,
-          args: ['agent', scenarioFile, '--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
+          scenarioFile,
+          ...(parts.games.names().includes(scenario.game) ? {} : { gameDir: path.dirname(loaded.gameModule) }),
+          options: ['--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
           env: {},
           logDir: path.join(runDir, 'logs'),
           debris: s.stack!.debris,

@@ -36,7 +36,7 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('agents that fail at start are reported even to a late listener, with their output in the log', async () => {
   const debris = memoryDebris();
-  const launched = await localEngine.launch({ count: 2, args: ['agent', path.join(dir, 'missing.scenario.json'), '--coordinator', 'http://127.0.0.1:9', '--run-id', 'r', '--agents', '2', '--target', 'ws://127.0.0.1:9'], env: {}, logDir: dir, debris });
+  const launched = await localEngine.launch({ runId: 'r', count: 2, scenarioFile: path.join(dir, 'missing.scenario.json'), options: ['--coordinator', 'http://127.0.0.1:9', '--run-id', 'r', '--agents', '2', '--target', 'ws://127.0.0.1:9'], env: {}, logDir: dir, debris });
   try {
     expect(debris.history).toEqual(['+agent-0', '+agent-1']);
     for (let i = 0; i < 300 && debris.list().length > 0; i++) await sleep(100); // both have ended
@@ -54,7 +54,7 @@ test('agents that fail at start are reported even to a late listener, with their
 test('stop() ends running agents by pid and is safe to call twice', async () => {
   const debris = memoryDebris();
   // A coordinator that never answers: the agents keep retrying their hello (for up to 10 s).
-  const launched = await localEngine.launch({ count: 2, args: ['agent', path.join(__dirname, '..', '..', 'test', 'fixtures', 'counter-game', 'agents.scenario.ts'), '--coordinator', 'http://127.0.0.1:9', '--run-id', 'r', '--agents', '2', '--target', 'ws://127.0.0.1:9', '--seed', '1'], env: {}, logDir: dir, debris });
+  const launched = await localEngine.launch({ runId: 'r', count: 2, scenarioFile: path.join(__dirname, '..', '..', 'test', 'fixtures', 'counter-game', 'agents.scenario.ts'), options: ['--coordinator', 'http://127.0.0.1:9', '--run-id', 'r', '--agents', '2', '--target', 'ws://127.0.0.1:9', '--seed', '1'], env: {}, logDir: dir, debris });
   const ends: string[] = [];
   launched.onExit((index, how) => ends.push(`${index} ${how}`));
   // Once both have said hello, the CLI's signal handler is in place: SIGTERM means an orderly exit 143.

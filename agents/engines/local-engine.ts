@@ -30,7 +30,7 @@ export const localEngine: AgentEngine = {
     for (let index = 0; index < launch.count; index++) {
       const logFile = path.join(launch.logDir, `agent-${index}.log`);
       const out = fs.openSync(logFile, 'a');
-      const child = spawn(process.execPath, [CLI, ...launch.args], {
+      const child = spawn(process.execPath, [CLI, 'agent', launch.scenarioFile, ...launch.options], {
         env: { ...process.env, ...launch.env, [AGENT_INDEX_ENV.index]: String(index) },
         stdio: ['ignore', out, out],
       });
