@@ -14,7 +14,7 @@ import type { ResolvedScenario } from '../core/scenario/schema';
 import { startFleet, type StartedFleet } from '../bots/fleet/fleet';
 import { planForSegment, segmentTuple } from '../bots/fleet/segments';
 import { buildFleetPlan } from '../bots/fleet/workload';
-import { localTimeZero, measureClockOffset, type ClockOffset } from './clock-offset';
+import { localTimeZero, machineBootId, measureClockOffset, type ClockOffset } from './clock-offset';
 import { evenSegment, type AgentReady, type AgentStatus, type StartReply } from './protocol';
 import { ShardStream } from './shard-stream';
 import { CoordinatorClient } from './coordinator-client';
@@ -72,6 +72,7 @@ export async function runAgent(options: AgentOptions, parts: RunParts): Promise<
     clockErrorMs: clock.errorMs,
     clockRttMs: clock.rttMs,
     monotonicBaseMs: clockBase(),
+    bootId: machineBootId(),
     bots: plan.bots.length,
     dropped: plan.dropped,
     loadEndMs: plan.loadEndMs,

@@ -4,6 +4,7 @@
  * sample with the smallest round trip bounds the error best: the true offset lies within
  * offset ± rtt/2 whatever the asymmetry of the two legs.
  */
+import fs from 'node:fs';
 
 /** One exchange, every stamp in epoch ms of the clock that took it. */
 export interface ClockSample {
@@ -58,4 +59,13 @@ function round3(value: number): number {
  */
 export function localTimeZero(coordinatorZeroEpochMs: number, offset: Pick<ClockOffset, 'offsetMs'>): number {
   return coordinatorZeroEpochMs - offset.offsetMs;
+}
+
+/** This kernel's boot id: processes and containers with the same one share the monotonic clock (undefined off Linux). */
+export function machineBootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

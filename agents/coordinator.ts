@@ -15,6 +15,7 @@ import type { FleetProgress, FleetResult, LoadGeneratorHealth, StartedFleet } fr
 import { LatencyBook } from '../bots/metrics/latency';
 import { serveMetrics, type MetricsServer } from '../bots/metrics/prometheus';
 import type { AgentSummary } from '../core/summary';
+import { machineBootId } from './clock-offset';
 import { ShardIngest } from './shard-ingest';
 import type { AgentDone, AgentHello, AgentReady, AgentStatus, BatchReply, StartReply } from './protocol';
 
@@ -25,8 +26,6 @@ export interface CoordinatorOptions {
   segments: string[];
   /** No batch for this long after time 0 means the agent is lost (ms). */
   silenceMs?: number;
-  /** The agents run on this machine (the local engine): their exact clock offset is known too, to check the estimate. */
-  sameMachine?: boolean;
   /** Called once with the reason when an agent is lost or saturated (the runner aborts the run). */
   onAgentFailure: (message: string) => void;
   log?: (line: string) => void;
@@ -97,16 +96,22 @@ export class Coordinator {
   }
 
   agents(): AgentRecord[] {
-    return this.slots.map((slot) => ({ ...slot.record }));
+    return this.slots.map((slot) => ({ ...slot.record, where: this.where(slot) }));
   }
 
-  /** The engine's description of each agent (pid, task) for messages. */
+  /** The engine's description of each agent (pid, task) for messages; asked each time, since a container engine learns its tasks after the launch. */
   describe(describe: (index: number) => string): void {
-    for (const slot of this.slots) slot.record.where = describe(slot.record.index);
+    this.describeAgent = describe;
+  }
+
+  private describeAgent: (index: number) => string = () => '?';
+
+  private where(slot: AgentSlot): string {
+    return this.describeAgent(slot.record.index);
   }
 
   private name(slot: AgentSlot): string {
-    return `agent ${slot.record.index} (${slot.record.where}, segment ${slot.record.segment})`;
+    return `agent ${slot.record.index} (${this.where(slot)}, segment ${slot.record.segment})`;
   }
 
   /** The engine says agent `index` ended: early unless it delivered its summary. */
@@ -316,7 +321,7 @@ export class Coordinator {
         slot.record.clockOffsetMs = ready.clockOffsetMs;
         slot.record.clockErrorMs = ready.clockErrorMs;
         const base = clockBase();
-        if (ready.monotonicBaseMs !== undefined && base !== undefined && this.options.sameMachine) slot.record.sameMachineOffsetMs = Math.round((base - ready.monotonicBaseMs) * 1000) / 1000;
+        if (ready.monotonicBaseMs !== undefined && base !== undefined && ready.bootId !== undefined && ready.bootId === machineBootId()) slot.record.sameMachineOffsetMs = Math.round((base - ready.monotonicBaseMs) * 1000) / 1000;
         if (slot.record.state === 'connected' || slot.record.state === 'starting') slot.record.state = 'ready';
         this.wake();
         return reply(200, { ok: true });

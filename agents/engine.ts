@@ -1,10 +1,10 @@
 /**
  * The engine port: how a coordinator gets N agent processes somewhere. An engine launches N
  * copies of one `lagstorm agent` command line; each copy learns its index from its environment
- * (`local`: LAGSTORM_AGENT_INDEX; Docker Swarm, later: LAGSTORM_AGENT_SLOT={{.Task.Slot}}, 1-based,
- * since Swarm expands templates only in --env; Kubernetes, later: JOB_COMPLETION_INDEX of an
- * Indexed Job), so one identical spec fits a replicated job. The engine reports every agent that
- * ends; whether that was early is the coordinator's call. `stop()` always runs in teardown.
+ * (`local`: LAGSTORM_AGENT_INDEX; Docker Swarm: LAGSTORM_AGENT_SLOT={{.Task.Slot}}, since Swarm
+ * expands templates only in --env; Kubernetes: JOB_COMPLETION_INDEX of an Indexed Job), so one
+ * identical spec fits a replicated job. The engine reports every agent that ends; whether that was
+ * early is the coordinator's call. `stop()` always runs in teardown.
  */
 import type { DebrisRecorder } from '../stack/debris';
 
@@ -37,15 +37,18 @@ export interface LaunchedAgents {
 
 export interface AgentEngine {
   readonly name: string;
-  /** Its agents run on this machine (they share its monotonic clock). */
-  readonly sameMachine: boolean;
   launch(launch: AgentLaunch): Promise<LaunchedAgents>;
 }
 
 /** The environment variables an agent reads its index from, in order (see `agentIndexFromEnv`). */
-export const AGENT_INDEX_ENV = { index: 'LAGSTORM_AGENT_INDEX', slot: 'LAGSTORM_AGENT_SLOT', kubernetes: 'JOB_COMPLETION_INDEX' } as const;
+export const AGENT_INDEX_ENV = { index: 'LAGSTORM_AGENT_INDEX', kubernetes: 'JOB_COMPLETION_INDEX', swarmJobSlot: 'LAGSTORM_AGENT_SLOT' } as const;
 
-/** The agent's 0-based index from its environment, or undefined when none of the variables is set. */
+/**
+ * The agent's 0-based index from its environment, or undefined when none of the variables is set.
+ * A Swarm replicated job numbers its tasks' slots 0..N−1, and {{.Task.Slot}} renders slot 0 as the
+ * node id (swarmkit falls back to it when a task has no slot; measured here): a value that is not
+ * a number is slot 0.
+ */
 export function agentIndexFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const read = (name: string): number | undefined => {
     const text = env[name];
@@ -55,7 +58,7 @@ export function agentIndexFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   };
   const index = read(AGENT_INDEX_ENV.index) ?? read(AGENT_INDEX_ENV.kubernetes);
   if (index !== undefined) return index;
-  const slot = read(AGENT_INDEX_ENV.slot);
-  if (slot === 0) throw new Error(`${AGENT_INDEX_ENV.slot} counts from 1 (Swarm's {{.Task.Slot}}); got 0`);
-  return slot === undefined ? undefined : slot - 1;
+  const slot = env[AGENT_INDEX_ENV.swarmJobSlot];
+  if (slot === undefined || slot === '') return undefined;
+  return /^\d+$/.test(slot) ? Number(slot) : 0;
 }

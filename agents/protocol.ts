@@ -23,6 +23,8 @@ export interface AgentReady {
   clockRttMs: number;
   /** The agent's clock base (core/clock.ts clockBase: its epoch clock minus the machine's monotonic clock); two processes' bases differ by their exact clock offset. */
   monotonicBaseMs?: number;
+  /** The kernel's boot id (/proc/sys/kernel/random/boot_id): equal ids share one monotonic clock, so the bases give the exact offset. */
+  bootId?: string;
   bots: number;
   dropped: number;
   loadEndMs: number;

@@ -125,7 +125,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--segment <from:to>', "run only this execution segment's bots, e.g. 1/4:1/2 (k6-style; the stack, faults and verdict stay whole)")
     .option('--segment-sequence <points>', 'with --segment: the cut points all agents share, e.g. 0,1/4,1/2,3/4,1 (default 0,from,to,1)')
     .option('--agents <n>', 'run the bots as N agents (agent i gets segment i/N of an even sequence), started by --engine; one merged history and verdict here', integer('--agents'))
-    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine)')
+    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine), swarm (a Docker Swarm replicated job of the agent image)')
     .action(
       async (
         scenarioFile: string,
@@ -151,7 +151,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .requiredOption('--coordinator <url>', 'the coordinator, http://127.0.0.1:<port>')
     .requiredOption('--run-id <id>', 'the run this agent belongs to (the coordinator refuses others)')
     .requiredOption('--agents <n>', 'how many agents the run has', integer('--agents'))
-    .option('--index <i>', `this agent's index, 0..n-1 (default: $${AGENT_INDEX_ENV.index}, $${AGENT_INDEX_ENV.kubernetes}, or $${AGENT_INDEX_ENV.slot} − 1)`, integer('--index'))
+    .option('--index <i>', `this agent's index, 0..n-1 (default: $${AGENT_INDEX_ENV.index}, $${AGENT_INDEX_ENV.kubernetes}, or Swarm's job slot $${AGENT_INDEX_ENV.swarmJobSlot})`, integer('--index'))
     .requiredOption('--target <url>', 'ws:// URL the bots connect to (the run\'s bots-backend proxy)')
     .option('--target-v6 <url>', 'ws://[::1] URL for IPv6 bot groups')
     .option('--seed <n>', "the run's seed (default: the scenario's)", integer('--seed'))

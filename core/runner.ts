@@ -549,7 +549,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         fs.writeFileSync(scenarioFile, JSON.stringify(scenario, null, 2));
         const segments = Array.from({ length: agents.count }, (_, i) => evenSegment(i, agents.count).segment);
         const engine = parts.engine!(agents.engine);
-        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, sameMachine: engine.sameMachine, onAgentFailure: () => internal.abort(), log });
+        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, onAgentFailure: () => internal.abort(), log });
         const endpoints = s.stack!.endpoints;
         s.agents = await engine.launch({
           runId,

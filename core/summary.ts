@@ -75,7 +75,7 @@ export interface AgentSummary {
   /** coordinator clock − agent clock (ms), and the bound the true offset lies within (± ms): half the best round trip. */
   clockOffsetMs?: number;
   clockErrorMs?: number;
-  /** Agents on this machine only: the exact offset, from the shared monotonic clock (the estimate must lie within clockErrorMs of it). */
+  /** Agents on this machine only (same kernel boot id: a local process or a container here): the exact offset, from the shared monotonic clock (the estimate must lie within clockErrorMs of it). */
   sameMachineOffsetMs?: number;
   /** History batches and entries the coordinator merged from it. */
   batches: number;

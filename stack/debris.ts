@@ -7,6 +7,8 @@ export type DebrisItem =
   | { kind: 'dir'; path: string }
   /** Containers of the run (label lagstorm.run-id); with `id`, that one container only. */
   | { kind: 'container'; runId: string; id?: string; name?: string }
+  /** The agents' Swarm service and its config (agents/engines/swarm-engine.ts); leaveSwarm: the run made the swarm. */
+  | { kind: 'swarm-service'; service: string; config: string; leaveSwarm: boolean }
   | { kind: 'nft-table'; family: 'inet' | 'ip' | 'ip6'; table: string }
   | { kind: 'mount'; path: string }
   | { kind: 'loop-device'; device: string; backingFile: string }

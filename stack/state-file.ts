@@ -187,6 +187,8 @@ export function describeItem(item: DebrisItem): string {
       return `dir ${item.path}`;
     case 'container':
       return item.id ? `container ${item.name ?? item.id.slice(0, 12)}` : `containers of run ${item.runId}`;
+    case 'swarm-service':
+      return `swarm service ${item.service}${item.leaveSwarm ? ' (and the swarm it made)' : ''}`;
     case 'nft-table':
       return `nft table ${item.family} ${item.table}`;
     case 'mount':

@@ -20,7 +20,7 @@ export interface UndoResult {
 }
 
 /** The kinds the stack leaves itself; every other kind belongs to a fault family. */
-export type StackDebrisKind = 'process' | 'dir' | 'container';
+export type StackDebrisKind = 'process' | 'dir' | 'container' | 'swarm-service';
 export type FaultDebrisItem = Exclude<DebrisItem, { kind: StackDebrisKind }>;
 export type FaultDebrisKind = FaultDebrisItem['kind'];
 
@@ -51,6 +51,10 @@ export async function undoDebrisItem(item: DebrisItem, options: UndoOptions = {}
         return undoDir(item.path);
       case 'container':
         return await undoContainers(item);
+      case 'swarm-service': {
+        const { removeSwarmService } = require('./images/swarm') as typeof import('./images/swarm');
+        return (await removeSwarmService(item)) ? { outcome: 'undone', detail: 'service and config removed' } : { outcome: 'absent', detail: 'no such service' };
+      }
       default: {
         const undo = options.undoers?.[item.kind] as DebrisUndoer | undefined;
         if (!undo) return { outcome: 'failed', detail: `no undoer for debris of kind "${item.kind}" was given; it stays recorded` };

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isClientOp, type HistoryEntry } from '../core/history';
 import { readHistoryAll } from '../core/history-file';
@@ -19,6 +20,10 @@ const COUNTER_SCENARIO = path.join('test', 'fixtures', 'counter-game', 'counter.
 let out: string;
 beforeEach(() => (out = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-agents-'))));
 afterEach(() => fs.rmSync(out, { recursive: true, force: true }));
+
+type Run = Awaited<ReturnType<typeof run>>;
+/** The single-process run both engines are compared with (run once, by the first engine's test). */
+let single: Run | undefined;
 
 /** Per bot: each action (by seq) with its name and params, in seq order; resends of a seq count once. */
 function actionSequences(history: HistoryEntry[]): Map<string, string[]> {
@@ -40,6 +45,19 @@ async function run(args: string[], outDir: string): Promise<{ code: number | nul
   return { code: result.code, summary, history: await readHistoryAll(runDir), runDir, stderr: result.stderr };
 }
 
+const docker = (...args: string[]): string => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+/** What a swarm run could leave behind: its services, configs, task containers, and the swarm it made (this machine has none of its own). */
+async function swarmLeftovers(): Promise<{ services: string; configs: string; containers: string; swarm: string }> {
+  const swarm = docker('info', '--format', '{{.Swarm.LocalNodeState}}');
+  return {
+    services: swarm === 'active' ? docker('service', 'ls', '--quiet', '--filter', 'label=lagstorm.run-id') : '',
+    configs: swarm === 'active' ? docker('config', 'ls', '--quiet', '--filter', 'label=lagstorm.run-id') : '',
+    containers: docker('ps', '--all', '--quiet', '--filter', 'label=com.docker.swarm.service.name'),
+    swarm,
+  };
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -49,9 +67,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-test('four local agents play the same bots, the same per-bot action sequences and get the same verdict as one process', async () => {
-  const single = await run([AGENTS_SCENARIO, '--seed', '11'], path.join(out, 'single'));
-  const agents = await run([AGENTS_SCENARIO, '--seed', '11', '--agents', '4', '--engine', 'local'], path.join(out, 'agents'));
+test.each(['local', 'swarm'])('four agents on the %s engine play the same bots, the same per-bot action sequences and get the same verdict as one process', async (engine) => {
+  single ??= await run([AGENTS_SCENARIO, '--seed', '11'], path.join(out, 'single'));
+  const agents = await run([AGENTS_SCENARIO, '--seed', '11', '--agents', '4', '--engine', engine], path.join(out, 'agents'));
 
   expect({ code: single.code, verdict: single.summary.verdict, errors: single.summary.errors }).toEqual({ code: 0, verdict: 'pass', errors: [] });
   expect({ code: agents.code, verdict: agents.summary.verdict, errors: agents.summary.errors }).toEqual({ code: single.code, verdict: single.summary.verdict, errors: [] });
@@ -71,8 +89,12 @@ test('four local agents play the same bots, the same per-bot action sequences an
     [2, '1/2:3/4', 'done', 2],
     [3, '3/4:1', 'done', 2],
   ]);
+  if (engine === 'swarm') {
+    expect(shards.map((agent) => agent.where)).toEqual(shards.map(() => expect.stringMatching(/^task \w{12}, container \w{12}$/)));
+    expect(await swarmLeftovers()).toEqual({ services: '', configs: '', containers: '', swarm: 'inactive' });
+  }
   for (const agent of shards) {
-    // On one machine the exact offset is known (the shared monotonic clock): the estimate lies within its bound of it.
+    // On one machine (a local process or a container: the same kernel boot id) the exact offset is known: the estimate lies within its bound of it.
     expect(Math.abs(agent.clockOffsetMs! - agent.sameMachineOffsetMs!)).toBeLessThanOrEqual(agent.clockErrorMs!);
     expect(agent.ended).toBe('exited with code 0');
   }
@@ -125,6 +147,40 @@ test('an agent killed mid-run ends the run with exit 2 naming it, and everything
   // The surviving agent was told to stop and ended; the stack is gone.
   expect(isAlive(victim!)).toBe(false);
   expect(isAlive(survivor!)).toBe(false);
+  const state = JSON.parse(fs.readFileSync(path.join(runDir, 'state.json'), 'utf8')) as { items: unknown[] };
+  expect(state.items).toEqual([]);
+}, 200_000);
+
+test('a swarm agent killed mid-run (docker kill) ends the run with exit 2 naming its task, and the service, its config and the swarm are gone', async () => {
+  const outDir = path.join(out, 'swarm-killed');
+  fs.mkdirSync(outDir, { recursive: true });
+  let victim: string | undefined;
+  const running = runCli(['run', COUNTER_SCENARIO, '--seed', '5', '--agents', '2', '--engine', 'swarm', '--out', outDir, '--reporters', 'json'], { timeoutMs: 150_000 });
+  // Slot 1's task container is named <service>.1.<task id>; kill it once its bots have played a few seconds.
+  for (let i = 0; i < 600 && victim === undefined; i++) {
+    await sleep(200);
+    const container = docker('ps', '--filter', 'label=com.docker.swarm.service.name', '--format', '{{.ID}} {{.Names}}')
+      .split('\n')
+      .find((line) => /^\w+ lagstorm-agents-[\w-]+\.1\./.test(line))
+      ?.split(' ')[0];
+    if (!container || !/bots: \d+ bots on/.test(execFileSync('docker', ['logs', container], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))) continue;
+    await sleep(3000);
+    docker('kill', container);
+    victim = container;
+  }
+  expect(victim).toBeDefined();
+  const result = await running;
+  const runDir = fs.realpathSync(path.join(outDir, 'latest'));
+  const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+  expect({ code: result.code, verdict: summary.verdict }).toEqual({ code: 2, verdict: 'error' });
+  expect(summary.errors[0]).toMatch(new RegExp(`^agent 1 \\(task \\w{12}, container ${victim!.slice(0, 12)}, segment 1/2:1\\) was lost: exited with code 137 before sending its summary; its bots' history is incomplete`));
+  expect(summary.agents!.map((agent) => [agent.index, agent.state])).toEqual([
+    [0, 'done'],
+    [1, 'lost'],
+  ]);
+  // The killed agent's output up to the kill was kept.
+  expect(fs.readFileSync(path.join(runDir, 'logs', 'agent-1.log'), 'utf8')).toMatch(/bots: \d+ bots on/);
+  expect(await swarmLeftovers()).toEqual({ services: '', configs: '', containers: '', swarm: 'inactive' });
   const state = JSON.parse(fs.readFileSync(path.join(runDir, 'state.json'), 'utf8')) as { items: unknown[] };
   expect(state.items).toEqual([]);
 }, 200_000);

@@ -2,8 +2,9 @@
 import { InvalidInputError } from '../../core/exit-codes';
 import type { AgentEngine } from '../engine';
 import { localEngine } from './local-engine';
+import { swarmEngine } from './swarm-engine';
 
-const engines: Record<string, AgentEngine> = { local: localEngine };
+const engines: Record<string, AgentEngine> = { local: localEngine, swarm: swarmEngine };
 
 export function engineNames(): string[] {
   return Object.keys(engines);
@@ -11,6 +12,6 @@ export function engineNames(): string[] {
 
 export function getEngine(name: string): AgentEngine {
   const engine = engines[name];
-  if (!engine) throw new InvalidInputError(`--engine: unknown engine "${name}"; choose one of: ${engineNames().join(', ')} (swarm and kubernetes are not built yet)`);
+  if (!engine) throw new InvalidInputError(`--engine: unknown engine "${name}"; choose one of: ${engineNames().join(', ')}`);
   return engine;
 }

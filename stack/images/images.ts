@@ -25,7 +25,7 @@ const exec = promisify(execFile);
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const IMAGES_DIR = __dirname;
 
-export const ROLES = ['postgres', 'toxiproxy', 'prometheus', 'reference-backend', 'colyseus-backend'] as const;
+export const ROLES = ['postgres', 'toxiproxy', 'prometheus', 'reference-backend', 'colyseus-backend', 'agent'] as const;
 export type ImageRole = (typeof ROLES)[number];
 
 /** The image lagstorm builds for each role. */
@@ -35,6 +35,7 @@ export const IMAGES: Record<ImageRole, string> = {
   prometheus: 'lagstorm/prometheus:bookworm',
   'reference-backend': 'lagstorm/reference-backend:latest',
   'colyseus-backend': 'lagstorm/colyseus-backend:latest',
+  agent: 'lagstorm/agent:latest',
 };
 
 /** The entry point each bundled game backend's image runs (the same file its `server.entry` names). */
@@ -42,6 +43,9 @@ const BACKEND_ENTRIES: Partial<Record<ImageRole, string>> = {
   'reference-backend': 'games/reference/server/main.ts',
   'colyseus-backend': 'games/colyseus/server/main.ts',
 };
+
+/** What `lagstorm agent` loads: the CLI, the fleet's worker thread and the bundled games (loaded by path, so the import walk misses them), and the plug-in API a game of your own imports as 'lagstorm'. */
+const AGENT_ENTRIES = ['bin/lagstorm.js', 'bots/fleet/worker.ts', 'games/reference/index.ts', 'games/colyseus/index.ts', 'core/index.ts'];
 
 /** The image to run for a role: LAGSTORM_IMAGE_<ROLE> (e.g. a registry's image) wins over lagstorm's own. */
 export function imageFor(role: ImageRole, env: NodeJS.ProcessEnv = process.env): string {
@@ -99,11 +103,17 @@ function inputsOf(role: ImageRole): Input[] {
     case 'toxiproxy':
       return [toolInput('toxiproxy-server')];
     case 'reference-backend':
-    case 'colyseus-backend': {
-      const files = ['package.json', 'tsconfig.json', ...sourceClosure(REPO_ROOT, ['bin/run-ts.js', BACKEND_ENTRIES[role]!])];
-      return [{ dest: 'node', source: process.execPath }, nodeModulesInput(), ...files.map((file) => ({ dest: path.join('app', file), source: path.join(REPO_ROOT, file) }))];
-    }
+    case 'colyseus-backend':
+      return nodeAppInputs(['bin/run-ts.js', BACKEND_ENTRIES[role]!]);
+    case 'agent':
+      return nodeAppInputs(AGENT_ENTRIES);
   }
+}
+
+/** Node, production node_modules and the repo files `entries` import, under app/. */
+function nodeAppInputs(entries: string[]): Input[] {
+  const files = ['package.json', 'tsconfig.json', ...sourceClosure(REPO_ROOT, entries)];
+  return [{ dest: 'node', source: process.execPath }, nodeModulesInput(), ...files.map((file) => ({ dest: path.join('app', file), source: path.join(REPO_ROOT, file) }))];
 }
 
 function roleDirFiles(role: ImageRole): string[] {
