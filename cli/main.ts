@@ -133,8 +133,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
         command: Command,
       ) => {
         const segment = segmentOption(options.segment, options.segmentSequence);
-        if (options.engine !== undefined && options.agents === undefined) throw new InvalidInputError('--engine only applies with --agents <n>; add one (e.g. --agents 4) or drop it');
-        const agents = options.agents !== undefined ? { count: options.agents, engine: options.engine ?? 'local' } : undefined;
+        const agents = agentsOption(options.agents, options.engine);
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
@@ -180,18 +179,21 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .description('Find the largest player count at which the scenario\'s SLOs hold: whole runs with the bot groups scaled, doubling then bisecting. Exit 0 found, 1 a safety check failed / none / below --require, 2 undecided')
     .argument('<scenario>', 'a *.scenario.ts or .json file')
     .option('--start <players>', 'players at the first step (default: the scenario\'s own)', integer('--start'))
-    .option('--max <players>', 'never run more players than this (default 64 × start, at most 20000)', integer('--max'))
+    .option('--max <players>', 'never run more players than this (default 64 × start, at most 20000, or 20000 per agent with --agents)', integer('--max'))
     .option('--resolution <players>', 'stop when pass and fail are this close (default 5 % of the passing count)', integer('--resolution'))
     .option('--max-steps <n>', 'runs at most', integer('--max-steps'), 16)
     .option('--require <players>', 'exit 1 when the capacity found is below this (a CI gate)', integer('--require'))
     .option('--seed <n>', 'the same seed for every step', integer('--seed'))
     .option('--out <dir>', 'where capacity-<time>-<scenario>/ goes', defaultRunsDir())
     .option('--reporters <list>', `reporters of each step's run (default json,markdown); any of ${REPORTER_NAMES.join(',')}`)
-    .action(async (scenarioFile: string, options: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string }) => {
+    .option('--agents <n>', "run every step's bots as N agents, as `run --agents N` does", integer('--agents'))
+    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine)')
+    .action(async (scenarioFile: string, { agents: agentCount, engine, ...options }: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string; agents?: number; engine?: string }) => {
       const reporters = reporterOption(options.reporters);
+      const agents = agentsOption(agentCount, engine);
       if (options.resolution === 0) throw new InvalidInputError('--resolution must be at least 1 player');
       if (options.maxSteps === 0) throw new InvalidInputError('--max-steps must be at least 1');
-      const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, signal, print: (line) => console.log(line) }, parts);
+      const result = await runCapacity({ scenarioFile, ...options, outDir: options.out, reporters, agents, signal, print: (line) => console.log(line) }, parts);
       console.log(`capacity: ${result.summary}`);
       console.log(`capacity: ${path.join(result.dir, 'capacity.md')}`);
       process.exitCode = result.exitCode;
@@ -368,6 +370,12 @@ async function printHistory(file: string): Promise<void> {
   } finally {
     process.stdout.off('error', onError);
   }
+}
+
+/** `--agents N [--engine name]` → the run's agents (engine local by default); `--engine` alone is refused (exit 3). */
+function agentsOption(count: number | undefined, engine: string | undefined): RunOptions['agents'] {
+  if (engine !== undefined && count === undefined) throw new InvalidInputError('--engine only applies with --agents <n>; add one (e.g. --agents 4) or drop it');
+  return count !== undefined ? { count, engine: engine ?? 'local' } : undefined;
 }
 
 /** `--segment` / `--segment-sequence` → the fleet's segment; bad input names the flag (exit 3). */

@@ -1,6 +1,15 @@
-import { playersOf, scaleBots, searchCapacity, type CapacityStep } from './capacity';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { playerCeiling, playersOf, runCapacity, scaleBots, searchCapacity, type CapacityResult, type CapacityStep } from './capacity';
 import { closedTargetPoints } from '../bots/fleet/workload';
 import { validateScenario, type ScenarioCatalog } from './scenario/validate';
+import { FaultRegistry } from '../chaos/registry';
+import { getEngine } from '../agents/engines';
+import type { GameDefinition } from './game';
+import type { RunParts } from './parts';
+import type { RunOptions } from './runner';
+import type { RunSummary } from './summary';
 
 const defaultCatalog: ScenarioCatalog = { game: 'test', profiles: ['casual', 'gifter', 'grinder'], defects: [], checkers: ['recovery'], faultTypes: [], validateFaultParams: () => ({ ok: true, params: {} }) };
 
@@ -140,5 +149,111 @@ describe('searchCapacity', () => {
     const result = await searchCapacity(withError, options);
     expect(result).toMatchObject({ outcome: 'error', exitCode: 2, maxPassing: 20 });
     expect(result.summary).toMatch(/at 40 players the run could not decide \(fault f1 \(backend-crash\) did not heal\)/);
+  });
+});
+
+describe('playerCeiling', () => {
+  const groups = (sizes: Record<string, number>) =>
+    validateScenario({ name: 'g', duration: '20s', bots: Object.fromEntries(Object.entries(sizes).map(([name, count]) => [name, { profile: 'casual', count }])) }, defaultCatalog);
+
+  it('is 20 000 players per machine: N agents run N times as many', () => {
+    const two = groups({ a: 10, b: 10 });
+    expect(playerCeiling(two)).toEqual({ players: 20_000, reason: { kind: 'machines', agents: 1 } });
+    expect(playerCeiling(two, 2)).toEqual({ players: 40_000, reason: { kind: 'machines', agents: 2 } });
+  });
+
+  it('stops where one bot group would pass the schema\'s 20 000 bots per group, whatever the agents', () => {
+    expect(playerCeiling(groups({ solo: 4 }), 2)).toEqual({ players: 20_000, reason: { kind: 'group', group: 'solo' } });
+    expect(playerCeiling(groups({ a: 10, b: 10 }), 3)).toEqual({ players: 40_000, reason: { kind: 'group', group: 'a' } });
+    // 3:1 shares: the big group holds 20 000 of 26 667 players (the odd bot goes to the small one), 20 001 of 26 668.
+    const uneven = groups({ big: 3, small: 1 });
+    const ceiling = playerCeiling(uneven, 2);
+    expect(ceiling).toEqual({ players: 26_667, reason: { kind: 'group', group: 'big' } });
+    expect(scaleBots(uneven, ceiling.players).bots.big.count).toBeLessThanOrEqual(20_000);
+    expect(scaleBots(uneven, ceiling.players + 1).bots.big.count).toBeGreaterThan(20_000);
+  });
+});
+
+describe('runCapacity with --agents', () => {
+  const game = { name: 'fake', description: 'a game that is never played', profiles: { casual: {} }, actions: {} } as unknown as GameDefinition;
+  const parts = {
+    games: { names: () => ['fake'], resolve: () => '/fake/game.ts', load: () => game },
+    faults: new FaultRegistry(),
+    engine: getEngine,
+  } as unknown as RunParts;
+  let dir: string;
+  let scenarioFile: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lagstorm-capacity-unit-'));
+    scenarioFile = path.join(dir, 'two-groups.json');
+    fs.writeFileSync(scenarioFile, JSON.stringify({ name: 'two-groups', game: 'fake', duration: '5s', bots: { a: { profile: 'casual', count: 3 }, b: { profile: 'casual', count: 1 } } }));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Records each step's run options; SLOs hold up to `capacity` players. */
+  function fakeRuns(capacity: number) {
+    const calls: RunOptions[] = [];
+    const runScenario = async (options: RunOptions): Promise<RunSummary> => {
+      calls.push(options);
+      const players = Object.values((options.scenarioInput as { bots: Record<string, { count: number }> }).bots).reduce((sum, group) => sum + group.count, 0);
+      const pass = players <= capacity;
+      return {
+        runId: `r${players}`, scenario: 'two-groups', seed: 1, verdict: pass ? 'pass' : 'fail', exitCode: pass ? 0 : 1, startedAt: '', finishedAt: '', durationMs: 1, runDir: path.join(dir, `r${players}`),
+        checks: [], slos: pass ? [] : [{ metric: 'action_rtt', phase: 'run', limit: 'p(99)<50ms', observed: 80, unit: 'ms', ok: false, samples: 10 }], faults: [],
+        stats: { bots: players, actions: { invoked: 1, ok: 1, fail: 0, info: 0 }, actionsPerSecond: 1, latency: {}, latencyByPhase: {}, reconnects: 0, desyncs: 0, gaveUp: 0, droppedArrivals: 0, loadGenerator: { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false } },
+        errors: [], artifacts: {},
+      };
+    };
+    return { calls, runScenario };
+  }
+
+  it('runs every step as the N agents, and capacity.json and capacity.md say so', async () => {
+    const { calls, runScenario } = fakeRuns(10);
+    const lines: string[] = [];
+    const result = await runCapacity({ scenarioFile, seed: 1, outDir: dir, start: 4, resolution: 1, agents: { count: 2, engine: 'local' }, runScenario, print: (line) => lines.push(line) }, parts);
+    expect(result).toMatchObject({ outcome: 'found', maxPassing: 10, firstFailing: 11, agents: { count: 2, engine: 'local' } });
+    expect(calls.length).toBe(result.steps.length);
+    for (const call of calls) expect(call.agents).toEqual({ count: 2, engine: 'local' });
+    expect(lines[0]).toBe('capacity: running 4 players as 2 agents (local)…');
+    const json = JSON.parse(fs.readFileSync(path.join(result.dir, 'capacity.json'), 'utf8')) as CapacityResult;
+    expect(json.agents).toEqual({ count: 2, engine: 'local' });
+    expect(fs.readFileSync(path.join(result.dir, 'capacity.md'), 'utf8')).toContain("Every step's bots ran as 2 agents (engine local).");
+  });
+
+  it('without --agents runs each step in one process and says that', async () => {
+    const { calls, runScenario } = fakeRuns(10);
+    const result = await runCapacity({ scenarioFile, seed: 1, outDir: dir, start: 4, max: 8, runScenario }, parts);
+    expect(calls.map((call) => call.agents)).toEqual([undefined, undefined]);
+    expect(result.agents).toBeUndefined();
+    expect(fs.readFileSync(path.join(result.dir, 'capacity.md'), 'utf8')).toContain("Every step's bots ran in one process (no --agents).");
+  });
+
+  it('lets --max reach 20 000 players per agent, and no further', async () => {
+    const { calls, runScenario } = fakeRuns(10);
+    const twoAgents = { count: 2, engine: 'local' };
+    await expect(runCapacity({ scenarioFile, seed: 1, outDir: dir, start: 4, max: 25_000, maxSteps: 1, runScenario }, parts)).rejects.toThrow(
+      "--max 25000 is above 20000 bots, the most one machine's fleet runs; lower it, or spread the bots over agents with --agents N",
+    );
+    expect(calls).toEqual([]);
+    const allowed = await runCapacity({ scenarioFile, seed: 1, outDir: dir, start: 4, max: 25_000, maxSteps: 1, agents: twoAgents, runScenario }, parts);
+    expect(allowed.steps.map((step) => step.players)).toEqual([4]);
+    // Group a holds 3 of every 4 players: past 26 667 it would have more than the 20 000 a group may have.
+    await expect(runCapacity({ scenarioFile, seed: 1, outDir: dir, start: 4, max: 30_000, agents: twoAgents, runScenario }, parts)).rejects.toThrow(
+      '--max 30000 would give bot group "a" more than 20000 bots, the most one group may have; lower --max to 26667 or split the group in the scenario',
+    );
+    const evenFile = path.join(dir, 'even.json');
+    fs.writeFileSync(evenFile, JSON.stringify({ name: 'even', game: 'fake', duration: '5s', bots: { a: { profile: 'casual', count: 2 }, b: { profile: 'casual', count: 2 } } }));
+    await expect(runCapacity({ scenarioFile: evenFile, seed: 1, outDir: dir, start: 4, max: 40_001, agents: twoAgents, runScenario }, parts)).rejects.toThrow(
+      '--max 40001 is above 40000 bots (20000 per agent × 2 agents); lower it or add agents',
+    );
+  });
+
+  it('refuses a bad agent count or engine before it creates anything', async () => {
+    const { calls, runScenario } = fakeRuns(10);
+    const out = path.join(dir, 'runs');
+    await expect(runCapacity({ scenarioFile, outDir: out, agents: { count: 2, engine: 'mesos' }, runScenario }, parts)).rejects.toThrow(/--engine: unknown engine "mesos"; choose one of: local/);
+    await expect(runCapacity({ scenarioFile, outDir: out, agents: { count: 0, engine: 'local' }, runScenario }, parts)).rejects.toThrow('--agents must be between 1 and 64, not 0');
+    expect(calls).toEqual([]);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });

@@ -3,19 +3,20 @@
  * a whole run (its own stack, faults, checkers) with the bot groups scaled to a player count: the
  * count doubles until the verdict fails, then bisects down to the resolution. A safety check that
  * fails (lost, doubled or created currency…) is a bug, not a capacity limit: the search stops there.
+ * With `agents`, every step's bots run as that many agents (`run --agents N`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, InvalidInputError } from './exit-codes';
 import type { ReporterName } from '../reports';
 import type { RunParts } from './parts';
-import { loadScenario, runScenario } from './runner';
-import type { BotGroup, Scenario } from './scenario/schema';
+import { agentsProblems, loadScenario, runScenario, type RunOptions } from './runner';
+import { MAX_BOTS_PER_GROUP, type BotGroup, type Scenario } from './scenario/schema';
 import type { RunSummary, Verdict } from './summary';
 import { isLivenessCheck } from '../verdict/types';
 
-/** The most bots one machine's fleet runs (the schema's limit per group). */
-const MAX_PLAYERS = 20_000;
+/** The most bots one machine's fleet runs: the cap is per machine, so with `--agents N` it is N times this. */
+export const MAX_PLAYERS_PER_MACHINE = 20_000;
 
 /** Players one bot group stands for: its closed-model `count` or its open-model `maxBots`. */
 function sizeOf(group: BotGroup): number {
@@ -68,6 +69,47 @@ export function scaleBots(scenario: Scenario, players: number): Scenario {
   return { ...scenario, bots };
 }
 
+/** The largest bot group of the scenario scaled to `players`. */
+function largestGroupAt(scenario: Scenario, players: number): { name: string; size: number } {
+  return Object.entries(scaleBots(scenario, players).bots)
+    .map(([name, group]) => ({ name, size: sizeOf(group) }))
+    .reduce((largest, group) => (group.size > largest.size ? group : largest));
+}
+
+export interface PlayerCeiling {
+  /** The most players a step may run. */
+  players: number;
+  /** What sets it: the machines (20 000 per agent) or one bot group reaching the schema's per-group limit. */
+  reason: { kind: 'machines'; agents: number } | { kind: 'group'; group: string };
+}
+
+/**
+ * The most players a search may run: 20 000 per machine (one per agent), and no bot group scaled
+ * past the schema's per-group limit (which binds only with agents: one group is then the whole fleet).
+ */
+export function playerCeiling(scenario: Scenario, agents = 1): PlayerCeiling {
+  const machines = MAX_PLAYERS_PER_MACHINE * agents;
+  const names = Object.keys(scenario.bots);
+  if (machines < names.length || largestGroupAt(scenario, machines).size <= MAX_BOTS_PER_GROUP) return { players: machines, reason: { kind: 'machines', agents } };
+  const own = playersOf(scenario);
+  const largestOwn = Math.max(...Object.values(scenario.bots).map(sizeOf));
+  // The largest group's exact share reaches the limit here; whole-bot rounding moves a bot either way, so settle on the last count that fits.
+  const fits = (players: number) => largestGroupAt(scenario, players).size <= MAX_BOTS_PER_GROUP;
+  let players = Math.min(machines, Math.floor((MAX_BOTS_PER_GROUP * own) / largestOwn));
+  while (players > names.length && !fits(players)) players -= 1;
+  while (players < machines && fits(players + 1)) players += 1;
+  return { players, reason: { kind: 'group', group: largestGroupAt(scenario, machines).name } };
+}
+
+function aboveCeilingMessage(max: number, ceiling: PlayerCeiling): string {
+  if (ceiling.reason.kind === 'group') {
+    return `--max ${max} would give bot group "${ceiling.reason.group}" more than ${MAX_BOTS_PER_GROUP} bots, the most one group may have; lower --max to ${ceiling.players} or split the group in the scenario`;
+  }
+  const { agents } = ceiling.reason;
+  if (agents === 1) return `--max ${max} is above ${MAX_PLAYERS_PER_MACHINE} bots, the most one machine's fleet runs; lower it, or spread the bots over agents with --agents N`;
+  return `--max ${max} is above ${ceiling.players} bots (${MAX_PLAYERS_PER_MACHINE} per agent × ${agents} agents); lower it or add agents`;
+}
+
 export interface CapacityStep {
   players: number;
   verdict: Verdict;
@@ -98,6 +140,8 @@ export type CapacityOutcome =
 export interface CapacityResult {
   scenario: string;
   seed: number;
+  /** With `--agents N`: every step's bots ran as `count` agents started by `engine`. */
+  agents?: { count: number; engine: string };
   outcome: CapacityOutcome;
   maxPassing?: number;
   firstFailing?: number;
@@ -120,12 +164,12 @@ export interface SearchOptions {
 }
 
 /** The search itself, over any step runner (the real one runs a whole scenario). */
-export async function searchCapacity(runStep: (players: number) => Promise<CapacityStep>, options: SearchOptions): Promise<Omit<CapacityResult, 'scenario' | 'seed'>> {
+export async function searchCapacity(runStep: (players: number) => Promise<CapacityStep>, options: SearchOptions): Promise<Omit<CapacityResult, 'scenario' | 'seed' | 'agents'>> {
   const steps: CapacityStep[] = [];
   let maxPassing: number | undefined;
   let firstFailing: number | undefined;
   let players = Math.min(Math.max(options.start, options.min), options.max);
-  const finish = (outcome: CapacityOutcome, summary: string): Omit<CapacityResult, 'scenario' | 'seed'> => {
+  const finish = (outcome: CapacityOutcome, summary: string): Omit<CapacityResult, 'scenario' | 'seed' | 'agents'> => {
     let exitCode: 0 | 1 | 2 = outcome === 'error' || outcome === 'steps-exhausted' ? ExitCode.harnessError : outcome === 'bug' || outcome === 'none' ? ExitCode.verdictFailed : ExitCode.pass;
     let line = summary;
     if (options.require !== undefined && exitCode !== ExitCode.verdictFailed) {
@@ -179,9 +223,13 @@ export interface CapacityRunOptions {
   maxSteps?: number;
   require?: number;
   reporters?: ReporterName[];
+  /** Run every step's bots as `count` agents started by `engine` (`capacity --agents N --engine local`). */
+  agents?: { count: number; engine: string };
   signal?: AbortSignal;
   /** Progress lines for people. */
   print?: (line: string) => void;
+  /** Runs one step (default: a whole run through runScenario); tests pass a fake. */
+  runScenario?: (options: RunOptions, parts: RunParts) => Promise<RunSummary>;
 }
 
 function stepOf(players: number, summary: RunSummary, seconds: number): CapacityStep {
@@ -209,21 +257,28 @@ export async function runCapacity(options: CapacityRunOptions, parts: RunParts):
   const min = Object.keys(scenario.bots).length;
   const own = playersOf(scenario);
   const start = options.start ?? Math.min(own, options.max ?? own);
-  const max = options.max ?? Math.min(Math.max(start * 64, 64), MAX_PLAYERS);
+  if (options.agents) {
+    const problems = agentsProblems(options.agents, parts);
+    if (problems.length) throw new InvalidInputError(problems.join('; '));
+  }
   if (options.start !== undefined && options.start < min) throw new InvalidInputError(`--start ${options.start} is below one bot per group (${min} groups); use ${min} or more`);
   if (options.max !== undefined && options.max < min) throw new InvalidInputError(`--max ${options.max} is below one bot per group (${min} groups); use ${min} or more`);
-  if (max > MAX_PLAYERS) throw new InvalidInputError(`--max ${max} is above ${MAX_PLAYERS} bots, the most one machine's fleet runs; lower it`);
+  const ceiling = playerCeiling(scenario, options.agents?.count);
+  const max = options.max ?? Math.min(Math.max(start * 64, 64), ceiling.players);
+  if (max > ceiling.players) throw new InvalidInputError(aboveCeilingMessage(max, ceiling));
   if (start > max) throw new InvalidInputError(`--start ${start} is above --max ${max}; lower --start or raise --max`);
   if (options.require !== undefined && options.require > max) throw new InvalidInputError(`--require ${options.require} is above --max ${max}, so it could never be shown; raise --max or lower --require`);
   const dir = path.join(options.outDir, `capacity-${new Date().toISOString().replace(/[:.]/g, '-')}-${scenario.name}`);
   fs.mkdirSync(dir, { recursive: true });
   const print = options.print ?? (() => undefined);
+  const run = options.runScenario ?? runScenario;
+  const asAgents = options.agents ? ` as ${options.agents.count} agents (${options.agents.engine})` : '';
   const search = await searchCapacity(
     async (players) => {
       const began = Date.now();
       if (options.signal?.aborted) return { players, verdict: 'error', sloFailures: [], safetyFailures: [], errors: ['interrupted'], actionsPerSecond: 0, runDir: dir, seconds: 0 };
-      print(`capacity: running ${players} players…`);
-      const summary = await runScenario({ scenarioInput: scaleBots(scenario, players), seed, outDir: dir, reporters: options.reporters ?? ['json', 'markdown'], signal: options.signal }, parts);
+      print(`capacity: running ${players} players${asAgents}…`);
+      const summary = await run({ scenarioInput: scaleBots(scenario, players), seed, outDir: dir, reporters: options.reporters ?? ['json', 'markdown'], agents: options.agents, signal: options.signal }, parts);
       const step = stepOf(players, summary, (Date.now() - began) / 1000);
       const p99 = step.actionP99Ms === undefined ? '' : `, action p99 ${step.actionP99Ms.toFixed(1)} ms`;
       print(`capacity: ${players} players → ${step.verdict}${p99}, ${step.actionsPerSecond.toFixed(0)} actions/s${step.sloFailures.length ? ` (${step.sloFailures.join('; ')})` : ''}`);
@@ -238,7 +293,7 @@ export async function runCapacity(options: CapacityRunOptions, parts: RunParts):
       require: options.require,
     },
   );
-  const result: CapacityResult & { dir: string } = { scenario: scenario.name, seed, ...search, dir };
+  const result: CapacityResult & { dir: string } = { scenario: scenario.name, seed, ...(options.agents ? { agents: options.agents } : {}), ...search, dir };
   fs.writeFileSync(path.join(dir, 'capacity.json'), JSON.stringify(result, null, 2));
   fs.writeFileSync(path.join(dir, 'capacity.md'), capacityMarkdown(result));
   return result;
@@ -259,6 +314,8 @@ export function capacityMarkdown(result: CapacityResult): string {
     `# Capacity: ${result.scenario} (seed ${result.seed})`,
     '',
     `**${result.summary}**`,
+    '',
+    result.agents ? `Every step's bots ran as ${result.agents.count} agents (engine ${result.agents.engine}).` : "Every step's bots ran in one process (no --agents).",
     '',
     '| players | verdict | action p99 (ms) | actions/s | what broke | run |',
     '| ---: | --- | ---: | ---: | --- | --- |',

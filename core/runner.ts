@@ -134,18 +134,24 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
   if (options.agents) {
-    const { count, engine } = options.agents;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_AGENTS) problems.push(`--agents must be between 1 and ${MAX_AGENTS}, not ${count}`);
+    problems.push(...agentsProblems(options.agents, parts));
     if (options.segment) problems.push('--segment and --agents exclude each other: the coordinator deals the segments to its agents; drop --segment');
-    try {
-      if (!parts.engine) throw new Error('this build has no agent engines');
-      parts.engine(engine);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
   }
   try {
     problems.push(...parts.faults.capabilityProblems(scenario.faults, runtimeFor(parts.runtime(options.runtime ?? scenario.runtime), scenario.target)));
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return problems;
+}
+
+/** What is wrong with `--agents N --engine <name>` (an agent count out of range, an unknown engine); empty when nothing. */
+export function agentsProblems(agents: { count: number; engine: string }, parts: RunParts): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(agents.count) || agents.count < 1 || agents.count > MAX_AGENTS) problems.push(`--agents must be between 1 and ${MAX_AGENTS}, not ${agents.count}`);
+  try {
+    if (!parts.engine) throw new Error('this build has no agent engines');
+    parts.engine(agents.engine);
   } catch (error) {
     problems.push((error as Error).message);
   }

@@ -1,5 +1,5 @@
 /** Shared wording and number formatting for every reporter, so they all say the same thing. */
-import { efficacyWords, type FaultRecord, type RunSummary, type Verdict } from '../core/summary';
+import { efficacyWords, type AgentSummary, type FaultRecord, type RunSummary, type Verdict } from '../core/summary';
 import type { CheckResult, CheckValidity, SloResult, Validity } from '../verdict/types';
 
 export const VERDICT_WORD: Record<Verdict, string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR' };
@@ -92,6 +92,52 @@ export function onlyWarnedAbout(summary: RunSummary, fault: FaultRecord): boolea
 /** The observations as "key=value; …", after the fault's error if any. */
 export function faultNotes(fault: FaultRecord): string {
   return [fault.error ? `error: ${fault.error}` : '', ...Object.entries(fault.observations ?? {}).map(([key, value]) => `${key}=${value}`)].filter(Boolean).join('; ');
+}
+
+/** What a report prints for a field the summary lacks (an agent lost before its clock was measured). */
+export const ABSENT = '—';
+
+/** One agent of a `--agents` run as every report words it; absent fields read "—", never "undefined". */
+export interface AgentCells {
+  index: string;
+  segment: string;
+  where: string;
+  bots: string;
+  batches: string;
+  entries: string;
+  /** "1.30 ms ± 2.00 ms": the estimated offset and its bound. */
+  clock: string;
+  /** The exact offset on one machine (the local engine), else "—". */
+  sameMachine: string;
+  /** "done (exited with code 0)", "lost (killed by SIGKILL)". */
+  state: string;
+}
+
+function present(value: string | number | undefined | null, format: (value: number) => string = String): string {
+  if (value === undefined || value === null || value === '') return ABSENT;
+  return typeof value === 'number' ? format(value) : value;
+}
+
+export function agentCells(agent: AgentSummary): AgentCells {
+  const offset = present(agent.clockOffsetMs, formatMs);
+  return {
+    index: present(agent.index),
+    segment: present(agent.segment),
+    where: present(agent.where),
+    bots: present(agent.bots),
+    batches: present(agent.batches),
+    entries: present(agent.entries),
+    clock: offset === ABSENT ? ABSENT : `${offset} ± ${present(agent.clockErrorMs, formatMs)}`,
+    sameMachine: present(agent.sameMachineOffsetMs, formatMs),
+    state: agent.ended ? `${present(agent.state)} (${agent.ended})` : present(agent.state),
+  };
+}
+
+/** One agent as one line (JUnit, logs): "agent 0: segment 0:1/2, pid 4242, 3 bots, …". */
+export function agentLine(agent: AgentSummary): string {
+  const cells = agentCells(agent);
+  const sameMachine = cells.sameMachine === ABSENT ? '' : ` (same machine: ${cells.sameMachine})`;
+  return `agent ${cells.index}: segment ${cells.segment}, ${cells.where}, ${cells.bots} bots, ${cells.entries} history entries merged in ${cells.batches} batches, clock offset ${cells.clock}${sameMachine}, ${cells.state}`;
 }
 
 export interface AbsoluteFaultWindow {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { PANEL_CATALOGUE } from '../dashboards/catalogue';
 import { HtmlReporter, renderHtmlReport } from './html-reporter';
 import { screenshotReport, withReportPage } from './screenshot';
-import { failingRunSummary, seriesFixture } from './test-fixtures';
+import { agentsFixture, failingRunSummary, seriesFixture } from './test-fixtures';
+import type { AgentSummary } from '../core/summary';
 
 describe('HTML report (static)', () => {
   it('is self-contained: no scripts, no external URLs, a CSP that forbids fetching', () => {
@@ -32,6 +33,20 @@ describe('HTML report (static)', () => {
     const series = seriesFixture().map((panel, index) => (index === 0 ? { ...panel, lines: [], error: 'timed out after 10000 ms' } : panel));
     expect(renderHtmlReport({ summary, series })).toContain('no data: timed out after 10000 ms');
   });
+
+  it('has an Agents table with one row per agent ("—" for what an agent lacks), and none without agents', () => {
+    const html = renderHtmlReport({ summary: { ...failingRunSummary('/tmp/x'), agents: agentsFixture() } });
+    const rows = [...html.matchAll(/<tr class="agent" data-agent="(\d+)">(.*?)<\/tr>/g)].map(([, index, row]) => [index, [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, text]) => text)]);
+    expect(rows).toEqual([
+      ['0', ['0', '0:1/2', 'pid 4242', '10', '4810', '480', '1.30 ms ± 2.00 ms', '0.00 ms', 'done (exited with code 0)']],
+      ['1', ['1', '1/2:1', 'pid 4243', '10', '96', '12', '—', '—', 'lost (killed by SIGKILL)']],
+    ]);
+    expect(html).toContain('<h2>Agents</h2>');
+    const sparse = renderHtmlReport({ summary: { ...failingRunSummary('/tmp/x'), agents: [{ index: 2, segment: '2/3:1' } as AgentSummary] } });
+    expect(sparse).toMatch(/<tr class="agent" data-agent="2"><td class="num">2<\/td><td>2\/3:1<\/td>(<td[^>]*>—<\/td>){7}<\/tr>/);
+    expect(sparse).not.toContain('undefined');
+    expect(renderHtmlReport({ summary: failingRunSummary('/tmp/x') })).not.toMatch(/Agents|class="agent/);
+  });
 });
 
 describe('HTML report in Chromium', () => {
@@ -46,7 +61,7 @@ describe('HTML report in Chromium', () => {
   });
 
   it('renders a failing run offline: charts with data, fault bands, the failing checker and its operation', async () => {
-    const summary = failingRunSummary(dir);
+    const summary = { ...failingRunSummary(dir), agents: agentsFixture() };
     new HtmlReporter().onRunEnd(summary, { runDir: dir, series: seriesFixture() });
     const htmlPath = path.join(dir, 'report.html');
     const pngPath = path.join(dir, 'report.png');
@@ -73,7 +88,9 @@ describe('HTML report in Chromium', () => {
       const offendingVisible = await failing.locator('pre.offending-op').first().isVisible();
       const brokenSlo = await page.locator('table.slos[data-phase="fault"] tr.slo-broken').innerText();
       const timelineBars = await page.locator('svg.fault-timeline rect.fault-bar').count();
-      return { charts, banner, failingVisible, failingText, offendingVisible, brokenSlo, timelineBars, pageFindings };
+      const agentsVisible = await page.locator('table.agents').isVisible();
+      const agentRows = await page.locator('table.agents tr.agent').allInnerTexts();
+      return { charts, banner, failingVisible, failingText, offendingVisible, brokenSlo, timelineBars, agentsVisible, agentRows, pageFindings };
     });
 
     expect(seen.pageFindings).toEqual({ consoleErrors: [], blockedRequests: [] });
@@ -96,5 +113,10 @@ describe('HTML report in Chromium', () => {
     expect(seen.offendingVisible).toBe(true);
     expect(seen.brokenSlo).toContain('p(99)<200ms');
     expect(seen.timelineBars).toBe(2);
+    expect(seen.agentsVisible).toBe(true);
+    expect(seen.agentRows.map((row) => row.split('\t'))).toEqual([
+      ['0', '0:1/2', 'pid 4242', '10', '4810', '480', '1.30 ms ± 2.00 ms', '0.00 ms', 'done (exited with code 0)'],
+      ['1', '1/2:1', 'pid 4243', '10', '96', '12', '—', '—', 'lost (killed by SIGKILL)'],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * report.html: one self-contained page (no scripts, no external URLs, works offline): verdict
- * banner, checker results with offending operations, SLOs per phase, fault timeline, and the
- * panel catalogue's charts from the run's Prometheus data with fault windows shaded.
+ * banner, checker results with offending operations, SLOs per phase, fault timeline, the agents
+ * of a `--agents` run, and the panel catalogue's charts from the run's Prometheus data with fault windows shaded.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,8 +11,10 @@ import { PANEL_CATALOGUE, panelsByRow, type CataloguePanel } from '../dashboards
 import type { PanelSeries } from '../dashboards/prometheus-query';
 import type { ReportContext, Reporter } from './reporter';
 import {
+  ABSENT,
   VERDICT_WORD,
   absoluteFaultWindows,
+  agentCells,
   describeOperation,
   faultEffect,
   faultNotes,
@@ -134,6 +136,18 @@ function faultsSection(summary: RunSummary, startMs: number, endMs: number): str
   return `${renderFaultTimeline(windows, startMs, endMs)}<table class="faults"><thead><tr><th>Fault</th><th>Id</th><th>Start</th><th>Stop</th><th>Healed</th><th>Effect</th><th>Observations</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** With `--agents N`: one row per agent; empty without agents. */
+function agentsSection(summary: RunSummary): string {
+  if (!summary.agents?.length) return '';
+  const rows = summary.agents.map((agent) => {
+    const c = agentCells(agent);
+    const state = agent.state ?? ABSENT;
+    const css = state === 'done' ? 'ok' : state === 'lost' ? 'broken' : 'unknown';
+    return `<tr class="agent" data-agent="${escapeHtml(c.index)}"><td class="num">${escapeHtml(c.index)}</td><td>${escapeHtml(c.segment)}</td><td>${escapeHtml(c.where)}</td><td class="num">${escapeHtml(c.bots)}</td><td class="num">${escapeHtml(c.entries)}</td><td class="num">${escapeHtml(c.batches)}</td><td class="num">${escapeHtml(c.clock)}</td><td class="num">${escapeHtml(c.sameMachine)}</td><td class="${css}">${escapeHtml(c.state)}</td></tr>`;
+  });
+  return `<h2>Agents</h2><p class="note">The bots ran as ${summary.agents.length} agents; clock offset = coordinator clock − agent clock, ± the bound it lies within.</p><table class="agents"><thead><tr><th>Agent</th><th>Segment</th><th>Where</th><th>Bots</th><th>History entries merged</th><th>Batches</th><th>Clock offset ± error</th><th>Same-machine offset</th><th>State</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function chartsSection(summary: RunSummary, series: PanelSeries[] | undefined, catalogue: readonly CataloguePanel[], startMs: number, endMs: number): string {
   if (!series || series.length === 0) return '<p class="note">No Prometheus data was collected for this run.</p>';
   const byId = new Map(series.map((panel) => [panel.panelId, panel]));
@@ -180,6 +194,7 @@ ${errors}
 <h2>Checkers</h2>${checksSection(summary)}
 <h2>SLOs</h2>${slosSection(summary)}
 <h2>Faults</h2>${faultsSection(summary, startMs, endMs)}
+${agentsSection(summary)}
 <h2>Panels</h2><p class="note">Shaded bands are fault windows. Same panels as the Grafana dashboard.</p>${chartsSection(summary, input.series, catalogue, startMs, endMs)}
 ${latencySection(summary)}
 </main></body></html>

@@ -3,12 +3,14 @@
  * SLO and phase); invalid/broken → <failure>, unknown → <error>, a checker that does not apply to
  * the game (n/a) → <skipped> with the reason; suite "faults" (one per judged fault: a fault that did
  * not bite → <error>, or <skipped> when the scenario only warns); harness errors get a "harness" suite.
+ * A `--agents` run adds a suite "agents" with no testcases: one property and one system-out line per
+ * agent (a lost agent is already a harness error).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RunSummary } from '../core/summary';
+import type { AgentSummary, RunSummary } from '../core/summary';
 import type { ReportContext, Reporter } from './reporter';
-import { faultEffect, faultNotes, formatSloObserved, offendingLines, onlyWarnedAbout, sloLabel } from './format';
+import { agentCells, agentLine, faultEffect, faultNotes, formatSloObserved, offendingLines, onlyWarnedAbout, sloLabel } from './format';
 
 /** Escapes text for XML attributes and content, dropping characters XML 1.0 forbids. */
 export function escapeXml(text: string): string {
@@ -50,6 +52,19 @@ function renderSuite(name: string, cases: Case[], timestamp: string, seconds: nu
   return lines.join('\n');
 }
 
+/** The agents as a suite of no testcases: CI tabs show its system-out, tools read its properties. */
+function renderAgentsSuite(agents: AgentSummary[], timestamp: string, seconds: number): string {
+  const lines = agents.map(agentLine);
+  return [
+    `  <testsuite name="agents" tests="0" failures="0" errors="0" skipped="0" timestamp="${escapeXml(timestamp)}" time="${seconds.toFixed(3)}">`,
+    '    <properties>',
+    ...agents.map((agent, i) => `      <property name="agent.${escapeXml(agentCells(agent).index)}" value="${escapeXml(lines[i])}"/>`),
+    '    </properties>',
+    `    <system-out>${escapeXml(lines.join('\n'))}</system-out>`,
+    '  </testsuite>',
+  ].join('\n');
+}
+
 export function renderJunit(summary: RunSummary): string {
   const seconds = summary.durationMs / 1000;
   const checks: Case[] = summary.checks.map((check) => {
@@ -85,6 +100,7 @@ export function renderJunit(summary: RunSummary): string {
     outcome: { kind: 'error', message: error, type: 'harness-error', body: error },
   }));
   if (harness.length > 0) suites.push(renderSuite('harness', harness, summary.startedAt, seconds));
+  if (summary.agents?.length) suites.push(renderAgentsSuite(summary.agents, summary.startedAt, seconds));
   const all = [...checks, ...slos, ...faults, ...harness];
   const failures = all.filter((c) => c.outcome.kind === 'failure').length;
   const errors = all.filter((c) => c.outcome.kind === 'error').length;

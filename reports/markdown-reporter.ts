@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { RunSummary } from '../core/summary';
 import { PHASES } from '../verdict/types';
 import type { ReportContext, Reporter } from './reporter';
-import { VERDICT_ICON, VERDICT_WORD, describeOperation, faultEffect, faultNotes, formatMs, formatSloObserved, sloWord, validityWord } from './format';
+import { VERDICT_ICON, VERDICT_WORD, agentCells, describeOperation, faultEffect, faultNotes, formatMs, formatSloObserved, sloWord, validityWord } from './format';
 import { formatExplanation, runTime } from '../core/explain/format';
 
 function cell(text: string): string {
@@ -69,12 +69,31 @@ export function renderMarkdown(summary: RunSummary): string {
     out.push('');
   }
 
+  out.push(...agentsSection(summary));
+
   const latency = summary.stats.latency.all;
   if (latency) {
     out.push('### Latency (all actions, from the intended send time)', '', '| p50 | p95 | p99 | max | count |', '| ---: | ---: | ---: | ---: | ---: |');
     out.push(`| ${formatMs(latency.p50)} | ${formatMs(latency.p95)} | ${formatMs(latency.p99)} | ${formatMs(latency.max)} | ${latency.count} |`, '');
   }
   return out.join('\n');
+}
+
+/** With `--agents N`: one row per agent (nothing without agents). */
+function agentsSection(summary: RunSummary): string[] {
+  if (!summary.agents?.length) return [];
+  const rows = summary.agents.map((agent) => {
+    const c = agentCells(agent);
+    return `| ${c.index} | ${cell(c.segment)} | ${cell(c.where)} | ${c.bots} | ${c.entries} | ${c.batches} | ${c.clock} | ${c.sameMachine} | ${cell(c.state)} |`;
+  });
+  return [
+    '### Agents',
+    '',
+    '| Agent | Segment | Where | Bots | History entries merged | Batches | Clock offset ± error | Same-machine offset | State |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+  ];
 }
 
 /** The first and the worst offending operation of each failed check with every layer's evidence; the others by index. */

@@ -8,8 +8,8 @@ import { JsonReporter } from './json-reporter';
 import { renderHtmlReport } from './html-reporter';
 import { renderMarkdown } from './markdown-reporter';
 import { ReporterMultiplexer, type ProgressSample, type Reporter } from './reporter';
-import { failingRunSummary } from './test-fixtures';
-import type { RunSummary } from '../core/summary';
+import { agentsFixture, failingRunSummary } from './test-fixtures';
+import type { AgentSummary, RunSummary } from '../core/summary';
 
 interface XmlElement {
   name: string;
@@ -435,5 +435,52 @@ describe('a fault that did not bite', () => {
     expect(output).not.toContain('✗');
     expect(renderMarkdown(summary)).toContain(`### Warnings\n\n- fault f3 (failing-archiver) did not bite: ${noEffect}\n`);
     expect(renderHtmlReport({ summary })).toContain('<td class="effect unknown"');
+  });
+});
+
+describe('the agents of a --agents run', () => {
+  const withAgents = (): RunSummary => ({ ...failingRunSummary('/tmp/x'), agents: agentsFixture() });
+  /** An agent as an older or cut-short summary.json may hold it: only its index and segment. */
+  const sparse = (): RunSummary => ({ ...failingRunSummary('/tmp/x'), agents: [{ index: 2, segment: '2/3:1' } as AgentSummary] });
+
+  it('are a table in summary.md, one row per agent, "—" for what an agent lacks', () => {
+    const markdown = renderMarkdown(withAgents());
+    const section = markdown.slice(markdown.indexOf('### Agents'));
+    expect(section.split('\n').slice(0, 6)).toEqual([
+      '### Agents',
+      '',
+      '| Agent | Segment | Where | Bots | History entries merged | Batches | Clock offset ± error | Same-machine offset | State |',
+      '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| 0 | 0:1/2 | pid 4242 | 10 | 4810 | 480 | 1.30 ms ± 2.00 ms | 0.00 ms | done (exited with code 0) |',
+      '| 1 | 1/2:1 | pid 4243 | 10 | 96 | 12 | — | — | lost (killed by SIGKILL) |',
+    ]);
+    expect(renderMarkdown(sparse())).toContain('| 2 | 2/3:1 | — | — | — | — | — | — | — |');
+    expect(renderMarkdown(sparse())).not.toContain('undefined');
+  });
+
+  it('are a suite "agents" in junit.xml with no testcases: one property and one system-out line per agent', () => {
+    const suites = parseXml(renderJunit(withAgents())).children[0];
+    const agents = suites.children.find((suite) => suite.attributes.name === 'agents');
+    expect(agents?.attributes).toMatchObject({ tests: '0', failures: '0', errors: '0' });
+    const lines = [
+      'agent 0: segment 0:1/2, pid 4242, 10 bots, 4810 history entries merged in 480 batches, clock offset 1.30 ms ± 2.00 ms (same machine: 0.00 ms), done (exited with code 0)',
+      'agent 1: segment 1/2:1, pid 4243, 10 bots, 96 history entries merged in 12 batches, clock offset —, lost (killed by SIGKILL)',
+    ];
+    const properties = agents!.children.find((child) => child.name === 'properties')!;
+    expect(properties.children.map((property) => [property.attributes.name, property.attributes.value])).toEqual([
+      ['agent.0', lines[0]],
+      ['agent.1', lines[1]],
+    ]);
+    expect(agents!.children.find((child) => child.name === 'system-out')?.text).toBe(lines.join('\n'));
+    // The agents add no testcase: the totals are the checks' and SLOs' alone.
+    expect(Number(suites.attributes.tests)).toBe(withAgents().checks.length + withAgents().slos.length);
+    expect(renderJunit(sparse())).not.toContain('undefined');
+  });
+
+  it('leave no trace in summary.md or junit.xml of a run without agents', () => {
+    const summary = failingRunSummary('/tmp/x');
+    expect(renderMarkdown(summary)).not.toContain('Agents');
+    expect(parseXml(renderJunit(summary)).children[0].children.map((suite) => suite.attributes.name)).not.toContain('agents');
+    expect(renderMarkdown({ ...summary, agents: [] })).not.toContain('Agents');
   });
 });

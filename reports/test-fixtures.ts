@@ -3,7 +3,7 @@
  * (acked-durable invalid), an SLO broke during the fault, and a checker could not decide.
  * The series cover every catalogue panel with plausible shapes around the fault windows.
  */
-import type { RunSummary } from '../core/summary';
+import type { AgentSummary, RunSummary } from '../core/summary';
 import { PANEL_CATALOGUE, type CataloguePanel } from '../dashboards/catalogue';
 import type { PanelSeries } from '../dashboards/prometheus-query';
 import { formatLegend } from '../dashboards/prometheus-query';
@@ -67,6 +67,17 @@ export function failingRunSummary(runDir: string): RunSummary {
     errors: [],
     artifacts: {},
   };
+}
+
+/**
+ * The agents of a `run --agents 2` that lost agent 1: agent 0 finished with every field, agent 1
+ * was killed before its clock was measured (no offset, no same-machine offset).
+ */
+export function agentsFixture(): AgentSummary[] {
+  return [
+    { index: 0, segment: '0:1/2', where: 'pid 4242', bots: 10, clockOffsetMs: 1.3, clockErrorMs: 2, sameMachineOffsetMs: 0, batches: 480, entries: 4_810, wireBytes: 45_000, state: 'done', pid: 4242, ended: 'exited with code 0' },
+    { index: 1, segment: '1/2:1', where: 'pid 4243', bots: 10, batches: 12, entries: 96, state: 'lost', pid: 4243, ended: 'killed by SIGKILL' },
+  ];
 }
 
 function valueAt(panel: CataloguePanel, seriesIndex: number, tSec: number): number {

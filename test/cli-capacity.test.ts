@@ -52,6 +52,9 @@ describe('lagstorm capacity (real stacks)', () => {
     [['--resolution', '0'], /--resolution must be at least 1 player/],
     [['--max', '50000'], /--max 50000 is above 20000 bots/],
     [['--require', '100', '--max', '50'], /--require 100 is above --max 50, so it could never be shown/],
+    [['--engine', 'local'], /--engine only applies with --agents <n>; add one \(e\.g\. --agents 4\) or drop it/],
+    [['--agents', '2', '--engine', 'mesos'], /--engine: unknown engine "mesos"; choose one of: local/],
+    [['--agents', '2', '--max', '50000'], /--max 50000 would give bot group "grinders" more than 20000 bots, the most one group may have; lower --max to 20000/],
   ])('bad flags %j: exit 3, a message naming the flag, and nothing run', async (flags, message) => {
     const out = path.join(dir, 'bad-runs');
     const result = await runCli(['capacity', scenarioFile, ...flags, '--out', out], { timeoutMs: 60_000 });

@@ -55,13 +55,16 @@ const readiness = z.strictObject({
 
 const stage = z.strictObject({ duration: positiveDuration, target: z.number().min(0) });
 
+/** The most bots one group may have (its `count`, or its arrivals' `maxBots`): one machine's fleet. */
+export const MAX_BOTS_PER_GROUP = 20_000;
+
 const botGroup = z
   .strictObject({
     profile: z.string().min(1),
     /** Connect over IPv6 loopback ([::1]) instead of 127.0.0.1. */
     ipv6: z.boolean().default(false),
     /** Closed model: this many bots, each one player, started over `ramp`. */
-    count: z.number().int().positive().max(20_000).optional(),
+    count: z.number().int().positive().max(MAX_BOTS_PER_GROUP).optional(),
     ramp: duration.optional(),
     /** Closed model with stages: the number of online bots moves linearly to each target. */
     stages: z.array(stage).min(1).optional(),
@@ -70,7 +73,7 @@ const botGroup = z
       .strictObject({
         rate: z.number().positive(),
         per: positiveDuration.default(1000),
-        maxBots: z.number().int().positive().max(20_000),
+        maxBots: z.number().int().positive().max(MAX_BOTS_PER_GROUP),
         stages: z.array(stage).min(1).optional(),
       })
       .optional(),
