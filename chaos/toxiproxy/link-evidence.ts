@@ -37,6 +37,32 @@ export function parseSocketBytes(output: string): SocketBytes {
   return sockets;
 }
 
+/**
+ * Watches a port's sockets from now until `stop()`, reading `ss` every `everyMs`: a connection that
+ * closes while the toxic is on (a bot that finished and left) still counts what it carried up to
+ * its last reading. `stop()` answers the bytes carried, or undefined when `ss` cannot be run.
+ */
+export async function watchSocketBytes(port: number, everyMs = 500): Promise<{ stop(): Promise<number | undefined> }> {
+  const before = await socketBytes(port);
+  if (!before) return { stop: async () => undefined };
+  const latest: SocketBytes = new Map(before);
+  const take = (now: SocketBytes | undefined) => now?.forEach((bytes, key) => latest.set(key, Math.max(bytes, latest.get(key) ?? 0)));
+  let timer: NodeJS.Timeout | undefined;
+  const sample = (): void => {
+    timer = setTimeout(() => void socketBytes(port).then((now) => (take(now), timer && sample())), everyMs);
+    timer.unref();
+  };
+  sample();
+  return {
+    async stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      take(await socketBytes(port));
+      return bytesBetween(before, latest);
+    },
+  };
+}
+
 /** Bytes the sockets alive at `after` carried since `before` (a socket opened in between counts whole). */
 export function bytesBetween(before: SocketBytes, after: SocketBytes): number {
   let total = 0;

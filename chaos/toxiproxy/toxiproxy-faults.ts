@@ -13,7 +13,7 @@ import type { LinkName } from '../../stack/types';
 import { defineFault, healOnce, recordDebris } from '../define-fault';
 import type { Efficacy, Fault, FaultEvidence, FaultHandle, FaultTarget } from '../fault';
 import { nextSequence, throwIfAborted } from '../util';
-import { botsSawCut, bytesBetween, establishedOnPort, judgeDataToxic, listenPort, socketBytes } from './link-evidence';
+import { botsSawCut, establishedOnPort, judgeDataToxic, listenPort, watchSocketBytes } from './link-evidence';
 
 export const LINK_NAMES = ['bots-backend', 'bots-backend-v6', 'backend-db'] as const satisfies readonly LinkName[];
 
@@ -99,12 +99,12 @@ function toxicFault<S extends z.ZodRawShape>(spec: ToxicFaultSpec<S>) {
       target.log(`${spec.type}: ${toxics.map((t) => t.name).join(', ')} on ${proxy} ${JSON.stringify(attributes)}`);
       // What the link's client connections carry from now on is what the toxic acted on.
       const port = listenPort(listen);
-      const bytesBefore = await socketBytes(port);
+      const bytes = await watchSocketBytes(port);
       const observations: Record<string, number | string> = { proxy, streams: streams.join('+'), toxics: toxics.length, ...attributes };
       const measure = async () => {
-        const bytesAfter = await socketBytes(port);
-        if (bytesBefore === undefined || bytesAfter === undefined) observations.trafficNotMeasured = "could not run `ss` (iproute2) to read the link's socket counters";
-        else observations.bytesThroughLink = bytesBetween(bytesBefore, bytesAfter);
+        const carried = await bytes.stop();
+        if (carried === undefined) observations.trafficNotMeasured = "could not run `ss` (iproute2) to read the link's socket counters";
+        else observations.bytesThroughLink = carried;
       };
       return { heal: healOnce(async () => (await measure(), await removeAll())), observations };
     },
@@ -126,7 +126,7 @@ export const latencyFault = toxicFault({
   description: 'Adds latency (± jitter) to every chunk of data on the link.',
   shape: { latency: nonNegativeInt.default(100), jitter: nonNegativeInt.default(0) },
   attributes: (p) => ({ latency: p.latency, jitter: p.jitter }),
-  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss every 500 ms)",
   judge: ({ params, observations }) =>
     params.latency + params.jitter === 0 ? { bit: false, effect: 'a 0 ms latency with 0 jitter delays nothing' } : judgeDataToxic(observations, `delayed by ${params.latency}${params.jitter ? `±${params.jitter}` : ''} ms`),
 });
@@ -180,7 +180,7 @@ export const slicerFault = toxicFault({
   description: 'Slices data into small packets of `average_size` (± size_variation) bytes, `delay` µs apart.',
   shape: { average_size: z.number().int().positive().default(1), size_variation: nonNegativeInt.default(0), delay: nonNegativeInt.default(10) },
   attributes: (p) => ({ average_size: p.average_size, size_variation: p.size_variation, delay: p.delay }),
-  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss)",
+  proof: "bytes the link's client connections carried while it was on (the kernel's socket counters, read with ss every 500 ms)",
   judge: ({ params, observations }) => judgeDataToxic(observations, `sliced into ~${params.average_size} B packets`),
 });
 
