@@ -1,16 +1,21 @@
 /** The bundled agent engines by name (the composition root hands `getEngine` to the runner). */
 import { InvalidInputError } from '../../core/exit-codes';
-import type { AgentEngine } from '../engine';
+import type { AgentEngine, AgentEngineSettings } from '../engine';
+import { kubernetesEngine } from './kubernetes-engine';
 import { localEngine } from './local-engine';
 
-const engines: Record<string, AgentEngine> = { local: localEngine };
+const engines: Record<string, (settings: AgentEngineSettings) => AgentEngine> = {
+  local: () => localEngine,
+  kubernetes: (settings) => kubernetesEngine(settings),
+};
 
 export function engineNames(): string[] {
   return Object.keys(engines);
 }
 
-export function getEngine(name: string): AgentEngine {
+/** The engine `name` with the run's agent settings (`--image`, `--namespace`, ...). */
+export function getEngine(name: string, settings: AgentEngineSettings = {}): AgentEngine {
   const engine = engines[name];
-  if (!engine) throw new InvalidInputError(`--engine: unknown engine "${name}"; choose one of: ${engineNames().join(', ')} (swarm and kubernetes are not built yet)`);
-  return engine;
+  if (!engine) throw new InvalidInputError(`--engine: unknown engine "${name}"; choose one of: ${engineNames().join(', ')} (swarm is not built yet)`);
+  return engine(settings);
 }
