@@ -594,8 +594,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
         log(`agents: ${count} ready: ${coordinator.agents().map((agent) => `#${agent.index} ${agent.bots} bots, clock ${agent.clockOffsetMs} ± ${agent.clockErrorMs} ms`).join('; ')}`);
       },
       async teardown(s) {
-        await s.agents?.stop();
-        await s.coordinator?.close();
+        try {
+          await s.agents?.stop(); // may fail (kubectl delete); the coordinator closes all the same
+        } finally {
+          await s.coordinator?.close();
+        }
       },
     };
   }

@@ -173,7 +173,7 @@ async function launchJob(launch: AgentLaunch, settings: KubernetesAgentSettings,
       (stopping ??= (async () => {
         watching.abort();
         await watcher;
-        await saveLogs(launch, context, settings.namespace, pods);
+        await saveLogs(launch, context, settings.namespace, pods).catch((error: Error) => launch.log?.(`agents: the pods' logs were not saved: ${error.message}`));
         await removeAll();
       })()),
   };
