@@ -7,9 +7,11 @@ import * as zlib from 'node:zlib';
 import type { HistoryDraft } from '../bots/core/types';
 import type { FleetResult } from '../bots/fleet/fleet';
 import { Coordinator } from './coordinator';
+import { urlHostOf } from './engine';
 import type { AgentStatus } from './protocol';
 import { ShardStream } from './shard-stream';
 import { epochNowMs } from '../core/clock';
+import { freePort } from '../stack/ports';
 
 const HEALTHY = { cpuPeakRatio: 0.1, eventLoopLagP99Ms: 2, saturated: false };
 
@@ -123,4 +125,22 @@ test('agents not ready in time are named; a stray agent of another run is refuse
   expect((await post(0, 'hello', { runId: 'other-run', pid: 1, segment: '0:1/2' })).body).toEqual({ error: 'this coordinator runs run-1, not other-run' });
   await ready(0);
   await expect(coordinator.waitReady(300, new AbortController().signal)).rejects.toThrow('agents not ready within 0 s: agent 1 (pid 1001, segment 1/2:1): starting (see logs/agent-<i>.log)');
+});
+
+test('it listens where it is told, and names each agent as the engine describes it at the time (a pod gets its name after the launch)', async () => {
+  const port = await freePort();
+  const failures: string[] = [];
+  const coordinator = await Coordinator.start({ runId: 'run-1', count: 1, segments: ['0:1'], listen: { host: '127.0.0.1', port }, onAgentFailure: (message) => failures.push(message) });
+  coordinators.push(coordinator);
+  expect(coordinator.port).toBe(port);
+  expect(coordinator.url).toBe(`http://127.0.0.1:${port}`);
+  // Tests stay on loopback; what a wider listen address becomes in a URL from here:
+  expect(['0.0.0.0', '::', '10.0.0.5', 'fd00::5'].map(urlHostOf)).toEqual(['127.0.0.1', '[::1]', '10.0.0.5', '[fd00::5]']);
+  let where = 'job load/agents index 0, no pod yet';
+  coordinator.describe(() => where);
+  expect(coordinator.agents()[0].where).toBe('job load/agents index 0, no pod yet');
+  where = 'pod load/agents-0-abcde';
+  coordinator.agentEnded(0, 'exited with code 137 (OOMKilled)');
+  expect(failures).toEqual([expect.stringMatching(/^agent 0 \(pod load\/agents-0-abcde, segment 0:1\) was lost: exited with code 137 \(OOMKilled\) before sending its summary/)]);
+  expect(coordinator.agents()[0].where).toBe('pod load/agents-0-abcde');
 });

@@ -16,6 +16,7 @@ import { LatencyBook } from '../bots/metrics/latency';
 import { serveMetrics, type MetricsServer } from '../bots/metrics/prometheus';
 import type { AgentSummary } from '../core/summary';
 import { machineBootId } from './clock-offset';
+import { urlHostOf } from './engine';
 import { ShardIngest } from './shard-ingest';
 import type { AgentDone, AgentHello, AgentReady, AgentStatus, BatchReply, StartReply } from './protocol';
 
@@ -28,6 +29,8 @@ export interface CoordinatorOptions {
   silenceMs?: number;
   /** Called once with the reason when an agent is lost or saturated (the runner aborts the run). */
   onAgentFailure: (message: string) => void;
+  /** Where the HTTP server listens (`run --coordinator-listen`, `--coordinator-port`); default 127.0.0.1, any free port. */
+  listen?: { host?: string; port?: number };
   log?: (line: string) => void;
 }
 
@@ -53,7 +56,9 @@ interface AgentSlot {
 }
 
 export class Coordinator {
+  /** This machine's URL of the coordinator (loopback when it listens on every interface). */
   readonly url: string;
+  readonly port: number;
   private readonly slots: AgentSlot[];
   private release?: { runStartEpochMs: number };
   private stopRequested = false;
@@ -66,12 +71,15 @@ export class Coordinator {
   private readonly actions = { invoked: 0, ok: 0, fail: 0, info: 0 };
   private watch?: NodeJS.Timeout;
   private closeMetrics: () => Promise<void> = async () => undefined;
+  private describer: (index: number) => string = () => '?';
 
   private constructor(
     private readonly server: http.Server,
     private readonly options: CoordinatorOptions,
   ) {
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const address = server.address() as AddressInfo;
+    this.port = address.port;
+    this.url = `http://${urlHostOf(address.address)}:${address.port}`;
     this.slots = Array.from({ length: options.count }, (_, index) => ({
       record: { index, segment: options.segments[index], where: '?', bots: 0, batches: 0, entries: 0, state: 'starting' as const },
       ingest: new ShardIngest((entries) => this.deliver(entries)),
@@ -89,7 +97,7 @@ export class Coordinator {
     server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.listen?.port ?? 0, options.listen?.host ?? '127.0.0.1', () => resolve());
     });
     holder.coordinator = new Coordinator(server, options);
     return holder.coordinator;
@@ -99,15 +107,15 @@ export class Coordinator {
     return this.slots.map((slot) => ({ ...slot.record, where: this.where(slot) }));
   }
 
-  /** The engine's description of each agent (pid, task) for messages; asked each time, since a container engine learns its tasks after the launch. */
+  /** The engine's description of each agent (pid, task, pod) for messages; asked again each time, since a pod gets its name after the launch. */
   describe(describe: (index: number) => string): void {
-    this.describeAgent = describe;
+    this.describer = describe;
+    for (const slot of this.slots) this.where(slot);
   }
 
-  private describeAgent: (index: number) => string = () => '?';
-
   private where(slot: AgentSlot): string {
-    return this.describeAgent(slot.record.index);
+    slot.record.where = this.describer(slot.record.index);
+    return slot.record.where;
   }
 
   private name(slot: AgentSlot): string {

@@ -19,8 +19,12 @@ export interface AgentLaunch {
   gameDir?: string;
   /** Extra environment of every agent. */
   env: Record<string, string>;
+  /** The most bots one agent plays (engines that reserve memory size it from this). */
+  botsPerAgent?: number;
   /** Where the engine writes each agent's output (agent-<index>.log), when it can. */
   logDir: string;
+  /** The run's folder, for what the engine writes besides logs (the Kubernetes manifest); default: logDir. */
+  runDir?: string;
   /** The run's state file: what the engine starts is recorded there until it ends, so `lagstorm cleanup` finds it after a SIGKILL. */
   debris?: DebrisRecorder;
   log?: (line: string) => void;
@@ -35,9 +39,89 @@ export interface LaunchedAgents {
   stop(): Promise<void>;
 }
 
+/** The `run --agents` flags beyond the count and the engine; each engine reads the ones it needs. */
+export interface AgentEngineSettings {
+  /** Host the coordinator listens on (`--coordinator-listen`). Default 127.0.0.1; engines whose agents run elsewhere default to coordinatorAddress. */
+  coordinatorListen?: string;
+  /** The coordinator's port (`--coordinator-port`). Default: any free port, or the engine's own (kubernetes: 7380). */
+  coordinatorPort?: number;
+  /** The IP of this machine as the agents reach it (`--coordinator-address`), for engines whose agents run elsewhere. */
+  coordinatorAddress?: string;
+  /** ws:// URL the agents' bots connect to (`--agents-target`), for agents that cannot reach the run's loopback proxy. */
+  target?: string;
+  /** The agent image of the container engines (`--image`). Default lagstorm/agent:latest. */
+  image?: string;
+  /** Kubernetes namespace (`--namespace`). Default "default". */
+  namespace?: string;
+  /** CPU request per agent (`--agent-cpu`), Kubernetes quantity. Default "1". */
+  cpu?: string;
+  /** Memory request per agent (`--agent-memory`), Kubernetes quantity. Default: 256 MiB + 40 KB per bot of the largest agent. */
+  memory?: string;
+  /** The image holds the scenario's game at its path on this machine (`--game-in-image`), so no host folder is mounted. */
+  gameInImage?: boolean;
+}
+
+/** Each setting's flag, for messages. */
+export const AGENT_SETTING_FLAGS: Record<keyof AgentEngineSettings, string> = {
+  coordinatorListen: '--coordinator-listen',
+  coordinatorPort: '--coordinator-port',
+  coordinatorAddress: '--coordinator-address',
+  target: '--agents-target',
+  image: '--image',
+  namespace: '--namespace',
+  cpu: '--agent-cpu',
+  memory: '--agent-memory',
+  gameInImage: '--game-in-image',
+};
+
+/** What an engine may need to know of a run's agents before anything starts. */
+export interface AgentsPlan {
+  count: number;
+  /** The game's folder on this machine, when the scenario names its game by path. */
+  gameDir?: string;
+  /** The scenario plays a backend that is already running (`target:`), not one lagstorm starts here. */
+  hasTarget: boolean;
+  /** How many fault steps the scenario has (its timeline and random mix). */
+  faultSteps: number;
+}
+
+/** Where the coordinator listens and the URL its agents reach it at. */
+export interface CoordinatorPlacement {
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  /** The agents' `--coordinator` URL once the coordinator listens on `port`. */
+  urlForAgents(port: number): string;
+}
+
 export interface AgentEngine {
   readonly name: string;
+  /** Its agents run on this machine (they share its monotonic clock and reach its loopback proxy and metrics ports). */
+  readonly sameMachine: boolean;
+  /** The settings it reads; the runner refuses the others' flags for this engine. */
+  readonly settings: ReadonlyArray<keyof AgentEngineSettings>;
+  /** How long every agent may take to be ready (a container engine may pull its image first); default the runner's 90 s. */
+  readonly readyTimeoutMs?: number;
+  /** Where the coordinator listens for this engine's agents; default 127.0.0.1 (or --coordinator-listen), any free port, a loopback URL. */
+  coordinatorPlacement?(runId: string): CoordinatorPlacement;
+  /** What about this run the engine cannot take (exit 3), found before anything starts: each names the flag or field and the fix. */
+  inputProblems?(plan: AgentsPlan): string[];
+  /** Checks the engine's tools before anything starts (kubectl and its context); throws HarnessError naming the fix. */
+  checkReady?(): Promise<void>;
   launch(launch: AgentLaunch): Promise<LaunchedAgents>;
+}
+
+/** The local default: loopback (or --coordinator-listen), the given port or any free one, and the URL this machine uses. */
+export function defaultCoordinatorPlacement(settings: AgentEngineSettings): CoordinatorPlacement {
+  const host = settings.coordinatorListen ?? '127.0.0.1';
+  return { host, port: settings.coordinatorPort ?? 0, urlForAgents: (port) => `http://${urlHostOf(host)}:${port}` };
+}
+
+/** A listen address as the host of a URL from this machine: every interface is reached on loopback; IPv6 in brackets. */
+export function urlHostOf(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '[::1]';
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 /** The environment variables an agent reads its index from, in order (see `agentIndexFromEnv`). */

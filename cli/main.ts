@@ -24,7 +24,10 @@ import { parseDuration } from '../core/duration';
 import { segmentTuple, type SegmentTuple } from '../bots/fleet/segments';
 import { historyFileOf, readHistoryBatches } from '../core/history-file';
 import { runAgent } from '../agents/agent';
-import { agentIndexFromEnv, AGENT_INDEX_ENV } from '../agents/engine';
+import { agentIndexFromEnv, AGENT_INDEX_ENV, AGENT_SETTING_FLAGS, type AgentEngineSettings } from '../agents/engine';
+import { DEFAULT_AGENT_IMAGE } from '../agents/agent-spec';
+import { kubernetesAgentsManifest } from '../agents/engines/agents-manifest';
+import { AGENT_BASE_MEMORY_MIB, AGENT_MEMORY_PER_BOT_KB, DEFAULT_AGENT_CPU, DEFAULT_KUBERNETES_COORDINATOR_PORT, DEFAULT_NAMESPACE } from '../agents/engines/kubernetes-manifests';
 
 function integer(name: string) {
   return (value: string): number => {
@@ -110,7 +113,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
       console.log(`setup: ready in ${((Date.now() - started) / 1000).toFixed(1)}s${result.installed.length ? ` (installed ${result.installed.join(', ')})` : ' (nothing to install)'}`);
     });
 
-  program
+  const runCommand = program
     .command('run')
     .description('Run a scenario: start the stack, drive bots through the faults, check, report. Exit 0 pass, 1 fail, 2 error, 3 invalid input')
     .argument('<scenario>', 'a *.scenario.ts or .json file')
@@ -125,15 +128,20 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--segment <from:to>', "run only this execution segment's bots, e.g. 1/4:1/2 (k6-style; the stack, faults and verdict stay whole)")
     .option('--segment-sequence <points>', 'with --segment: the cut points all agents share, e.g. 0,1/4,1/2,3/4,1 (default 0,from,to,1)')
     .option('--agents <n>', 'run the bots as N agents (agent i gets segment i/N of an even sequence), started by --engine; one merged history and verdict here', integer('--agents'))
-    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine), swarm (a Docker Swarm replicated job of the agent image)')
-    .action(
+    .option('--engine <name>', "with --agents: how the agents start: local (child processes of this machine), swarm (a Docker Swarm replicated job of the agent image) or kubernetes (an Indexed Job on kubectl's current context)")
+    .option('--coordinator-listen <host>', 'with --agents: the address the coordinator listens on (default 127.0.0.1; kubernetes: --coordinator-address)');
+  addAgentSettingOptions(runCommand, { target: '--agents-target' });
+  runCommand.action(
       async (
         scenarioFile: string,
-        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string; agents?: number; engine?: string },
+        options: { seed?: number; out: string; runtime?: string; defect?: string; reporters?: string; baseline?: string; maxRegression: number; regressionFloor: number; segment?: string; segmentSequence?: string; agents?: number; engine?: string; coordinatorListen?: string } & AgentSettingFlags,
         command: Command,
       ) => {
         const segment = segmentOption(options.segment, options.segmentSequence);
-        const agents = agentsOption(options.agents, options.engine);
+        const settings = agentSettings(options, options.agentsTarget);
+        const agentFlag = options.engine !== undefined ? '--engine' : (Object.keys(settings) as Array<keyof AgentEngineSettings>).map((key) => AGENT_SETTING_FLAGS[key])[0];
+        if (agentFlag !== undefined && options.agents === undefined) throw new InvalidInputError(`${agentFlag} only applies with --agents <n>; add one (e.g. --agents 4) or drop it`);
+        const agents = options.agents !== undefined ? { count: options.agents, engine: options.engine ?? 'local', settings } : undefined;
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
@@ -143,11 +151,32 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
       },
     );
 
+  const manifestCommand = program
+    .command('agents')
+    .description('Bot agents on a cluster')
+    .command('manifest')
+    .description("Print the Kubernetes objects `run --agents N --engine kubernetes` applies (ConfigMap, Service, EndpointSlice, Indexed Job), for review; the run renders its own, with its own run id, into runs/<id>/kubernetes-agents.yaml")
+    .argument('<scenario>', 'a *.scenario.ts or .json file')
+    .requiredOption('--agents <n>', 'how many agents (pods)', integer('--agents'))
+    .option('--seed <n>', "the run's seed (default: the scenario's, else random)", integer('--seed'))
+    .option('--out <file>', 'where the YAML goes; - for stdout', '-');
+  addAgentSettingOptions(manifestCommand, { target: '--target' });
+  manifestCommand.action((scenarioFile: string, options: { agents: number; seed?: number; out: string } & AgentSettingFlags) => {
+    const manifest = kubernetesAgentsManifest({ scenarioFile, count: options.agents, seed: options.seed, settings: agentSettings(options, options.target) }, parts);
+    const text = `# lagstorm agents manifest ${scenarioFile} --agents ${options.agents}: run id ${manifest.runId}\n${manifest.yaml}`;
+    if (options.out === '-') {
+      process.stdout.write(text);
+      return;
+    }
+    fs.writeFileSync(options.out, text);
+    console.log(`wrote ${options.out}: ${manifest.objects.map((object) => `${object.kind} ${object.metadata.name}`).join(', ')}`);
+  });
+
   program
     .command('agent')
     .description("Run one segment of a scenario's bots for a coordinator (`run --agents N` starts these): its history streams to the coordinator, /metrics is served here. Exit 0 done, 2 coordinator lost or harness error, 3 invalid input")
     .argument('<scenario>', 'the scenario the coordinator runs (it passes its resolved agent-scenario.json)')
-    .requiredOption('--coordinator <url>', 'the coordinator, http://127.0.0.1:<port>')
+    .requiredOption('--coordinator <url>', 'the coordinator, e.g. http://127.0.0.1:<port> (local) or http://<service>.<namespace>.svc:<port> (kubernetes)')
     .requiredOption('--run-id <id>', 'the run this agent belongs to (the coordinator refuses others)')
     .requiredOption('--agents <n>', 'how many agents the run has', integer('--agents'))
     .option('--index <i>', `this agent's index, 0..n-1 (default: $${AGENT_INDEX_ENV.index}, $${AGENT_INDEX_ENV.kubernetes}, or Swarm's job slot $${AGENT_INDEX_ENV.swarmJobSlot})`, integer('--index'))
@@ -164,7 +193,8 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
       }
       if (index === undefined) throw new InvalidInputError(`--index is missing: pass --index <i> or set ${AGENT_INDEX_ENV.index}`);
       if (options.agents < 1) throw new InvalidInputError('--agents must be at least 1');
-      if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+\/?$/.test(options.coordinator)) throw new InvalidInputError(`--coordinator: "${options.coordinator}" is not a loopback http URL; write e.g. http://127.0.0.1:9100`);
+      const coordinatorProblem = httpUrlProblem(options.coordinator);
+      if (coordinatorProblem) throw new InvalidInputError(`--coordinator: "${options.coordinator}" ${coordinatorProblem}; write e.g. http://127.0.0.1:9100 or http://lagstorm-coordinator-x.default.svc:7380`);
       const ports = options.metricsPorts?.split(',').map((port) => port.trim());
       if (ports && (ports.length !== options.agents || ports.some((port) => !/^\d+$/.test(port)))) throw new InvalidInputError(`--metrics-ports: give ${options.agents} port numbers, one per agent, e.g. 9101,9102`);
       const outcome = await runAgent(
@@ -322,6 +352,63 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     });
 
   return program;
+}
+
+/** The agent-setting flags of `run` and `agents manifest`, as commander parses them. */
+interface AgentSettingFlags {
+  coordinatorListen?: string;
+  coordinatorPort?: number;
+  coordinatorAddress?: string;
+  agentsTarget?: string;
+  target?: string;
+  image?: string;
+  namespace?: string;
+  agentCpu?: string;
+  agentMemory?: string;
+  gameInImage?: boolean;
+}
+
+/** The flags a container engine reads, shared by `run` and `agents manifest` (which calls the agents' target `--target`). */
+function addAgentSettingOptions(command: Command, flags: { target: string }): void {
+  command
+    .option('--coordinator-port <port>', `with --agents: the coordinator's port (default: any free port; kubernetes: ${DEFAULT_KUBERNETES_COORDINATOR_PORT})`, integer('--coordinator-port'))
+    .option('--coordinator-address <ip>', "kubernetes: this machine's IP as the pods reach it (the coordinator Service's endpoint)")
+    .option(`${flags.target} <url>`, "kubernetes: ws:// URL of the backend as the pods reach it (the agents' bots connect there, not through this machine's proxy)")
+    .option('--image <name>', `kubernetes: the agent image (default ${DEFAULT_AGENT_IMAGE}); push it to a registry the cluster pulls from`)
+    .option('--namespace <ns>', `kubernetes: the namespace (default ${DEFAULT_NAMESPACE})`)
+    .option('--agent-cpu <quantity>', `kubernetes: CPU request per agent pod (default ${DEFAULT_AGENT_CPU})`)
+    .option('--agent-memory <quantity>', `kubernetes: memory request per agent pod (default ${AGENT_BASE_MEMORY_MIB}Mi + ${AGENT_MEMORY_PER_BOT_KB} KB per bot of the largest agent)`)
+    .option('--game-in-image', 'kubernetes: --image holds the scenario\'s game (given by path) at its path on this machine, built FROM lagstorm/agent');
+}
+
+/** The settings given on the command line (absent flags stay absent, so each engine can refuse the ones it does not read). */
+function agentSettings(flags: AgentSettingFlags, target: string | undefined): AgentEngineSettings {
+  const settings: AgentEngineSettings = {
+    coordinatorListen: flags.coordinatorListen,
+    coordinatorPort: flags.coordinatorPort,
+    coordinatorAddress: flags.coordinatorAddress,
+    target,
+    image: flags.image,
+    namespace: flags.namespace,
+    cpu: flags.agentCpu,
+    memory: flags.agentMemory,
+    gameInImage: flags.gameInImage,
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as AgentEngineSettings;
+}
+
+/** Why `text` is not an http(s) URL with a host, or undefined when it is one. */
+function httpUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must start with http:// or https://, not ${url.protocol}//`;
+  if (url.hostname === '') return 'names no host';
+  if (url.pathname !== '/' || url.search || url.hash) return 'must be the coordinator\'s root, with no path';
+  return undefined;
 }
 
 function runtimeOption(value: string | undefined): RunOptions['runtime'] {

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { ExitCode, InvalidInputError } from './exit-codes';
 import type { ReporterName } from '../reports';
 import type { RunParts } from './parts';
-import { agentsProblems, loadScenario, runScenario, type RunOptions } from './runner';
+import { agentsOptionProblems } from './agent-launch';
+import { loadScenario, runScenario, type RunOptions } from './runner';
 import { MAX_BOTS_PER_GROUP, type BotGroup, type Scenario } from './scenario/schema';
 import type { RunSummary, Verdict } from './summary';
 import { isLivenessCheck } from '../verdict/types';
@@ -252,13 +253,14 @@ function stepOf(players: number, summary: RunSummary, seconds: number): Capacity
 
 /** Runs the search with real runs under `<outDir>/capacity-<time>/` and writes capacity.json and capacity.md there. */
 export async function runCapacity(options: CapacityRunOptions, parts: RunParts): Promise<CapacityResult & { dir: string }> {
-  const { scenario } = loadScenario({ scenarioFile: options.scenarioFile }, parts);
+  const loaded = loadScenario({ scenarioFile: options.scenarioFile }, parts);
+  const { scenario } = loaded;
   const seed = options.seed ?? scenario.seed ?? Math.floor(Math.random() * 2 ** 31);
   const min = Object.keys(scenario.bots).length;
   const own = playersOf(scenario);
   const start = options.start ?? Math.min(own, options.max ?? own);
   if (options.agents) {
-    const problems = agentsProblems(options.agents, parts);
+    const problems = agentsOptionProblems(options.agents, loaded, parts);
     if (problems.length) throw new InvalidInputError(problems.join('; '));
   }
   if (options.start !== undefined && options.start < min) throw new InvalidInputError(`--start ${options.start} is below one bot per group (${min} groups); use ${min} or more`);

@@ -7,7 +7,7 @@ import type { ReporterMultiplexer, Reporter } from '../reports/reporter';
 import type { Runtime } from '../stack/types';
 import type { DebrisUndoers } from '../stack/undo-debris';
 import type { GameDefinition } from './game';
-import type { AgentEngine } from '../agents/engine';
+import type { AgentEngine, AgentEngineSettings } from '../agents/engine';
 
 export interface GameCatalog {
   /** Names of the bundled games ('reference', ...). */
@@ -25,6 +25,6 @@ export interface RunParts {
   /** Throws InvalidInputError for an unknown runtime, HarnessError for one that cannot run here. */
   runtime(name: string): Runtime;
   reporters(options: { only?: string[]; extra?: Reporter[] }): ReporterMultiplexer;
-  /** The agent engine of `run --agents N --engine <name>`; throws InvalidInputError for an unknown one. */
-  engine?(name: string): AgentEngine;
+  /** The agent engine of `run --agents N --engine <name>` with its settings; throws InvalidInputError for an unknown one. */
+  engine?(name: string, settings?: AgentEngineSettings): AgentEngine;
 }

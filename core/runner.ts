@@ -38,7 +38,8 @@ import { epochNowMs } from './clock';
 import { runTasks, type Task } from './task-runner';
 import { explainRun, readRunLogs } from './explain';
 import { Coordinator } from '../agents/coordinator';
-import type { LaunchedAgents } from '../agents/engine';
+import { defaultCoordinatorPlacement, type AgentEngine, type AgentEngineSettings, type LaunchedAgents } from '../agents/engine';
+import { agentLaunchFor, agentScenarioJson, agentsOptionProblems } from './agent-launch';
 import { evenSegment } from '../agents/protocol';
 import type { Explanation } from './explain/types';
 
@@ -58,7 +59,7 @@ export interface RunOptions {
   /** Run only this execution segment's bots (`run --segment`); the stack, faults and verdict stay whole. */
   segment?: SegmentTuple;
   /** Run the bots as `count` agents started by an engine (`run --agents N --engine local`); the stack, faults and verdict stay here. */
-  agents?: { count: number; engine: string };
+  agents?: { count: number; engine: string; settings?: AgentEngineSettings };
   /** A past run of the same scenario to gate regressions against (`run --baseline`). */
   baseline?: { run: BaselineRun; tolerance?: BaselineTolerance };
   signal?: AbortSignal;
@@ -75,7 +76,7 @@ export interface LoadedScenario {
 }
 
 /** Loads the scenario and its game and validates one against the other; throws InvalidInputError (exit 3) listing every problem. Starts nothing. */
-export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenarioInput'>, parts: RunParts): LoadedScenario {
+export function loadScenario(options: Pick<RunOptions, 'scenarioFile' | 'scenarioInput'>, parts: Pick<RunParts, 'games' | 'faults'>): LoadedScenario {
   const source = options.scenarioFile ?? 'scenario';
   const input = options.scenarioInput ?? (options.scenarioFile ? loadScenarioInput(options.scenarioFile) : undefined);
   if (input === undefined) throw new InvalidInputError('no scenario given: pass a scenario file, e.g. `lagstorm run scenarios/smoke.scenario.ts`');
@@ -134,24 +135,11 @@ function preflightProblems(loaded: LoadedScenario, options: RunOptions, parts: R
     problems.push(`--baseline is a run of scenario "${options.baseline.run.scenario}", this is "${scenario.name}": compare runs of the same scenario`);
   }
   if (options.agents) {
-    problems.push(...agentsProblems(options.agents, parts));
     if (options.segment) problems.push('--segment and --agents exclude each other: the coordinator deals the segments to its agents; drop --segment');
+    problems.push(...agentsOptionProblems(options.agents, loaded, parts));
   }
   try {
     problems.push(...parts.faults.capabilityProblems(scenario.faults, runtimeFor(parts.runtime(options.runtime ?? scenario.runtime), scenario.target)));
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  return problems;
-}
-
-/** What is wrong with `--agents N --engine <name>` (an agent count out of range, an unknown engine); empty when nothing. */
-export function agentsProblems(agents: { count: number; engine: string }, parts: RunParts): string[] {
-  const problems: string[] = [];
-  if (!Number.isInteger(agents.count) || agents.count < 1 || agents.count > MAX_AGENTS) problems.push(`--agents must be between 1 and ${MAX_AGENTS}, not ${agents.count}`);
-  try {
-    if (!parts.engine) throw new Error('this build has no agent engines');
-    parts.engine(agents.engine);
   } catch (error) {
     problems.push((error as Error).message);
   }
@@ -163,6 +151,16 @@ function containerImageOf(scenario: Scenario, game: GameDefinition): string | un
   return scenario.backend.image ?? (scenario.backend.entry ? undefined : game.server?.image);
 }
 
+/** The scenario with the run's seed (the given one, the scenario's, else random), runtime and defect. */
+export function resolveScenario(validated: Scenario, options: Pick<RunOptions, 'seed' | 'runtime' | 'defect'>): ResolvedScenario {
+  return {
+    ...validated,
+    seed: options.seed ?? validated.seed ?? Math.floor(Math.random() * 2 ** 32),
+    runtime: options.runtime ?? validated.runtime,
+    backend: { ...validated.backend, defect: options.defect ?? validated.backend.defect },
+  };
+}
+
 /** The runtime, or its variant in front of an already running backend (scenario `target`). */
 function runtimeFor(runtime: Runtime, target: Scenario['target']): Runtime | TargetRuntime {
   if (!target) return runtime;
@@ -170,7 +168,6 @@ function runtimeFor(runtime: Runtime, target: Scenario['target']): Runtime | Tar
   return runtime.forTarget(target);
 }
 
-const MAX_AGENTS = 64;
 /** Time 0 lies this far after the agents are ready, so their worker threads are up when the first bots are due. */
 const AGENT_START_LEAD_MS = 2500;
 /** Every agent must be connected, clock-measured and planned within this long. */
@@ -304,13 +301,11 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   const problems = preflightProblems(loaded, options, parts);
   if (problems.length) throw new InvalidInputError(`${source} cannot run here:\n  ${problems.join('\n  ')}`);
 
-  const seed = options.seed ?? validated.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const scenario: ResolvedScenario = {
-    ...validated,
-    seed,
-    runtime: options.runtime ?? validated.runtime,
-    backend: { ...validated.backend, defect: options.defect ?? validated.backend.defect },
-  };
+  const agentEngine = options.agents ? parts.engine!(options.agents.engine, options.agents.settings) : undefined;
+  await agentEngine?.checkReady?.(); // kubectl and its context, before anything starts
+
+  const scenario = resolveScenario(validated, options);
+  const seed = scenario.seed;
   const runsDir = path.resolve(options.outDir ?? defaultRunsDir());
   const runId = makeRunId(scenario.name, seed);
   const runDir = createRunDir(runsDir, runId);
@@ -323,7 +318,8 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
   const ports = { fleet: await freePort(), exporter: await freePort(), agents: [] as number[] };
-  for (let i = 0; i < (options.agents?.count ?? 0); i++) ports.agents.push(await freePort());
+  // Agents elsewhere serve /metrics in their own network; only this machine's are scraped.
+  if (agentEngine?.sameMachine) for (let i = 0; i < options.agents!.count; i++) ports.agents.push(await freePort());
   const historyPath = path.join(runDir, HISTORY_FILE);
 
   const tasks: Array<Task<RunState>> = [
@@ -373,7 +369,7 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
       },
       teardown: (s) => s.exporter?.stop().catch((error: Error) => log(`exporter stop: ${error.message}`)),
     },
-    ...(options.agents ? [agentsTask(options.agents)] : []),
+    ...(options.agents && agentEngine ? [agentsTask(options.agents.count, agentEngine, options.agents.settings ?? {})] : []),
     {
       title: 'history',
       setup(s) {
@@ -546,41 +542,57 @@ export async function runScenario(options: RunOptions, parts: RunParts): Promise
   ];
 
   /** Starts the coordinator and the agents through the engine, and waits until every one is ready. */
-  function agentsTask(agents: { count: number; engine: string }): Task<RunState> {
+  function agentsTask(count: number, engine: AgentEngine, settings: AgentEngineSettings): Task<RunState> {
     return {
       title: 'agents',
       async setup(s) {
         if (signal.aborted) throw new HarnessError('interrupted (SIGINT/SIGTERM) before the agents started');
         const scenarioFile = path.join(runDir, 'agent-scenario.json');
-        fs.writeFileSync(scenarioFile, JSON.stringify(scenario, null, 2));
-        const segments = Array.from({ length: agents.count }, (_, i) => evenSegment(i, agents.count).segment);
-        const engine = parts.engine!(agents.engine);
-        s.coordinator = await Coordinator.start({ runId, count: agents.count, segments, onAgentFailure: () => internal.abort(), log });
+        fs.writeFileSync(scenarioFile, agentScenarioJson(scenario));
+        const segments = Array.from({ length: count }, (_, i) => evenSegment(i, count).segment);
+        const placement = engine.coordinatorPlacement?.(runId) ?? defaultCoordinatorPlacement(settings);
+        try {
+          s.coordinator = await Coordinator.start({ runId, count, segments, listen: { host: placement.host, port: placement.port }, onAgentFailure: () => internal.abort(), log });
+        } catch (error) {
+          throw new HarnessError(`the coordinator cannot listen on ${placement.host}:${placement.port || 'any port'} (${(error as Error).message}); pass another --coordinator-port, or a --coordinator-listen address of this machine`);
+        }
         const endpoints = s.stack!.endpoints;
-        s.agents = await engine.launch({
-          runId,
-          count: agents.count,
-          scenarioFile,
-          ...(parts.games.names().includes(scenario.game) ? {} : { gameDir: path.dirname(loaded.gameModule) }),
-          options: ['--coordinator', s.coordinator.url, '--run-id', runId, '--agents', String(agents.count), '--target', endpoints.botsWsUrl, ...(endpoints.botsWsUrlV6 ? ['--target-v6', endpoints.botsWsUrlV6] : []), '--metrics-ports', ports.agents.join(',')],
-          env: {},
-          logDir: path.join(runDir, 'logs'),
-          debris: s.stack!.debris,
-          log,
-        });
+        s.agents = await engine.launch(
+          agentLaunchFor(
+            {
+              loaded,
+              scenario,
+              runId,
+              count,
+              scenarioFile,
+              coordinatorUrl: placement.urlForAgents(s.coordinator.port),
+              // Agents elsewhere cannot reach the loopback proxy: they get the URL given for them (bypassing its faults).
+              target: settings.target ?? endpoints.botsWsUrl,
+              targetV6: settings.target ? undefined : endpoints.botsWsUrlV6,
+              metricsPorts: ports.agents,
+              runDir,
+              debris: s.stack!.debris,
+              log,
+            },
+            parts,
+          ),
+        );
         s.coordinator.describe((index) => s.agents!.describe(index));
         const coordinator = s.coordinator;
         s.agents.onExit((index, how) => coordinator.agentEnded(index, how));
         try {
-          await coordinator.waitReady(AGENT_READY_TIMEOUT_MS, signal);
+          await coordinator.waitReady(engine.readyTimeoutMs ?? AGENT_READY_TIMEOUT_MS, signal);
         } catch (error) {
           throw new HarnessError((error as Error).message);
         }
-        log(`agents: ${agents.count} ready: ${coordinator.agents().map((agent) => `#${agent.index} ${agent.bots} bots, clock ${agent.clockOffsetMs} ± ${agent.clockErrorMs} ms`).join('; ')}`);
+        log(`agents: ${count} ready: ${coordinator.agents().map((agent) => `#${agent.index} ${agent.bots} bots, clock ${agent.clockOffsetMs} ± ${agent.clockErrorMs} ms`).join('; ')}`);
       },
       async teardown(s) {
-        await s.agents?.stop();
-        await s.coordinator?.close();
+        try {
+          await s.agents?.stop(); // may fail (kubectl delete); the coordinator closes all the same
+        } finally {
+          await s.coordinator?.close();
+        }
       },
     };
   }

@@ -17,7 +17,9 @@ export type DebrisItem =
   | { kind: 'pg-setting'; superuserUrl: string; setting: string }
   | { kind: 'pg-slot'; superuserUrl: string; slot: string }
   /** A blkio throttle (cgroup v1) on a device 'major:minor'; it outlives the loop device, so reset it to 0. */
-  | { kind: 'blkio-throttle'; cgroupDir: string; device: string };
+  | { kind: 'blkio-throttle'; cgroupDir: string; device: string }
+  /** Kubernetes objects of the agents (`--engine kubernetes`), undone by `kubectl delete -f <manifestFile> --ignore-not-found`. */
+  | { kind: 'kubernetes'; context?: string; namespace: string; manifestFile: string };
 
 export interface DebrisRecorder {
   /** Records an item; returns its id for `forget`. */

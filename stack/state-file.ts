@@ -205,5 +205,7 @@ export function describeItem(item: DebrisItem): string {
       return `PostgreSQL replication slot ${item.slot}`;
     case 'blkio-throttle':
       return `blkio throttle on ${item.device} in ${item.cgroupDir}`;
+    case 'kubernetes':
+      return `Kubernetes objects of ${item.manifestFile} in namespace ${item.namespace}${item.context ? ` (context ${item.context})` : ''}`;
   }
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DebrisItem } from './debris';
+import { deleteManifest } from './kubectl';
 import { readProcStat } from './managed-process';
 
 /** undone: removed now; absent: already gone; skipped: not ours any more (reused pid/device); failed: still there. */
@@ -20,7 +21,7 @@ export interface UndoResult {
 }
 
 /** The kinds the stack leaves itself; every other kind belongs to a fault family. */
-export type StackDebrisKind = 'process' | 'dir' | 'container' | 'swarm-service';
+export type StackDebrisKind = 'process' | 'dir' | 'container' | 'swarm-service' | 'kubernetes';
 export type FaultDebrisItem = Exclude<DebrisItem, { kind: StackDebrisKind }>;
 export type FaultDebrisKind = FaultDebrisItem['kind'];
 
@@ -55,6 +56,8 @@ export async function undoDebrisItem(item: DebrisItem, options: UndoOptions = {}
         const { removeSwarmService } = require('./images/swarm') as typeof import('./images/swarm');
         return (await removeSwarmService(item)) ? { outcome: 'undone', detail: 'service and config removed' } : { outcome: 'absent', detail: 'no such service' };
       }
+      case 'kubernetes':
+        return await undoKubernetes(item, options.callTimeoutMs);
       default: {
         const undo = options.undoers?.[item.kind] as DebrisUndoer | undefined;
         if (!undo) return { outcome: 'failed', detail: `no undoer for debris of kind "${item.kind}" was given; it stays recorded` };
@@ -137,6 +140,16 @@ async function undoContainers(item: Extract<DebrisItem, { kind: 'container' }>):
   if (item.id) return (await removeContainer(item.id)) ? { outcome: 'undone', detail: 'removed' } : { outcome: 'absent', detail: 'no such container' };
   const removed = await removeRunContainers(item.runId);
   return removed > 0 ? { outcome: 'undone', detail: `${removed} container(s) removed` } : { outcome: 'absent', detail: 'no container of this run' };
+}
+
+// ---- Kubernetes objects of the agents ----
+
+async function undoKubernetes(item: Extract<DebrisItem, { kind: 'kubernetes' }>, timeoutMs?: number): Promise<UndoResult> {
+  if (!fs.existsSync(item.manifestFile)) {
+    return { outcome: 'failed', detail: `${item.manifestFile} is gone, so what it applied is unknown; delete the run's objects by hand: kubectl delete job,configmap,service,endpointslice -n ${item.namespace} -l lagstorm.run-id=<run id>` };
+  }
+  const { deleted } = await deleteManifest(item, timeoutMs);
+  return deleted.length > 0 ? { outcome: 'undone', detail: `${deleted.length} object(s) deleted` } : { outcome: 'absent', detail: 'no object of the manifest was left' };
 }
 
 // ---- files, mounts, devices ----

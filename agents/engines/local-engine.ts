@@ -14,6 +14,8 @@ const STOP_GRACE_MS = 8000;
 
 export const localEngine: AgentEngine = {
   name: 'local',
+  sameMachine: true,
+  settings: ['coordinatorListen', 'coordinatorPort'],
   async launch(launch: AgentLaunch): Promise<LaunchedAgents> {
     fs.mkdirSync(launch.logDir, { recursive: true });
     const listeners: Array<(index: number, how: string) => void> = [];

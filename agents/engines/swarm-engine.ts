@@ -1,6 +1,6 @@
 /**
  * The `swarm` engine: the run's agents as one Docker Swarm replicated job of the agent image
- * (`lagstorm/agent`, or LAGSTORM_IMAGE_AGENT), on host networking. Every task runs the same command;
+ * (`lagstorm/agent`, or --image / LAGSTORM_IMAGE_AGENT), on host networking. Every task runs the same command;
  * its index is its job slot, 0..N−1 ({{.Task.Slot}}, expanded in --env only), the scenario arrives
  * as a Swarm config. Tasks are polled through the Engine API; one that ends is reported with its exit
  * code, its output copied to logs/agent-<index>.log. stop() removes the service and its config,
@@ -14,7 +14,7 @@ import { ensureEngine } from '../../stack/images/engine';
 import { ensureImages, imageFor } from '../../stack/images/images';
 import { containerLogs, createJobService, ensureSwarm, FINAL_TASK_STATES, killContainer, removeSwarmService, serviceTasks, type SwarmDebris, type SwarmTask } from '../../stack/images/swarm';
 import { agentContainerSpec } from '../agent-spec';
-import { AGENT_INDEX_ENV, type AgentEngine, type AgentLaunch, type LaunchedAgents } from '../engine';
+import { AGENT_INDEX_ENV, type AgentEngine, type AgentEngineSettings, type AgentLaunch, type LaunchedAgents } from '../engine';
 
 const POLL_MS = 500;
 /** Swarm's SIGTERM→SIGKILL grace on removal; the agent's own orderly exit takes well under it. */
@@ -26,12 +26,15 @@ function howEnded(task: SwarmTask): string {
   return `task ${task.state}${task.error ? `: ${task.error}` : ''}`;
 }
 
-export const swarmEngine: AgentEngine = {
+export const swarmEngine = (settings: AgentEngineSettings): AgentEngine => ({
   name: 'swarm',
+  // Host networking on this machine's swarm: the tasks reach the loopback proxy and metrics ports. A multi-node swarm would need the kubernetes engine's coordinator address and agents target.
+  sameMachine: true,
+  settings: ['coordinatorListen', 'coordinatorPort', 'image'],
   async launch(launch: AgentLaunch): Promise<LaunchedAgents> {
     const log = launch.log ?? (() => undefined);
     await ensureEngine({ log });
-    const image = imageFor('agent');
+    const image = settings.image ?? imageFor('agent');
     // lagstorm's own image is built (or found up to date) here; a registry image named by LAGSTORM_IMAGE_AGENT is used as is.
     if (image === 'lagstorm/agent:latest') await ensureImages({ roles: ['agent'], log });
     const spec = agentContainerSpec(launch, image);
@@ -126,4 +129,4 @@ export const swarmEngine: AgentEngine = {
         })()),
     };
   },
-};
+});
