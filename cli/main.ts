@@ -217,7 +217,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
     .option('--out <dir>', 'where capacity-<time>-<scenario>/ goes', defaultRunsDir())
     .option('--reporters <list>', `reporters of each step's run (default json,markdown); any of ${REPORTER_NAMES.join(',')}`)
     .option('--agents <n>', "run every step's bots as N agents, as `run --agents N` does", integer('--agents'))
-    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine)')
+    .option('--engine <name>', 'with --agents: how the agents start: local (child processes of this machine) or swarm (a Docker Swarm replicated job)')
     .action(async (scenarioFile: string, { agents: agentCount, engine, ...options }: { start?: number; max?: number; resolution?: number; maxSteps: number; require?: number; seed?: number; out: string; reporters?: string; agents?: number; engine?: string }) => {
       const reporters = reporterOption(options.reporters);
       const agents = agentsOption(agentCount, engine);
