@@ -199,7 +199,8 @@ test('an agent that hangs (SIGSTOP) is lost after 5 s without a batch: exit 2 na
     victim = Number(/: pid (\d+),/.exec(log0)![1]);
     process.kill(victim, 'SIGSTOP');
   }
-  expect(victim).toBeDefined();
+  // Without a victim the run ended or stalled before its bots played: show why.
+  if (victim === undefined) throw new Error(`agent 0 never started its bots; the run said:\n${await running.then((r) => `${r.code}\n${r.stdout.slice(-1500)}\n${r.stderr.slice(-1500)}`, String)}`);
   const result = await running;
   const summary = JSON.parse(fs.readFileSync(path.join(fs.realpathSync(path.join(outDir, 'latest')), 'summary.json'), 'utf8')) as RunSummary;
   expect({ code: result.code, verdict: summary.verdict }).toEqual({ code: 2, verdict: 'error' });
@@ -217,7 +218,7 @@ test('bad agent flags are refused before anything starts, naming the flag', asyn
   expect(both.stderr).toMatch(/--segment and --agents exclude each other/);
   const engine = await runCli(['run', COUNTER_SCENARIO, '--out', out, '--agents', '2', '--engine', 'mesos']);
   expect(engine.code).toBe(3);
-  expect(engine.stderr).toMatch(/--engine: unknown engine "mesos"; choose one of: local, kubernetes/);
+  expect(engine.stderr).toMatch(/--engine: unknown engine "mesos"; choose one of: local, swarm, kubernetes/);
   const alone = await runCli(['run', COUNTER_SCENARIO, '--out', out, '--engine', 'local']);
   expect(alone.code).toBe(3);
   expect(alone.stderr).toMatch(/--engine only applies with --agents/);
