@@ -4,13 +4,14 @@
  *   node bin/run-ts.js bench/peers/lagstorm-fleet.ts <ws-url> <bots> <ramp-ms> <duration-ms> <history-file>
  */
 import * as path from 'node:path';
+import { epochNowMs } from '../../core/clock';
 import { scenarioSchema } from '../../core/scenario/schema';
 import { startFleet } from '../../bots/fleet/fleet';
 import { HistoryRecorder } from '../../bots/history/recorder';
 
 async function main(): Promise<void> {
   const [url, bots, rampMs, durationMs, historyFile] = process.argv.slice(2);
-  const runStartEpochMs = Date.now();
+  const runStartEpochMs = epochNowMs(); // the fleet's own clock (core/clock.ts), not the wall clock
   const recorder = new HistoryRecorder(historyFile, { runStartEpochMs });
   const scenario = {
     ...scenarioSchema.parse({
@@ -31,7 +32,9 @@ async function main(): Promise<void> {
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
-  await fleet.done;
+  const result = await fleet.done;
+  // Into the tool's log (bench scratch dir): whether the fleet itself saw saturation.
+  console.error(`load generator: ${JSON.stringify(result.loadGenerator)}`);
   await stop();
 }
 
