@@ -5,13 +5,14 @@
  * same command line: the agent image's entry point is `lagstorm`, the scenario arrives as a file
  * mounted from the engine's config store, and each copy reads its index from its environment.
  */
+import { IMAGES } from '../stack/images/images';
 import type { AgentLaunch } from './engine';
 
 /** Where every container engine mounts the run's resolved scenario inside the agent. */
 export const SCENARIO_IN_CONTAINER = '/etc/lagstorm/agent-scenario.json';
 
 /** The agent image (stack/images role `agent`): entry point `node bin/lagstorm.js`, WORKDIR /app. Users with a registry push it and pass its name. */
-export const DEFAULT_AGENT_IMAGE = 'lagstorm/agent:latest';
+export const DEFAULT_AGENT_IMAGE = IMAGES.agent;
 
 /** The label every object of a run's agents carries (value: the run id), so cleanup can find them. */
 export const RUN_LABEL = 'lagstorm.run-id';

@@ -138,10 +138,7 @@ export function buildProgram(interruption = new Interruption(), parts: RunParts 
         command: Command,
       ) => {
         const segment = segmentOption(options.segment, options.segmentSequence);
-        const settings = agentSettings(options, options.agentsTarget);
-        const agentFlag = options.engine !== undefined ? '--engine' : (Object.keys(settings) as Array<keyof AgentEngineSettings>).map((key) => AGENT_SETTING_FLAGS[key])[0];
-        if (agentFlag !== undefined && options.agents === undefined) throw new InvalidInputError(`${agentFlag} only applies with --agents <n>; add one (e.g. --agents 4) or drop it`);
-        const agents = options.agents !== undefined ? { count: options.agents, engine: options.engine ?? 'local', settings } : undefined;
+        const agents = agentsOption(options.agents, options.engine, agentSettings(options, options.agentsTarget));
         const stray = ['maxRegression', 'regressionFloor'].find((name) => command.getOptionValueSource(name) === 'cli');
         if (stray && !options.baseline) throw new InvalidInputError(`--${stray === 'maxRegression' ? 'max-regression' : 'regression-floor'} only applies with --baseline <run>; add one or drop it`);
         const baseline = options.baseline
@@ -374,7 +371,7 @@ function addAgentSettingOptions(command: Command, flags: { target: string }): vo
     .option('--coordinator-port <port>', `with --agents: the coordinator's port (default: any free port; kubernetes: ${DEFAULT_KUBERNETES_COORDINATOR_PORT})`, integer('--coordinator-port'))
     .option('--coordinator-address <ip>', "kubernetes: this machine's IP as the pods reach it (the coordinator Service's endpoint)")
     .option(`${flags.target} <url>`, "kubernetes: ws:// URL of the backend as the pods reach it (the agents' bots connect there, not through this machine's proxy)")
-    .option('--image <name>', `kubernetes: the agent image (default ${DEFAULT_AGENT_IMAGE}); push it to a registry the cluster pulls from`)
+    .option('--image <name>', `swarm, kubernetes: the agent image (default ${DEFAULT_AGENT_IMAGE}); for a cluster, push it to a registry it pulls from`)
     .option('--namespace <ns>', `kubernetes: the namespace (default ${DEFAULT_NAMESPACE})`)
     .option('--agent-cpu <quantity>', `kubernetes: CPU request per agent pod (default ${DEFAULT_AGENT_CPU})`)
     .option('--agent-memory <quantity>', `kubernetes: memory request per agent pod (default ${AGENT_BASE_MEMORY_MIB}Mi + ${AGENT_MEMORY_PER_BOT_KB} KB per bot of the largest agent)`)
@@ -459,10 +456,11 @@ async function printHistory(file: string): Promise<void> {
   }
 }
 
-/** `--agents N [--engine name]` → the run's agents (engine local by default); `--engine` alone is refused (exit 3). */
-function agentsOption(count: number | undefined, engine: string | undefined): RunOptions['agents'] {
-  if (engine !== undefined && count === undefined) throw new InvalidInputError('--engine only applies with --agents <n>; add one (e.g. --agents 4) or drop it');
-  return count !== undefined ? { count, engine: engine ?? 'local' } : undefined;
+/** `--agents N [--engine name]` and the engine's flags → the run's agents (engine local by default); `--engine` or an engine flag without `--agents` is refused (exit 3). */
+function agentsOption(count: number | undefined, engine: string | undefined, settings: AgentEngineSettings = {}): RunOptions['agents'] {
+  const agentFlag = engine !== undefined ? '--engine' : (Object.keys(settings) as Array<keyof AgentEngineSettings>).map((key) => AGENT_SETTING_FLAGS[key])[0];
+  if (agentFlag !== undefined && count === undefined) throw new InvalidInputError(`${agentFlag} only applies with --agents <n>; add one (e.g. --agents 4) or drop it`);
+  return count !== undefined ? { count, engine: engine ?? 'local', ...(Object.keys(settings).length ? { settings } : {}) } : undefined;
 }
 
 /** `--segment` / `--segment-sequence` → the fleet's segment; bad input names the flag (exit 3). */

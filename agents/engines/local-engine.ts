@@ -21,10 +21,8 @@ export const localEngine: AgentEngine = {
     const listeners: Array<(index: number, how: string) => void> = [];
     const exits: Array<Promise<void>> = [];
     const children: ChildProcess[] = [];
-    const ended = new Set<number>();
     const endings = new Map<number, string>();
     const ending = (index: number, how: string): void => {
-      ended.add(index);
       endings.set(index, how);
       for (const listener of listeners) listener(index, how);
     };
@@ -66,12 +64,12 @@ export const localEngine: AgentEngine = {
       },
       stop: () =>
         (stopping ??= (async () => {
-          const alive = children.filter((child, index) => !ended.has(index) && child.pid !== undefined);
+          const alive = children.filter((child, index) => !endings.has(index) && child.pid !== undefined);
           for (const child of alive) child.kill('SIGTERM');
           const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
           await Promise.race([Promise.all(exits), grace]);
           children.forEach((child, index) => {
-            if (!ended.has(index) && child.pid !== undefined) child.kill('SIGKILL');
+            if (!endings.has(index) && child.pid !== undefined) child.kill('SIGKILL');
           });
           await Promise.all(exits);
         })()),

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../../core/exit-codes';
 import { ensureEngine } from '../../stack/images/engine';
-import { ensureImages, imageFor } from '../../stack/images/images';
+import { ensureImages, imageFor, IMAGES } from '../../stack/images/images';
 import { containerLogs, createJobService, ensureSwarm, FINAL_TASK_STATES, killContainer, removeSwarmService, serviceTasks, type SwarmDebris, type SwarmTask } from '../../stack/images/swarm';
 import { agentContainerSpec } from '../agent-spec';
 import { AGENT_INDEX_ENV, type AgentEngine, type AgentEngineSettings, type AgentLaunch, type LaunchedAgents } from '../engine';
@@ -36,7 +36,7 @@ export const swarmEngine = (settings: AgentEngineSettings): AgentEngine => ({
     await ensureEngine({ log });
     const image = settings.image ?? imageFor('agent');
     // lagstorm's own image is built (or found up to date) here; a registry image named by LAGSTORM_IMAGE_AGENT is used as is.
-    if (image === 'lagstorm/agent:latest') await ensureImages({ roles: ['agent'], log });
+    if (image === IMAGES.agent) await ensureImages({ roles: ['agent'], log });
     const spec = agentContainerSpec(launch, image);
     const swarm = await ensureSwarm(log);
     const debris: SwarmDebris = { service: spec.name, config: `${spec.name}-scenario`, leaveSwarm: swarm.initialized };
