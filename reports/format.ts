@@ -107,7 +107,7 @@ export interface AgentCells {
   entries: string;
   /** "1.30 ms ± 2.00 ms": the estimated offset and its bound. */
   clock: string;
-  /** The exact offset on one machine (the local engine), else "—". */
+  /** The exact offset when the agent shares this machine's kernel (local engine, swarm here), else "—". */
   sameMachine: string;
   /** "done (exited with code 0)", "lost (killed by SIGKILL)". */
   state: string;
