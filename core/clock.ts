@@ -9,6 +9,35 @@ export interface Clock {
   now(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /** A timer armed again and again without allocating (the bots' think and action timers); optional: see reusableTimer(). */
+  timer?(callback: () => void): ReusableTimer;
+}
+
+/** One callback, armed for one due time at a time. */
+export interface ReusableTimer {
+  /** (Re)arms the timer `ms` from now, replacing any earlier arming. */
+  arm(ms: number): void;
+  cancel(): void;
+}
+
+/** The clock's own reusable timer, or one built on its setTimeout. */
+export function reusableTimer(clock: Clock, callback: () => void): ReusableTimer {
+  if (clock.timer) return clock.timer(callback);
+  let handle: TimerHandle | undefined;
+  const fire = (): void => {
+    handle = undefined;
+    callback();
+  };
+  return {
+    arm(ms) {
+      if (handle !== undefined) clock.clearTimeout(handle);
+      handle = clock.setTimeout(fire, ms);
+    },
+    cancel() {
+      if (handle !== undefined) clock.clearTimeout(handle);
+      handle = undefined;
+    },
+  };
 }
 
 interface PerformanceLike {
@@ -48,13 +77,140 @@ export function adoptClockBase(base: number | undefined): void {
   if (hrtime && base !== undefined) monotonicBase = base;
 }
 
-/** The real clock, relative to `runStartEpochMs`. Uses the global timers (present in browsers, Node and k6). */
+/**
+ * The real clock, relative to `runStartEpochMs`. Its timers share one queue over a single global
+ * timer (present in browsers, Node and k6): a Node Timeout per bot action lived out its think time,
+ * was promoted, and was the largest share of the fleet's old-generation garbage.
+ */
 export function systemClock(runStartEpochMs: number): Clock {
+  const now = (): number => epochNowMs() - runStartEpochMs;
+  const queue = new TimerQueue(now);
   return {
-    now: () => epochNowMs() - runStartEpochMs,
-    setTimeout: (callback, ms) => globalThis.setTimeout(callback, Math.max(0, ms)),
-    clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+    now,
+    setTimeout: (callback, ms) => {
+      const timer = queue.timer(callback);
+      timer.arm(ms);
+      return timer;
+    },
+    clearTimeout: (handle) => (handle as QueuedTimer | undefined)?.cancel(),
+    timer: (callback) => queue.timer(callback),
   };
+}
+
+/** Fires a timer this close to its due time: the global timer has ms granularity. */
+const FIRE_SLACK_MS = 1;
+
+class QueuedTimer implements ReusableTimer {
+  due = 0;
+  /** Position in the heap; -1 when not armed. */
+  index = -1;
+
+  constructor(
+    private readonly queue: TimerQueue,
+    readonly callback: () => void,
+  ) {}
+
+  arm(ms: number): void {
+    this.queue.arm(this, ms);
+  }
+
+  cancel(): void {
+    this.queue.remove(this);
+  }
+}
+
+/** An indexed binary min-heap of timers by due time, driven by one global timer. */
+class TimerQueue {
+  private readonly heap: QueuedTimer[] = [];
+  private handle: ReturnType<typeof setTimeout> | undefined;
+  private handleDue = Infinity;
+
+  constructor(private readonly now: () => number) {}
+
+  timer(callback: () => void): QueuedTimer {
+    return new QueuedTimer(this, callback);
+  }
+
+  arm(timer: QueuedTimer, ms: number): void {
+    this.remove(timer);
+    timer.due = this.now() + Math.max(0, ms);
+    timer.index = this.heap.length;
+    this.heap.push(timer);
+    this.siftUp(timer.index);
+    if (timer.due < this.handleDue) this.schedule();
+  }
+
+  /** Unarms; the global timer may then fire with nothing due, which only reschedules it. */
+  remove(timer: QueuedTimer): void {
+    const index = timer.index;
+    if (index < 0) return;
+    timer.index = -1;
+    const last = this.heap.pop()!;
+    if (index === this.heap.length) return;
+    this.heap[index] = last;
+    last.index = index;
+    this.siftDown(index);
+    this.siftUp(last.index);
+  }
+
+  private schedule(): void {
+    if (this.handle !== undefined) globalThis.clearTimeout(this.handle);
+    this.handle = undefined;
+    this.handleDue = Infinity;
+    const first = this.heap[0];
+    if (!first) return;
+    this.handleDue = first.due;
+    this.handle = globalThis.setTimeout(this.fire, Math.max(0, first.due - this.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    this.handleDue = Infinity;
+    try {
+      // Bounded by the heap: a callback that re-arms its own timer lands after `now`.
+      const limit = this.now() + FIRE_SLACK_MS;
+      for (let fired = 0, most = this.heap.length; fired < most && this.heap.length > 0 && this.heap[0].due <= limit; fired++) {
+        const timer = this.heap[0];
+        this.remove(timer);
+        timer.callback();
+      }
+    } finally {
+      if (this.handle === undefined) this.schedule();
+    }
+  };
+
+  private siftUp(index: number): void {
+    const heap = this.heap;
+    const timer = heap[index];
+    while (index > 0) {
+      const parentIndex = (index - 1) >> 1;
+      const parent = heap[parentIndex];
+      if (parent.due <= timer.due) break;
+      heap[index] = parent;
+      parent.index = index;
+      index = parentIndex;
+    }
+    heap[index] = timer;
+    timer.index = index;
+  }
+
+  private siftDown(index: number): void {
+    const heap = this.heap;
+    const timer = heap[index];
+    const size = heap.length;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= size) break;
+      const right = left + 1;
+      const child = right < size && heap[right].due < heap[left].due ? right : left;
+      if (heap[child].due >= timer.due) break;
+      heap[index] = heap[child];
+      heap[index].index = index;
+      index = child;
+    }
+    heap[index] = timer;
+    timer.index = index;
+  }
 }
 
 /** A clock tests advance by hand: timers fire in due order inside `advance()`. */

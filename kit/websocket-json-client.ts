@@ -8,6 +8,7 @@
  */
 import { LoginError, type ActionCall, type GameClient, type GameClientContext, type GameConnection, type LoginResult, type Outcome } from '../core/game';
 import type { WebSocketLike } from '../core/websocket-like';
+import { SmallMap } from '../core/small-map';
 
 /** A reply the link could not deliver: the request's effect is unknown. */
 export interface LostReply {
@@ -43,7 +44,7 @@ export function isLost(reply: unknown): reply is LostReply {
 
 /** One link: a socket, its pending requests by id, and how it ends (once). */
 class JsonLink<Reply> {
-  private readonly pending = new Map<number, Settle<Reply>>();
+  private readonly pending = new SmallMap<number, Settle<Reply>>();
   private nextId = 1;
   private ended = false;
   private timer: unknown;
@@ -122,7 +123,7 @@ class JsonLink<Reply> {
     this.ended = true;
     this.context.clock.clearTimeout(this.timer);
     this.context.clock.clearTimeout(this.deadline);
-    const pending = [...this.pending.values()];
+    const pending = this.pending.values();
     this.pending.clear();
     for (const settle of pending) settle({ lost: true, error: reason });
   }

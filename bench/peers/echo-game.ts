@@ -22,6 +22,14 @@ export default defineGame<Record<string, never>>({
       sessionLength: { kind: 'never' },
       offlineTime: { kind: 'constant', value: 1000 },
     },
+    idler: {
+      name: 'idler',
+      description: 'one action every ~10 s (exponential think time): many connected players, few actions each',
+      mix: [{ action: 'ping', weight: 1 }],
+      thinkTime: { kind: 'exponential', mean: 10_000 },
+      sessionLength: { kind: 'never' },
+      offlineTime: { kind: 'constant', value: 1000 },
+    },
   },
   client: (context) =>
     webSocketJsonClient<Reply>(context, {

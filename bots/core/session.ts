@@ -22,7 +22,8 @@
  *
  * Plain TypeScript against the game port and an injected Clock: no Node APIs (k6-bundleable).
  */
-import type { Clock, TimerHandle } from '../../core/clock';
+import { SmallMap } from '../../core/small-map';
+import { reusableTimer, type Clock, type ReusableTimer } from '../../core/clock';
 import { sample } from '../../core/distributions';
 import { LoginError, type ActionContext, type ActionSpec, type BehaviourProfile, type GameClient, type GameClientContext, type GameConnection, type LoginResult, type Outcome } from '../../core/game';
 import type { OpType } from '../../core/history';
@@ -124,6 +125,15 @@ export interface SessionStats {
 }
 
 type TimerName = 'slot' | 'action' | 'session' | 'backoff' | 'offline' | 'grace';
+/** What each timer tells the state machine when it fires. */
+const TIMER_EVENTS: Readonly<Record<TimerName, SessionEvent>> = {
+  slot: { type: 'slot-due' },
+  action: { type: 'action-timeout' },
+  session: { type: 'session-over' },
+  backoff: { type: 'backoff-over' },
+  offline: { type: 'offline-over' },
+  grace: { type: 'grace-over' },
+};
 
 export class BotSession {
   readonly botId: string;
@@ -151,7 +161,7 @@ export class BotSession {
   /** Burst schedule: actions still to send at the current burst instant. */
   private burstLeft = 0;
   /** seq → the action in flight with it (insertion order = send order). */
-  private readonly inFlight = new Map<number, InFlight>();
+  private readonly inFlight = new SmallMap<number, InFlight>();
   /** seq → actions whose outcome is unknown, resent lowest seq first. */
   private readonly unresolved = new Map<number, Unresolved>();
   /** A fresh action was refused: no new sends until the in-flight ones settle; then seqs restart here. */
@@ -166,7 +176,8 @@ export class BotSession {
   private sessionOverWhileReconnecting = false;
   private thinkingUntilAtStop: number | undefined;
   private endReason = '';
-  private readonly timers: Record<TimerName, TimerHandle | undefined> = { slot: undefined, action: undefined, session: undefined, backoff: undefined, offline: undefined, grace: undefined };
+  /** Made on first use and re-armed after that: a bot's think and action timers allocate nothing per action. */
+  private readonly timers: Partial<Record<TimerName, ReusableTimer>> = {};
   private endedResolve: (() => void) | undefined;
   private readonly endedPromise: Promise<void>;
 
@@ -344,7 +355,7 @@ export class BotSession {
       this.sessionOverWhileReconnecting = false;
       if (this.options.voluntaryDisconnects !== false) {
         const length = sample(this.options.profile.sessionLength, this.sessionRng);
-        if (Number.isFinite(length)) this.setTimer('session', length, { type: 'session-over' });
+        if (Number.isFinite(length)) this.setTimer('session', length);
       }
     }
     this.pump();
@@ -377,7 +388,7 @@ export class BotSession {
     }
     const ceiling = Math.min(this.timing.backoffCapMs, this.timing.backoffBaseMs * 2 ** this.failedAttempts);
     this.enter('backoff');
-    this.setTimer('backoff', this.jitterRng.next() * ceiling, { type: 'backoff-over' });
+    this.setTimer('backoff', this.jitterRng.next() * ceiling);
   }
 
   // ---- a dead link ----
@@ -403,7 +414,7 @@ export class BotSession {
   /** Every action in flight becomes info (in send order) and is resent at once after the resume. */
   private settleAction(reason: string): void {
     this.clearTimer('action');
-    const flights = [...this.inFlight.values()];
+    const flights = this.inFlight.values();
     this.inFlight.clear();
     for (const flight of flights) {
       this.op('info', flight.name, { seq: flight.seq, intendedAt: flight.intendedAt, error: reason });
@@ -438,7 +449,7 @@ export class BotSession {
 
   private goOffline(): void {
     this.enter('offline');
-    this.setTimer('offline', sample(this.options.profile.offlineTime, this.sessionRng), { type: 'offline-over' });
+    this.setTimer('offline', sample(this.options.profile.offlineTime, this.sessionRng));
   }
 
   // ---- acting ----
@@ -472,7 +483,7 @@ export class BotSession {
         return this.beginStop();
       }
       // Within TIMER_SLACK_MS counts as due, or every action would pay an extra timer hop the server never caused.
-      if (now < this.nextIntendedAt - TIMER_SLACK_MS) return this.setTimer('slot', this.nextIntendedAt - now, { type: 'slot-due' });
+      if (now < this.nextIntendedAt - TIMER_SLACK_MS) return this.setTimer('slot', this.nextIntendedAt - now);
       // No coordinated omission: a late bot keeps the schedule's time as intendedAt.
       const slot = this.nextIntendedAt;
       this.nextIntendedAt = this.slotAfter(slot);
@@ -518,9 +529,9 @@ export class BotSession {
 
   /** The action timer runs for the oldest action in flight. */
   private armActionTimer(): void {
-    const oldest = this.inFlight.values().next().value as InFlight | undefined;
+    const oldest = this.inFlight.first();
     if (!oldest) return this.clearTimer('action');
-    this.setTimer('action', Math.max(0, oldest.sentAt + this.timing.actionTimeoutMs - this.clock.now()), { type: 'action-timeout' });
+    this.setTimer('action', Math.max(0, oldest.sentAt + this.timing.actionTimeoutMs - this.clock.now()));
   }
 
   private sendAction(seq: number, scheduledAt: number, name: string, params: unknown, resend: boolean): void {
@@ -590,13 +601,13 @@ export class BotSession {
     }
     this.enter('stopping');
     for (const name of ['slot', 'session', 'backoff', 'offline'] as const) this.clearTimer(name);
-    if (wasPlaying && this.inFlight.size > 0) this.setTimer('grace', this.timing.stopGraceMs, { type: 'grace-over' });
+    if (wasPlaying && this.inFlight.size > 0) this.setTimer('grace', this.timing.stopGraceMs);
     else this.finish(this.endReason || 'stopped');
   }
 
   private finish(reason: string): void {
     if (this.current === 'ended') return;
-    for (const name of Object.keys(this.timers) as TimerName[]) this.clearTimer(name);
+    for (const timer of Object.values(this.timers)) timer.cancel();
     const why = reason === 'gave-up' ? this.lastError || reason : reason;
     if (this.loginSent) this.op('info', 'login', { intendedAt: this.attemptStartedAt, error: why });
     this.loginSent = false;
@@ -624,20 +635,12 @@ export class BotSession {
     this.current = state;
   }
 
-  private setTimer(name: TimerName, ms: number, event: SessionEvent): void {
-    this.clearTimer(name);
-    this.timers[name] = this.clock.setTimeout(() => {
-      this.timers[name] = undefined;
-      this.dispatch(event);
-    }, ms);
+  private setTimer(name: TimerName, ms: number): void {
+    (this.timers[name] ??= reusableTimer(this.clock, () => this.dispatch(TIMER_EVENTS[name]))).arm(ms);
   }
 
   private clearTimer(name: TimerName): void {
-    const handle = this.timers[name];
-    if (handle !== undefined) {
-      this.clock.clearTimeout(handle);
-      this.timers[name] = undefined;
-    }
+    this.timers[name]?.cancel();
   }
 
   private noteInfo(seq: number): void {

@@ -92,7 +92,10 @@ test('an unknown profile is refused naming the game and its profiles', async () 
   ).rejects.toThrow(/bots\.a\.profile: unknown bot profile "casual" for game "fake"; use one of: steady, churny/);
 });
 
-test('stop() ends a long run early and every session still ends', async () => {
+test.each([
+  ['a worker thread', 1],
+  ['the main thread', 0],
+])('stop() ends a long run early and every session still ends, bots on %s', async (_where, workers) => {
   const file = path.join(dir, 'history.jsonl');
   const runStartEpochMs = epochNowMs();
   const recorder = new HistoryRecorder(file, { runStartEpochMs });
@@ -103,7 +106,7 @@ test('stop() ends a long run early and every session still ends', async () => {
     wsUrl: 'ws://127.0.0.1:9/unused',
     runStartEpochMs,
     recorder,
-    workers: 1,
+    workers,
     timing: TIMING,
     signal: controller.signal,
   });

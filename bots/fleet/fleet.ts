@@ -7,7 +7,6 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { ResolvedScenario } from '../../core/scenario/schema';
@@ -16,8 +15,10 @@ import type { HistoryDraft, SessionTiming } from '../core/types';
 import { clockBase } from '../../core/clock';
 import { loadGameModule } from '../load-game';
 import { LatencyBook } from '../metrics/latency';
+import { watchEventLoopLag } from '../metrics/event-loop-lag';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
+import { hostPlans, type BotHostInit } from './bot-host';
 import { buildFleetPlan, type BotPlan } from './workload';
 import { planForSegment, type SegmentTuple } from './segments';
 
@@ -46,7 +47,7 @@ export interface FleetOptions {
    * agents of one run each take one segment of the same sequence. Default: every bot.
    */
   segment?: SegmentTuple;
-  /** Worker threads (default: one per core, fewer for small fleets). */
+  /** Worker threads; 0: every bot on the main thread (the default up to BOTS_ON_MAIN_THREAD bots; past it, one worker per BOTS_PER_WORKER bots, at most one per core). */
   workers?: number;
   timing?: Partial<SessionTiming>;
   /** Saturation thresholds (defaults: k6's 80 % CPU, 50 ms lag p99, 3 samples of 1 s in a row). */
@@ -105,16 +106,22 @@ export interface StartedFleet {
   stop(): Promise<FleetResult>;
 }
 
-interface WorkerSlot {
-  worker: Worker;
+/** One thread's share of the bots, as the main thread sees it. */
+interface BotThread {
   online: number;
   started: number;
   lagP99Ms: number;
   done: boolean;
+  /** Graceful: live sessions end, pending windows never start. */
+  stop(): void;
+  /** After done: releases the thread. */
+  end(): Promise<void>;
 }
 
 /** Bots one worker thread plays before another is added: at 5 000 bots (2 500 actions/s) one worker used 25 % less CPU per action than two, with a lower lag p99 (peer bench, 2 cores). */
 export const BOTS_PER_WORKER = 5000;
+/** Up to this many bots play on the main thread itself: a worker costs an isolate (its own heap and young generation, ~100 MB of RSS at 5 000 bots) and a structured clone of every entry. */
+export const BOTS_ON_MAIN_THREAD = BOTS_PER_WORKER;
 
 export function defaultWorkerCount(bots: number): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
@@ -163,13 +170,12 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   // Saturation: sampled on the main thread, lag from every thread.
   const saturation = { cpuRatio: 0.8, lagP99Ms: 50, sustainedSamples: 3, sampleMs: 1000, ...options.saturation };
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const mainLag = monitorEventLoopDelay({ resolution: 10 });
-  mainLag.enable();
+  const mainLag = watchEventLoopLag();
   const health: LoadGeneratorHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
   let overStreak = 0;
   let lastCpu = process.cpuUsage();
   let lastWall = process.hrtime.bigint();
-  const slots: WorkerSlot[] = [];
+  const slots: BotThread[] = [];
   const sample = (): void => {
     const cpu = process.cpuUsage(lastCpu);
     const wall = process.hrtime.bigint();
@@ -177,7 +183,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
     lastCpu = process.cpuUsage();
     lastWall = wall;
     const cpuRatio = wallMicros > 0 ? (cpu.user + cpu.system) / (wallMicros * cores) : 0;
-    const lagMs = Math.max(mainLag.percentile(99) / 1e6, ...slots.map((slot) => slot.lagP99Ms));
+    const lagMs = Math.max(mainLag.p99Ms(), ...slots.map((slot) => slot.lagP99Ms));
     mainLag.reset();
     health.cpuPeakRatio = Math.max(health.cpuPeakRatio, round3(cpuRatio));
     health.eventLoopLagP99Ms = Math.max(health.eventLoopLagP99Ms, round3(lagMs));
@@ -196,58 +202,22 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   const sampleTimer = setInterval(sample, saturation.sampleMs);
   sampleTimer.unref();
 
-  // Workers: plans dealt round-robin so every thread gets a share of every group and ramp.
-  const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkerCount(plan.bots.length), Math.max(1, plan.bots.length)));
-  const shares: BotPlan[][] = Array.from({ length: workerCount }, () => []);
-  plan.bots.forEach((bot, i) => shares[i % workerCount].push(bot));
+  // Threads: plans dealt round-robin so every thread gets a share of every group and ramp.
+  const inProcess = options.workers === 0 || (options.workers === undefined && plan.bots.length <= BOTS_ON_MAIN_THREAD);
+  const threadCount = inProcess ? 1 : Math.max(1, Math.min(options.workers ?? defaultWorkerCount(plan.bots.length), plan.bots.length));
+  const shares: BotPlan[][] = Array.from({ length: threadCount }, () => []);
+  plan.bots.forEach((bot, i) => shares[i % threadCount].push(bot));
   let resolveAllDone!: () => void;
   const allDone = new Promise<void>((resolve) => (resolveAllDone = resolve));
   const checkAllDone = (): void => {
     if (slots.every((slot) => slot.done)) resolveAllDone();
   };
-  const workerFile = require.resolve('./worker.ts');
-  const tsxRegister = require.resolve('tsx/cjs');
   for (const share of shares) {
-    const init: WorkerInit = {
-      plans: share,
-      gameModule,
-      wsUrl: options.wsUrl,
-      wsUrlV6: options.wsUrlV6,
-      runStartEpochMs: options.runStartEpochMs,
-      clockBase: clockBase(),
-      loadEndMs: plan.loadEndMs,
-      timing: options.timing,
-    };
-    const worker = new Worker(workerFile, { workerData: init, execArgv: ['--require', tsxRegister] });
-    const slot: WorkerSlot = { worker, online: 0, started: 0, lagP99Ms: 0, done: false };
-    slots.push(slot);
-    worker.on('message', (message: WorkerToMain) => {
-      if (message.t === 'entries') for (const entry of message.entries) onEntry(entry);
-      else if (message.t === 'stats') {
-        slot.online = message.online;
-        slot.started = message.started;
-        slot.lagP99Ms = message.lagP99Ms;
-      } else if (message.t === 'done') {
-        slot.done = true;
-        slot.started = message.started;
-        slot.online = 0;
-        checkAllDone();
-      }
-    });
-    worker.on('error', (error) => {
-      errors.push(`bot worker crashed: ${error.stack ?? error.message}`);
-      log(`bots: worker crashed: ${error.message}`);
-    });
-    worker.on('exit', (code) => {
-      if (!slot.done) {
-        errors.push(`bot worker exited with code ${code} before finishing`);
-        slot.done = true;
-        checkAllDone();
-      }
-    });
+    const init: BotHostInit = { plans: share, gameModule, wsUrl: options.wsUrl, wsUrlV6: options.wsUrlV6, runStartEpochMs: options.runStartEpochMs, loadEndMs: plan.loadEndMs, timing: options.timing };
+    slots.push(inProcess ? hostOnThisThread(init, onEntry, checkAllDone) : hostOnWorker(init, onEntry, checkAllDone, errors, log));
   }
   if (options.segment) log(`bots: segment ${options.segment.toString()}: ${plan.bots.length} of the run's ${wholePlan.bots.length} bots`);
-  log(`bots: ${plan.bots.length} bots on ${workerCount} worker thread(s), load until ${plan.loadEndMs} ms, metrics at ${server.url}`);
+  log(`bots: ${plan.bots.length} bots on ${inProcess ? 'the main thread' : `${threadCount} worker thread(s)`}, load until ${plan.loadEndMs} ms, metrics at ${server.url}`);
 
   const result = (): FleetResult => ({
     bots: plan.bots.length,
@@ -268,9 +238,9 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
       await allDone;
       sample();
       clearInterval(sampleTimer);
-      mainLag.disable();
+      mainLag.stop();
       // 'started' figures arrive with stats; ask nothing more of the workers, just end them.
-      await Promise.all(slots.map((slot) => slot.worker.terminate().catch(() => 0)));
+      await Promise.all(slots.map((slot) => slot.end()));
       metrics.botsOnline.set(0);
       return result();
     })();
@@ -280,7 +250,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   let stopped: Promise<FleetResult> | undefined;
   const stop = (): Promise<FleetResult> => {
     stopped ??= (async () => {
-      for (const slot of slots) if (!slot.done) slot.worker.postMessage({ t: 'stop' } satisfies MainToWorker);
+      for (const slot of slots) if (!slot.done) slot.stop();
       // Bounded: a worker that does not finish within its stop grace plus slack is terminated.
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, 15_000).unref());
       await Promise.race([allDone, timeout]);
@@ -320,4 +290,64 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
 
 function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+function hostOnWorker(init: BotHostInit, onEntry: (entry: HistoryDraft) => void, checkAllDone: () => void, errors: string[], log: (line: string) => void): BotThread {
+  const workerInit: WorkerInit = { ...init, clockBase: clockBase() };
+  const worker = new Worker(require.resolve('./worker.ts'), { workerData: workerInit, execArgv: ['--require', require.resolve('tsx/cjs')] });
+  const slot: BotThread = {
+    online: 0,
+    started: 0,
+    lagP99Ms: 0,
+    done: false,
+    stop: () => worker.postMessage({ t: 'stop' } satisfies MainToWorker),
+    end: () => worker.terminate().then(() => undefined, () => undefined),
+  };
+  worker.on('message', (message: WorkerToMain) => {
+    if (message.t === 'entries') for (const entry of message.entries) onEntry(entry);
+    else if (message.t === 'stats') {
+      slot.online = message.online;
+      slot.started = message.started;
+      slot.lagP99Ms = message.lagP99Ms;
+    } else if (message.t === 'done') {
+      slot.done = true;
+      slot.started = message.started;
+      slot.online = 0;
+      checkAllDone();
+    }
+  });
+  worker.on('error', (error) => {
+    errors.push(`bot worker crashed: ${error.stack ?? error.message}`);
+    log(`bots: worker crashed: ${error.message}`);
+  });
+  worker.on('exit', (code) => {
+    if (!slot.done) {
+      errors.push(`bot worker exited with code ${code} before finishing`);
+      slot.done = true;
+      checkAllDone();
+    }
+  });
+  return slot;
+}
+
+/** Bots on the main thread: its event-loop lag is sampled already, so this share reports none of its own. */
+function hostOnThisThread(init: BotHostInit, onEntry: (entry: HistoryDraft) => void, checkAllDone: () => void): BotThread {
+  const host = hostPlans(init, onEntry);
+  const slot: BotThread = {
+    get online() {
+      return host.online();
+    },
+    get started() {
+      return host.started();
+    },
+    lagP99Ms: 0,
+    done: false,
+    stop: () => void host.stop(),
+    end: async () => undefined,
+  };
+  void host.done.then(() => {
+    slot.done = true;
+    checkAllDone();
+  });
+  return slot;
 }
