@@ -1,5 +1,5 @@
 /** lagstorm's bot players: the fleet API for the runner, plus the bot core for other hosts. */
-export { startFleet, defaultWorkerCount } from './fleet/fleet';
+export { startFleet, botThreadsFor } from './fleet/fleet';
 export type { FleetOptions, FleetResult, FleetProgress, StartedFleet, LoadGeneratorHealth, HistorySink } from './fleet/fleet';
 export { buildFleetPlan, arrivalTimes, closedTargetPoints, windowsAbove } from './fleet/workload';
 export type { BotPlan, FleetPlan, SessionWindow } from './fleet/workload';

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { scenarioSchema, type ResolvedScenario, type ScenarioInput } from '../../core/scenario/schema';
 import { isClientOp, type BotEvent, type HistoryEntry } from '../../core/history';
 import { HistoryRecorder, readHistoryAll } from '../history/recorder';
-import { startFleet } from './fleet';
+import { BOTS_PER_THREAD, botThreadsFor, startFleet } from './fleet';
+import { loadGameModule } from '../load-game';
 import { epochNowMs } from '../../core/clock';
 
 const FAKE_GAME = path.join(__dirname, '..', 'testing', 'fake-game.ts');
@@ -124,4 +125,15 @@ test.each([
   const ends = entries.filter((e) => e.type === 'event' && e.f === 'session-end').length;
   expect(ends).toBe(starts);
   assertWellFormed(entries);
+});
+
+test('the fleet sizes its threads by peak action rate and bot count: the main thread while one carries the plan', () => {
+  const game = loadGameModule(FAKE_GAME);
+  const cores = os.availableParallelism();
+  const plans = (count: number, profile: string, burst?: { everyMs: number; actions: number }) =>
+    Array.from({ length: count }, (_, i) => ({ botId: `b-${i}`, slot: i, group: 'g', playerId: `g-${i}`, profile, ipv6: false, seed: i, windows: [], peers: { group: 'g', first: 0, last: 0 }, voluntaryDisconnects: false, ...(burst ? { burst } : {}) }));
+  expect(botThreadsFor(plans(200, 'steady'), game)).toBe(1); // 50 ms think: 4 000 actions/s
+  expect(botThreadsFor(plans(300, 'steady'), game)).toBe(Math.min(cores, 2)); // 6 000 actions/s
+  expect(botThreadsFor(plans(10, 'steady', { everyMs: 1000, actions: 600 }), game)).toBe(Math.min(cores, 2)); // bursts count by their rate
+  expect(botThreadsFor(plans(BOTS_PER_THREAD + 1, 'steady', { everyMs: 1e9, actions: 1 }), game)).toBe(Math.min(cores, 2)); // many idle bots
 });

@@ -13,7 +13,9 @@ import type { ResolvedScenario } from '../../core/scenario/schema';
 import type { LatencyStats } from '../../core/summary';
 import type { HistoryDraft, SessionTiming } from '../core/types';
 import { clockBase } from '../../core/clock';
-import { loadGameModule } from '../load-game';
+import type { GameDefinition } from '../../core/game';
+import { meanOf } from '../../core/distributions';
+import { loadGameModule, profileOf } from '../load-game';
 import { LatencyBook } from '../metrics/latency';
 import { watchEventLoopLag } from '../metrics/event-loop-lag';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
@@ -47,7 +49,7 @@ export interface FleetOptions {
    * agents of one run each take one segment of the same sequence. Default: every bot.
    */
   segment?: SegmentTuple;
-  /** Worker threads; 0: every bot on the main thread (the default up to BOTS_ON_MAIN_THREAD bots; past it, one worker per BOTS_PER_WORKER bots, at most one per core). */
+  /** Worker threads; 0: every bot on the main thread (default: botThreadsFor(); the main thread while one thread carries the plan). */
   workers?: number;
   timing?: Partial<SessionTiming>;
   /** Saturation thresholds (defaults: k6's 80 % CPU, 50 ms lag p99, 3 samples of 1 s in a row). */
@@ -118,14 +120,25 @@ interface BotThread {
   end(): Promise<void>;
 }
 
-/** Bots one worker thread plays before another is added: at 5 000 bots (2 500 actions/s) one worker used 25 % less CPU per action than two, with a lower lag p99 (peer bench, 2 cores). */
-export const BOTS_PER_WORKER = 5000;
-/** Up to this many bots play on the main thread itself: a worker costs an isolate (its own heap and young generation, ~100 MB of RSS at 5 000 bots) and a structured clone of every entry. */
-export const BOTS_ON_MAIN_THREAD = BOTS_PER_WORKER;
+/**
+ * What one thread of bots carries before the fleet adds one (peer bench and bench/fleet-scale.ts,
+ * 2 cores): 16 667 bots at 1 650 actions/s on the main thread took 88 µs CPU per action with a
+ * 2 ms lag p99; the same on two workers took 116 µs. A worker costs an isolate (its own heap and
+ * young generation: ~100 MB of RSS at 5 000 bots) and a structured clone of every entry.
+ */
+export const ACTIONS_PER_THREAD = 5000;
+export const BOTS_PER_THREAD = 20_000;
 
-export function defaultWorkerCount(bots: number): number {
+/** Threads the plan needs by its peak action rate (every bot online) and its bot count: 1 = the main thread, more = that many workers, at most one per core. */
+export function botThreadsFor(plans: readonly BotPlan[], game: GameDefinition): number {
+  let actionsPerSecond = 0;
+  for (const plan of plans) {
+    const thinkMs = plan.burst ? plan.burst.everyMs / plan.burst.actions : meanOf(profileOf(game, plan.profile).thinkTime);
+    actionsPerSecond += thinkMs > 0 ? 1000 / thinkMs : ACTIONS_PER_THREAD;
+  }
+  const needed = Math.max(Math.ceil(actionsPerSecond / ACTIONS_PER_THREAD), Math.ceil(plans.length / BOTS_PER_THREAD), 1);
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cores, Math.ceil(bots / BOTS_PER_WORKER)));
+  return needed === 1 ? 1 : Math.min(cores, needed);
 }
 
 export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
@@ -203,8 +216,8 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   sampleTimer.unref();
 
   // Threads: plans dealt round-robin so every thread gets a share of every group and ramp.
-  const inProcess = options.workers === 0 || (options.workers === undefined && plan.bots.length <= BOTS_ON_MAIN_THREAD);
-  const threadCount = inProcess ? 1 : Math.max(1, Math.min(options.workers ?? defaultWorkerCount(plan.bots.length), plan.bots.length));
+  const threadCount = options.workers === 0 ? 1 : Math.min(options.workers ?? botThreadsFor(plan.bots, game), Math.max(1, plan.bots.length));
+  const inProcess = options.workers === 0 || (options.workers === undefined && threadCount === 1);
   const shares: BotPlan[][] = Array.from({ length: threadCount }, () => []);
   plan.bots.forEach((bot, i) => shares[i % threadCount].push(bot));
   let resolveAllDone!: () => void;
