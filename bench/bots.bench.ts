@@ -12,6 +12,9 @@
  *    thread's event-loop lag p99 ≤ 10 ms (one thread; the fleet runs one such thread per core);
  *  - latency: at ~2 000 actions/s, completion − intended time of bots vs bare clients (p50/p99),
  *    and the split at the server's ack timestamp (serverTime, hi-res epoch ms, same host clock).
+ *  - fleet-scale (BENCH_PARTS=fleet-scale, not in the default set): the whole fleet (history and
+ *    metrics on) at BENCH_FLEET_STEPS=10000,50000 bots, think time mean 10 s, against echo-ack
+ *    servers: CPU, event-loop lag p99 and RSS over BENCH_FLEET_STEADY_S=30 s (bench/fleet-scale.ts).
  *  - pipelining: the same bots acting in bursts of 4 actions at once (the burst schedule), with
  *    pipelining off (maxInFlight 1: the burst goes out one ack at a time) and on (maxInFlight 4):
  *    RSS per active bot (2 000 bots, a burst every 4 s) and CPU per action (200 bots, every 400 ms).
@@ -44,6 +47,8 @@ const RATE_BOTS = 200; // × 10 actions/s each = 2 000 actions/s
 const RATE_PERIOD_MS = 100;
 const MEASURE_MS = 4000;
 const CONCURRENCY_STEPS = (process.env.BENCH_STEPS ?? '2500,5000,10000').split(',').map(Number);
+const FLEET_STEPS = (process.env.BENCH_FLEET_STEPS ?? '10000,50000').split(',').map(Number);
+const FLEET_STEADY_MS = Number(process.env.BENCH_FLEET_STEADY_S ?? 30) * 1000;
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, 'bench', 'results', 'bots.json');
 const BENCH_DEADLINE = Date.now() + 170_000; // stay under 3 minutes whatever happens
@@ -396,6 +401,78 @@ async function memoryInChild(url: string, kind: MemoryKind, run: number): Promis
   return JSON.parse(output.trim().split('\n').pop()!) as { rssPerClientKB: number; heapPerClientKB: number };
 }
 
+// ---------- the fleet at scale (bench/fleet-scale.ts in child processes) ----------
+
+function openFileLimit(): number {
+  const match = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+  return match ? Number(match[1]) : 1024;
+}
+
+async function startEchoServer(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'bench', 'peers', 'echo-ack-server.ts')], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await withTimeout(
+    new Promise<number>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve((JSON.parse(data.toString().split('\n')[0]) as { port: number }).port))),
+    20_000,
+    'echo-ack server start',
+  );
+  return { url: `ws://127.0.0.1:${port}`, stop: () => child.stdin!.end() }; // it exits when its stdin ends
+}
+
+interface FleetScaleResult {
+  bots: number;
+  online: number;
+  actionsPerSecond: number;
+  cpuRatio: number;
+  cpuMicrosPerAction: number;
+  lagP99MsWorstSecond: number;
+  lagP99MsMedianSecond: number;
+  rssMb: number;
+  saturated: boolean;
+}
+
+/**
+ * `bots` fleet bots against echo-ack servers. One process holds at most this machine's open-file
+ * limit of sockets (20 000 here, hard), so a bigger step runs as several fleets, each with its own
+ * server, as `--agents N` runs it; their steady windows overlap and their figures add up.
+ */
+async function fleetScaleStep(bots: number): Promise<Record<string, unknown>> {
+  const perProcess = Math.max(1000, openFileLimit() - 2000);
+  const processes = Math.ceil(bots / perProcess);
+  const shares = Array.from({ length: processes }, (_, i) => Math.floor(bots / processes) + (i < bots % processes ? 1 : 0));
+  const rampMs = Math.max(10_000, Math.ceil(shares[0] / 1000) * 1000);
+  const servers = await Promise.all(shares.map(() => startEchoServer()));
+  try {
+    const results = await Promise.all(
+      shares.map(async (share, i) => {
+        const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'bench', 'fleet-scale.ts'), JSON.stringify({ url: servers[i].url, bots: share, rampMs, steadyMs: FLEET_STEADY_MS })], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+        let output = '';
+        child.stdout!.on('data', (data: Buffer) => (output += data.toString()));
+        const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), rampMs + FLEET_STEADY_MS + 150_000, `fleet of ${share} bots`).finally(() => child.kill('SIGTERM'));
+        if (code !== 0) throw new Error(`fleet of ${share} bots exited with ${code}: ${output}`);
+        return JSON.parse(output.trim().split('\n').pop()!) as FleetScaleResult;
+      }),
+    );
+    const sum = (pick: (r: FleetScaleResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+    const cpuMicros = sum((r) => r.cpuMicrosPerAction * r.actionsPerSecond);
+    return {
+      bots,
+      processes,
+      online: sum((r) => r.online),
+      actionsPerSecond: round(sum((r) => r.actionsPerSecond), 1),
+      cpuRatio: round(sum((r) => r.cpuRatio), 3),
+      cpuMicrosPerAction: round(cpuMicros / sum((r) => r.actionsPerSecond), 1),
+      lagP99MsWorstSecond: Math.max(...results.map((r) => r.lagP99MsWorstSecond)),
+      rssMb: round(sum((r) => r.rssMb), 1),
+      rssKbPerBot: round((sum((r) => r.rssMb) * 1024) / bots, 1),
+      saturated: results.some((r) => r.saturated),
+      ok: results.every((r, i) => r.online === shares[i]) && Math.max(...results.map((r) => r.lagP99MsWorstSecond)) <= 10 && sum((r) => r.cpuRatio) < 0.8,
+      perProcess: results,
+    };
+  } finally {
+    for (const server of servers) server.stop();
+  }
+}
+
 // ---------- main ----------
 
 async function main(): Promise<void> {
@@ -496,6 +573,18 @@ async function main(): Promise<void> {
       };
       console.log('pipelining', JSON.stringify({ off: summary('off'), on: summary('on') }));
     }
+    if (PARTS.has('fleet-scale')) {
+      const steps = [];
+      for (const bots of FLEET_STEPS) {
+        steps.push(await fleetScaleStep(bots));
+        console.log('fleet-scale', JSON.stringify(steps[steps.length - 1]));
+      }
+      results.fleetScale = {
+        workload: `the fleet as a run uses it (history, metrics on), echo-ack game, think time exponential mean 10 s, ${FLEET_STEADY_MS / 1000} s steady window after every bot is online; lag = worst per-second p99 of any thread; cpuRatio = share of all cores; ok = every bot online, lag <= 10 ms, cpu < 80 %`,
+        openFileLimit: openFileLimit(),
+        steps,
+      };
+    }
     if (PARTS.has('concurrency')) {
       const steps = [];
       let best = 0;
@@ -524,7 +613,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   // A run of some parts (BENCH_PARTS) keeps the other parts' figures, each with the date it was measured.
   const previous = fs.existsSync(OUT) ? (JSON.parse(fs.readFileSync(OUT, 'utf8')) as Record<string, unknown>) : {};
-  const measured = ['memory', 'cpu', 'latency', 'concurrency', 'pipelining'].filter((part) => results[part] !== undefined);
+  const measured = ['memory', 'cpu', 'latency', 'concurrency', 'pipelining', 'fleetScale'].filter((part) => results[part] !== undefined);
   const partDates = { ...((previous.partDates as Record<string, string> | undefined) ?? Object.fromEntries(['memory', 'cpu', 'latency', 'concurrency'].filter((part) => previous[part] !== undefined).map((part) => [part, String(previous.date)]))) };
   for (const part of measured) partDates[part] = String(results.date);
   fs.writeFileSync(OUT, JSON.stringify({ ...previous, ...results, partDates }, null, 2) + '\n');

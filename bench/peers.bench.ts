@@ -321,7 +321,7 @@ async function main(): Promise<void> {
     runs: RUNS,
     steadySeconds: STEADY_S,
     note: 'echo-ack server in its own process; each VU: one WebSocket, one action every 2 s after its ack; RSS summed over the tool processes (median over the steady window); KB/VU against the same tool at 1 VU; CPU over the steady window / actions the server counted; medians of runs',
-    versions: { artillery: '2.0.21 (ws engine)', locust: '2.47 (websocket-client user)', gatling: '3.15.0 (Java DSL, default JVM heap)', lagstorm: 'startFleet: worker threads, metrics and history.jsonl on' },
+    versions: { artillery: '2.0.21 (ws engine)', locust: '2.47 (websocket-client user)', gatling: '3.15.0 (Java DSL, default JVM heap)', lagstorm: 'startFleet with its default threads (botThreadsFor: the main thread up to 5 000 actions/s), metrics and history on' },
     tools,
     ratios,
   };

@@ -1,4 +1,5 @@
 import { epochNowMs, systemClock } from './clock';
+import { spawnSync } from 'node:child_process';
 
 describe('systemClock timers (one queue over one global timer)', () => {
   const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,4 +35,21 @@ describe('systemClock timers (one queue over one global timer)', () => {
     expect(lateness).toHaveLength(3);
     for (const late of lateness) expect(late).toBeGreaterThanOrEqual(-1);
   });
+});
+
+test('once every systemClock timer is cancelled, nothing keeps the process alive', () => {
+  const script = `
+    require('tsx/cjs');
+    const { systemClock } = require(${JSON.stringify(require.resolve('./clock'))});
+    const clock = systemClock(0);
+    const far = clock.setTimeout(() => console.log('fired'), 60000);
+    const timer = clock.timer(() => console.log('fired'));
+    timer.arm(50000);
+    clock.clearTimeout(far);
+    timer.cancel();`;
+  const started = Date.now();
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  expect(Date.now() - started).toBeLessThan(15_000);
 });

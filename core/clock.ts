@@ -146,6 +146,12 @@ class TimerQueue {
     if (index < 0) return;
     timer.index = -1;
     const last = this.heap.pop()!;
+    // Nothing armed: the global timer must not keep the process alive.
+    if (this.heap.length === 0 && this.handle !== undefined) {
+      globalThis.clearTimeout(this.handle);
+      this.handle = undefined;
+      this.handleDue = Infinity;
+    }
     if (index === this.heap.length) return;
     this.heap[index] = last;
     last.index = index;

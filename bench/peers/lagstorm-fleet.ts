@@ -1,5 +1,5 @@
 /**
- * The peer bench's lagstorm side: `startFleet` as a run uses it (worker threads, Prometheus
+ * The peer bench's lagstorm side: `startFleet` as a run uses it (its default threads, Prometheus
  * metrics on, every operation recorded in history.jsonl), playing the echo-ack game.
  *   node bin/run-ts.js bench/peers/lagstorm-fleet.ts <ws-url> <bots> <ramp-ms> <duration-ms> <history-file>
  */

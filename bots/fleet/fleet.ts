@@ -356,7 +356,7 @@ function hostOnThisThread(init: BotHostInit, onEntry: (entry: HistoryDraft) => v
     lagP99Ms: 0,
     done: false,
     stop: () => void host.stop(),
-    end: async () => undefined,
+    end: async () => host.dropSockets(),
   };
   void host.done.then(() => {
     slot.done = true;

@@ -63,7 +63,11 @@ export function runPlans(options: PlanRunnerOptions): PlanRunner {
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const windowEnded = (): void => {
     remaining -= 1;
-    if (remaining <= 0) resolveDone();
+    if (remaining > 0) return;
+    // Every window is over (some ended early, by maxActions): their stop timers must not keep the thread alive.
+    for (const handle of timers) clock.clearTimeout(handle);
+    timers.clear();
+    resolveDone();
   };
   if (remaining === 0) resolveDone();
 
