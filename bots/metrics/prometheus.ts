@@ -9,6 +9,14 @@ import type { HistoryDraft } from '../core/types';
 
 const RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** A kind's series: the result counters appear on their first increment, as labelled increments made them. */
+interface KindChildren {
+  ok?: Counter.Internal;
+  fail?: Counter.Internal;
+  info?: Counter.Internal;
+  rtt: Histogram.Internal<'kind'>;
+}
+
 export class FleetMetrics {
   readonly registry = new Registry();
   readonly botsOnline = new Gauge({ name: 'lagstorm_bots_online', help: 'Bots logged in and playing', registers: [this.registry] });
@@ -40,9 +48,22 @@ export class FleetMetrics {
       return;
     }
     if (entry.process === 'nemesis' || entry.type === 'invoke') return;
-    this.actions.inc({ kind: entry.f, result: entry.type });
-    if (entry.type !== 'info') this.actionRtt.observe({ kind: entry.f }, Math.max(0, entry.time - entry.intendedAt) / 1000);
+    const children = this.childrenOf(entry.f);
+    (children[entry.type] ??= this.actions.labels(entry.f, entry.type)).inc();
+    if (entry.type !== 'info') children.rtt.observe(Math.max(0, entry.time - entry.intendedAt) / 1000);
   }
+
+  /** Each kind's labelled children, looked up once: labelling every observation built and hashed a label object per action. */
+  private childrenOf(kind: string): KindChildren {
+    let children = this.byKind.get(kind);
+    if (!children) {
+      children = { rtt: this.actionRtt.labels(kind) };
+      this.byKind.set(kind, children);
+    }
+    return children;
+  }
+
+  private readonly byKind = new Map<string, KindChildren>();
 }
 
 export interface MetricsServer {
