@@ -426,8 +426,10 @@ interface FleetScaleResult {
   cpuMicrosPerAction: number;
   lagP99MsWorstSecond: number;
   lagP99MsMedianSecond: number;
+  mainThreadLagP99MsWindow: number;
+  botsOnMainThread: boolean;
   rssMb: number;
-  saturated: boolean;
+  saturatedAtAnyTime: boolean;
 }
 
 /**
@@ -462,10 +464,12 @@ async function fleetScaleStep(bots: number): Promise<Record<string, unknown>> {
       cpuRatio: round(sum((r) => r.cpuRatio), 3),
       cpuMicrosPerAction: round(cpuMicros / sum((r) => r.actionsPerSecond), 1),
       lagP99MsWorstSecond: Math.max(...results.map((r) => r.lagP99MsWorstSecond)),
+      // Each process's main thread over the whole window (where its bots run when botsOnMainThread); the worst process.
+      lagP99MsWindow: results.every((r) => r.botsOnMainThread) ? Math.max(...results.map((r) => r.mainThreadLagP99MsWindow)) : undefined,
       rssMb: round(sum((r) => r.rssMb), 1),
       rssKbPerBot: round((sum((r) => r.rssMb) * 1024) / bots, 1),
-      saturated: results.some((r) => r.saturated),
-      ok: results.every((r, i) => r.online === shares[i]) && Math.max(...results.map((r) => r.lagP99MsWorstSecond)) <= 10 && sum((r) => r.cpuRatio) < 0.8,
+      saturatedAtAnyTime: results.some((r) => r.saturatedAtAnyTime),
+      ok: results.every((r, i) => r.online === shares[i] && r.botsOnMainThread && r.mainThreadLagP99MsWindow <= 10) && sum((r) => r.cpuRatio) < 0.8,
       perProcess: results,
     };
   } finally {
@@ -580,7 +584,7 @@ async function main(): Promise<void> {
         console.log('fleet-scale', JSON.stringify(steps[steps.length - 1]));
       }
       results.fleetScale = {
-        workload: `the fleet as a run uses it (history, metrics on), echo-ack game, think time exponential mean 10 s, ${FLEET_STEADY_MS / 1000} s steady window after every bot is online; lag = worst per-second p99 of any thread; cpuRatio = share of all cores; ok = every bot online, lag <= 10 ms, cpu < 80 %`,
+        workload: `the fleet as a run uses it (history, metrics on), echo-ack game, think time exponential mean 10 s, ${FLEET_STEADY_MS / 1000} s steady window after every bot is online; lagP99MsWorstSecond = the worst of the fleet's per-second p99 samples; lagP99MsWindow = p99 over the whole window of each process's main thread (its bots' thread), worst process; cpuRatio = share of all cores; ok = every bot online, lagP99MsWindow <= 10 ms, cpu < 80 %; saturatedAtAnyTime includes the ramp`,
         openFileLimit: openFileLimit(),
         steps,
       };

@@ -16,6 +16,7 @@ import { epochNowMs } from '../core/clock';
 import { scenarioSchema } from '../core/scenario/schema';
 import { startFleet } from '../bots/fleet/fleet';
 import { HistoryRecorder } from '../bots/history/recorder';
+import { watchEventLoopLag } from '../bots/metrics/event-loop-lag';
 
 interface Step {
   url: string;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     const lagGauge = fleet.metricsRegistry.getSingleMetric('lagstorm_loadgen_event_loop_lag_seconds') as Gauge;
     const lagSamplesMs: number[] = [];
     const rss: number[] = [];
+    const windowLag = watchEventLoopLag(); // this thread over the whole window: the bots' when the fleet keeps them on the main thread
     const cpuBefore = process.cpuUsage();
     const wallBefore = Date.now();
     const completionsBefore = completions;
@@ -79,8 +81,11 @@ async function main(): Promise<void> {
       cpuMicrosPerAction: round((cpu.user + cpu.system) / Math.max(1, completions - completionsBefore), 1),
       lagP99MsWorstSecond: round(sorted[sorted.length - 1] ?? 0),
       lagP99MsMedianSecond: round(sorted[Math.floor((sorted.length - 1) / 2)] ?? 0),
+      mainThreadLagP99MsWindow: round(windowLag.p99Ms()),
+      botsOnMainThread: fleet.workerThreads === 0,
       rssMb: round(rss.sort((a, b) => a - b)[Math.floor((rss.length - 1) / 2)] / 2 ** 20, 1),
-      saturated: fleet.health().saturated,
+      /** Since the fleet started, ramp included. */
+      saturatedAtAnyTime: fleet.health().saturated,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

@@ -97,6 +97,8 @@ export interface StartedFleet {
   readonly metricsUrl: string;
   readonly metricsPort: number;
   readonly plan: { bots: number; dropped: number; loadEndMs: number };
+  /** Worker threads the bots run on; 0: the main thread (absent: no bots here, the agents' coordinator). */
+  readonly workerThreads?: number;
   progress(): FleetProgress;
   /** The load generator's health so far (the saturation flag is set once it saturated). */
   health(): LoadGeneratorHealth;
@@ -285,6 +287,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
     metricsUrl: server.url,
     metricsPort: server.port,
     plan: { bots: plan.bots.length, dropped: plan.dropped, loadEndMs: plan.loadEndMs },
+    workerThreads: inProcess ? 0 : threadCount,
     progress: () => {
       const seconds = recentCompletions.length;
       return {
