@@ -1,9 +1,9 @@
 /**
- * The bot fleet: thousands of bots in one process, spread over worker threads (one per core by
- * default). The main thread merges the workers' history entries into the recorder, keeps the
- * latency histograms and Prometheus metrics, and watches its own saturation (k6's rule: CPU above
- * 80 % or event-loop lag p99 above 50 ms, sustained, means the figures are the generator's, not
- * the server's).
+ * The bot fleet: thousands of bots in one process, on the main thread while one thread carries the
+ * plan, else spread over worker threads (botThreadsFor). The main thread merges the bots' history
+ * entries into the recorder, keeps the latency histograms and Prometheus metrics, and watches
+ * its own saturation (k6's rule: CPU above 80 % or event-loop lag p99 above 50 ms, sustained,
+ * means the figures are the generator's, not the server's).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
