@@ -3,9 +3,18 @@
  * bots still do everything they do against a real game (request ids, seqs, the history, metrics,
  * reconnect and resume); only the game is trivial, as it is for the peers.
  */
-import { defineGame, webSocketJsonClient } from '../../core';
+import { defineGame, webSocketJsonClient, type BehaviourProfile } from '../../core';
 
 type Reply = { id: number; ok: boolean };
+
+const PINGER: BehaviourProfile = {
+  name: 'pinger',
+  description: 'one action every 2 s, after the previous one was acknowledged',
+  mix: [{ action: 'ping', weight: 1 }],
+  thinkTime: { kind: 'constant', value: 2000 },
+  sessionLength: { kind: 'never' },
+  offlineTime: { kind: 'constant', value: 1000 },
+};
 
 export default defineGame<Record<string, never>>({
   name: 'echo-ack',
@@ -14,22 +23,8 @@ export default defineGame<Record<string, never>>({
     ping: { description: 'one message, one acknowledgement', params: () => ({}) },
   },
   profiles: {
-    pinger: {
-      name: 'pinger',
-      description: 'one action every 2 s, after the previous one was acknowledged',
-      mix: [{ action: 'ping', weight: 1 }],
-      thinkTime: { kind: 'constant', value: 2000 },
-      sessionLength: { kind: 'never' },
-      offlineTime: { kind: 'constant', value: 1000 },
-    },
-    idler: {
-      name: 'idler',
-      description: 'one action every ~10 s (exponential think time): many connected players, few actions each',
-      mix: [{ action: 'ping', weight: 1 }],
-      thinkTime: { kind: 'exponential', mean: 10_000 },
-      sessionLength: { kind: 'never' },
-      offlineTime: { kind: 'constant', value: 1000 },
-    },
+    pinger: PINGER,
+    idler: { ...PINGER, name: 'idler', description: 'one action every ~10 s (exponential think time): many connected players, few actions each', thinkTime: { kind: 'exponential', mean: 10_000 } },
   },
   client: (context) =>
     webSocketJsonClient<Reply>(context, {

@@ -139,8 +139,7 @@ export function botThreadsFor(plans: readonly BotPlan[], game: GameDefinition): 
     actionsPerSecond += thinkMs > 0 ? 1000 / thinkMs : ACTIONS_PER_THREAD;
   }
   const needed = Math.max(Math.ceil(actionsPerSecond / ACTIONS_PER_THREAD), Math.ceil(plans.length / BOTS_PER_THREAD), 1);
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return needed === 1 ? 1 : Math.min(cores, needed);
+  return needed === 1 ? 1 : Math.min(coreCount(), needed);
 }
 
 export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
@@ -184,7 +183,7 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
 
   // Saturation: sampled on the main thread, lag from every thread.
   const saturation = { cpuRatio: 0.8, lagP99Ms: 50, sustainedSamples: 3, sampleMs: 1000, ...options.saturation };
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = coreCount();
   const mainLag = watchEventLoopLag();
   const health: LoadGeneratorHealth = { cpuPeakRatio: 0, eventLoopLagP99Ms: 0, saturated: false };
   let overStreak = 0;
@@ -302,6 +301,10 @@ export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
     done,
     stop,
   };
+}
+
+function coreCount(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 function round3(value: number): number {
