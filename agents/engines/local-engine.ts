@@ -12,6 +12,28 @@ import { AGENT_INDEX_ENV, type AgentEngine, type AgentLaunch, type LaunchedAgent
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'lagstorm.js');
 const STOP_GRACE_MS = 8000;
 
+/** The CLI's last error line (`lagstorm: ...`) in an agent's log, so a lost agent's reason is in the run's errors, not only in its log. */
+function lastError(logFile: string): string | undefined {
+  let tail: string;
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.min(size, 8192));
+      fs.readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+      tail = buffer.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  const line = tail.split('\n').reverse().find((text) => text.startsWith('lagstorm: '));
+  if (!line) return undefined;
+  const said = line.slice('lagstorm: '.length).trim();
+  return said.length > 300 ? `${said.slice(0, 300)}…` : said;
+}
+
 export const localEngine: AgentEngine = {
   name: 'local',
   sameMachine: true,
@@ -45,7 +67,8 @@ export const localEngine: AgentEngine = {
           });
           child.once('exit', (code, signal) => {
             if (debrisId !== undefined) launch.debris?.forget(debrisId);
-            const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+            const said = code && code !== 130 && code !== 143 ? lastError(logFile) : undefined; // not after our own SIGTERM
+            const how = signal ? `killed by ${signal}` : `exited with code ${code}${said ? ` (it said: ${said})` : ''}`;
             launch.log?.(`agents: agent ${index} (pid ${child.pid}) ${how}`);
             ending(index, how);
             resolve();
