@@ -6,7 +6,8 @@
  * The game server is the fake one (games/reference/client/testing/fake-game-server-main.ts) in its OWN process, so
  * this process holds only clients. Baseline in the same run: bare `ws` clients doing the same
  * protocol (hello, then one action at a time on the same schedule) with no bookkeeping.
- *  - memory: RSS and heap delta per connected, idle bot (N bots logged in, pinging) vs bare clients;
+ *  - memory: RSS and heap delta per connected, idle bot (N bots logged in, pinging) vs bare clients,
+ *    and the same bots on `ws`'s client instead of the fleet's LeanWebSocket;
  *  - cpu: process CPU per completed action at ~2 000 actions/s, bots vs bare clients;
  *  - concurrency: the most connected bots (slow profile, think time exp. mean 10 s) with this
  *    thread's event-loop lag p99 ≤ 10 ms (one thread; the fleet runs one such thread per core);
@@ -38,6 +39,7 @@ import { BotSession } from '../bots/core/session';
 import type { HistoryDraft } from '../bots/core/types';
 import type { WebSocketLike } from '../core/websocket-like';
 import { LatencyBook } from '../bots/metrics/latency';
+import { LeanWebSocket } from '../bots/fleet/lean-websocket';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'memory,cpu,concurrency,latency,pipelining').split(','));
@@ -110,7 +112,7 @@ function startBots(url: string, count: number, profile: BehaviourProfile, tag: s
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => (resolveReady = resolve));
   const sessions: BotSession[] = [];
-  const connect = options.connect ?? ((target: string) => new WebSocket(target, { perMessageDeflate: false }));
+  const connect = options.connect ?? ((target: string) => new LeanWebSocket(target)); // the fleet's socket for ws://
   const sink = {
     record: (entry: HistoryDraft) => {
       if (entry.type === 'ok' || entry.type === 'fail') {
@@ -234,7 +236,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 
 // ---------- the parts ----------
 
-type MemoryKind = 'bots' | 'bare' | 'active' | 'active-pipelined';
+/** bots: on the fleet's LeanWebSocket; bots-ws: the same bots on `ws`'s client; bare: bare `ws` clients. */
+type MemoryKind = 'bots' | 'bots-ws' | 'bare' | 'active' | 'active-pipelined';
+const onWs = (target: string): WebSocketLike => new WebSocket(target, { perMessageDeflate: false });
 
 /** Active bots for the pipelining part: bursts of PIPELINE_DEPTH actions every 4 s (2 000 bots: ~2 000 actions/s). */
 const ACTIVE_BURST = { everyMs: 4000, actions: PIPELINE_DEPTH };
@@ -245,8 +249,8 @@ async function memoryRun(url: string, kind: MemoryKind, run: number): Promise<{ 
   gc();
   const before = process.memoryUsage();
   const population =
-    kind === 'bots'
-      ? startBots(url, MEMORY_BOTS, IDLE, `mem-bot-${run}`)
+    kind === 'bots' || kind === 'bots-ws'
+      ? startBots(url, MEMORY_BOTS, IDLE, `mem-${kind}-${run}`, kind === 'bots-ws' ? { connect: onWs } : {})
       : kind === 'bare'
         ? startBare(url, MEMORY_BOTS, `mem-bare-${run}`, undefined)
         : startBots(url, MEMORY_BOTS, STEADY, `mem-${kind}-${run}`, { burst: ACTIVE_BURST, maxInFlight: kind === 'active-pipelined' ? PIPELINE_DEPTH : 1 });
@@ -496,23 +500,30 @@ async function main(): Promise<void> {
       // Each memory run in a fresh process: RSS never shrinks, so a second run in one process would
       // reuse the pages of the first and read near zero.
       const bots = [];
+      const botsOnWs = [];
       const bare = [];
       for (let run = 0; run < RUNS; run++) {
         bare.push(await memoryInChild(url, 'bare', run));
         bots.push(await memoryInChild(url, 'bots', run));
+        botsOnWs.push(await memoryInChild(url, 'bots-ws', run));
       }
       const botRss = median(bots.map((r) => r.rssPerClientKB));
+      const botOnWsRss = median(botsOnWs.map((r) => r.rssPerClientKB));
       const bareRss = median(bare.map((r) => r.rssPerClientKB));
       results.memory = {
         clients: MEMORY_BOTS,
         botRssPerClientKB: botRss,
         botHeapPerClientKB: median(bots.map((r) => r.heapPerClientKB)),
+        // The same bots on ws's client: what LeanWebSocket saves per bot.
+        botOnWsRssPerClientKB: botOnWsRss,
+        botOnWsHeapPerClientKB: median(botsOnWs.map((r) => r.heapPerClientKB)),
         bareRssPerClientKB: bareRss,
         bareHeapPerClientKB: median(bare.map((r) => r.heapPerClientKB)),
         ratioRss: round(botRss / bareRss, 2),
+        ratioRssLeanToWs: round(botRss / botOnWsRss, 2),
         targetKB: 100,
         meetsTarget: botRss <= 100,
-        runs: { bots, bare },
+        runs: { bots, botsOnWs, bare },
       };
       console.log('memory', JSON.stringify(results.memory));
     }

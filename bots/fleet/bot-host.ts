@@ -7,6 +7,7 @@ import { systemClock } from '../../core/clock';
 import type { HistoryDraft, SessionTiming } from '../core/types';
 import type { WebSocketLike } from '../../core/websocket-like';
 import { loadGameModule } from '../load-game';
+import { LeanWebSocket } from './lean-websocket';
 import { runPlans, type PlanRunner } from './plan-runner';
 import type { BotPlan } from './workload';
 
@@ -38,9 +39,15 @@ export interface BotHost extends PlanRunner {
 /** Starts the plans now; the load ends by itself at `loadEndMs`. */
 export function hostPlans(init: BotHostInit, record: (entry: HistoryDraft) => void): BotHost {
   const clock = systemClock(init.runStartEpochMs);
-  const open = new Set<WebSocket>();
+  const open = new Set<WebSocket | LeanWebSocket>();
+  const gone = (socket: LeanWebSocket): boolean => open.delete(socket);
   const connect = (url: string): WebSocketLike => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    if (url.startsWith('ws:')) {
+      const lean = new LeanWebSocket(url, { onGone: gone });
+      open.add(lean);
+      return lean;
+    }
+    const socket = new WebSocket(url, { perMessageDeflate: false }); // wss:// (TLS) stays on ws
     open.add(socket);
     socket.once('close', () => open.delete(socket));
     return Object.assign(socket, { send: sendInOneWrite });
