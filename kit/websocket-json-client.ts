@@ -131,9 +131,10 @@ class JsonLink<Reply> {
 
 /** A GameClient over WebSocket JSON with request ids (see the options for what the plug-in supplies). */
 export function webSocketJsonClient<Reply = Record<string, unknown>>(context: GameClientContext, options: WebSocketJsonOptions<Reply>): GameClient {
+  // Methods, not arrows, for what each bot keeps: see noPeer in bots/core/session.ts.
   return {
-    connect: ({ resume, onLoginSent, onLinkLost }) =>
-      new Promise((resolve, reject) => {
+    connect({ resume, onLoginSent, onLinkLost }) {
+      return new Promise((resolve, reject) => {
         const { clock, timing } = context;
         let link: JsonLink<Reply>;
         try {
@@ -176,11 +177,14 @@ export function webSocketJsonClient<Reply = Record<string, unknown>>(context: Ga
                 const reply = await link.request(options.request(call));
                 return isLost(reply) ? { type: 'info', error: reply.error } : options.classify(reply, call);
               },
-              close: (_graceful, reason) => link.close(reason ?? 'closed'),
+              close(_graceful, reason) {
+                link.close(reason ?? 'closed');
+              },
             };
             resolve({ login: result, connection });
           });
         };
-      }),
+      });
+    },
   };
 }

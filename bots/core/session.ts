@@ -190,10 +190,11 @@ export class BotSession {
     this.actionRng = createRng(deriveSeed(options.seed, 'actions'));
     this.sessionRng = createRng(deriveSeed(options.seed, 'sessions'));
     this.jitterRng = createRng(deriveSeed(options.seed, 'jitter'));
-    const pickPeer = options.pickPeer ?? (() => undefined);
+    const pickPeer = options.pickPeer ?? noPeer;
     this.actionContext = { playerId: options.playerId, rng: this.actionRng, pickPeer, profile: options.profile };
     this.endedPromise = new Promise((resolve) => (this.endedResolve = resolve));
     const { pingIntervalMs, pongTimeoutMs, connectTimeoutMs, helloTimeoutMs, actionTimeoutMs, versionGapTimeoutMs } = this.timing;
+    const session = this; // eslint-disable-line @typescript-eslint/no-this-alias -- methods, not arrows: see noPeer
     this.client = options.createClient({
       botId: options.botId,
       playerId: options.playerId,
@@ -203,10 +204,12 @@ export class BotSession {
       clock: options.clock,
       openWebSocket: options.openWebSocket,
       timing: { pingIntervalMs, pongTimeoutMs, connectTimeoutMs, helloTimeoutMs, actionTimeoutMs, versionGapTimeoutMs },
-      recordOp: (type, f, fields) => this.op(type, f, fields),
-      recordDesync: (finding) => {
-        this.stats.desyncs += 1;
-        this.event('desync', { reason: finding.reason, seq: finding.seq, expected: finding.expected, actual: finding.actual });
+      recordOp(type, f, fields) {
+        session.op(type, f, fields);
+      },
+      recordDesync(finding) {
+        session.stats.desyncs += 1;
+        session.event('desync', { reason: finding.reason, seq: finding.seq, expected: finding.expected, actual: finding.actual });
       },
       pickPeer,
     });
@@ -301,10 +304,15 @@ export class BotSession {
     this.lostBeforeReady = undefined;
     let pending: Promise<{ login: LoginResult; connection: GameConnection }>;
     try {
+      const session = this; // eslint-disable-line @typescript-eslint/no-this-alias -- methods, not arrows: see noPeer
       pending = this.client.connect({
         resume: this.loggedInOnce,
-        onLoginSent: () => this.dispatch({ type: 'login-sent', attempt }),
-        onLinkLost: (reason) => this.dispatch({ type: 'link-lost', attempt, reason }),
+        onLoginSent() {
+          session.dispatch({ type: 'login-sent', attempt });
+        },
+        onLinkLost(reason) {
+          session.dispatch({ type: 'link-lost', attempt, reason });
+        },
       });
     } catch (error) {
       return this.dispatch({ type: 'connect-failed', attempt, error });
@@ -673,6 +681,15 @@ export class BotSession {
   private event(f: 'desync' | 'gave-up' | 'reconnected' | 'session-start' | 'session-end', value: unknown): void {
     this.options.sink.record({ type: 'event', process: this.botId, player: this.playerId, f, time: round(this.clock.now()), value });
   }
+}
+
+/**
+ * The default pickPeer, shared. Per-bot callbacks here are methods, not arrows: tsx compiles with
+ * esbuild's keepNames, which gives every arrow in a named position its own property dictionary
+ * (about 250 B per function per bot, measured in a heap snapshot of 2 000 bots).
+ */
+function noPeer(): undefined {
+  return undefined;
 }
 
 function round(ms: number): number {
