@@ -161,8 +161,70 @@ test.each(CLIENTS)('%s: a server breaking the protocol (a masked frame) is an er
   const url = await rawServer((socket) => socket.write(Buffer.from([0x81, 0x81, 1, 2, 3, 4, 0x61])));
   const events = await watch(open(client, url));
   expect(events[0]).toBe('open');
-  expect(events[1]).toMatch(/^error .*MASK/i);
+  expect(events[1]).toBe('error Invalid WebSocket frame: MASK must be clear');
   expect(events.slice(2)).toEqual(['close 1006']); // the server never answers our close frame (1002)
+});
+
+/** A server frame (unmasked, FIN) with `payload`. */
+function serverFrame(opcode: number, payload: Buffer): Buffer {
+  const header = payload.length < 126 ? Buffer.from([0x80 | opcode, payload.length]) : Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff]);
+  return Buffer.concat([header, payload]);
+}
+
+test.each(CLIENTS)('%s: frames that came with the upgrade are read even when onopen closes at once', async (client) => {
+  const closeFrame = Buffer.from([0x03, 0xe8]); // 1000
+  const url = await rawServer((socket) => socket.write(Buffer.concat([serverFrame(0x1, Buffer.from('hi')), serverFrame(0x1, Buffer.from('hello')), serverFrame(0x8, closeFrame)])));
+  expect(await watch(open(client, url), (socket) => socket.close())).toEqual(['open', 'text hi', 'text hello', 'close 1000']);
+});
+
+test.each(CLIENTS)('%s: a close() from the error handler while connecting reports one error, not two', async (client) => {
+  const closed = net.createServer();
+  const port = await listen(closed);
+  closed.close();
+  const socket = open(client, `ws://127.0.0.1:${port}`);
+  const events = watch(socket);
+  const report = socket.onerror!;
+  socket.onerror = (error) => {
+    report(error);
+    socket.close();
+  };
+  expect(await events).toEqual([`error connect ECONNREFUSED 127.0.0.1:${port}`, 'close 1006']);
+});
+
+test.each(CLIENTS)('%s: a text message that is not UTF-8, or a close code no peer may send, fails the connection', async (client) => {
+  const badText = await rawServer((socket) => socket.write(serverFrame(0x1, Buffer.from([0x61, 0xff, 0xfe]))));
+  const textEvents = await watch(open(client, badText));
+  expect(textEvents).toEqual(['open', 'error Invalid WebSocket frame: invalid UTF-8 sequence', 'close 1006']);
+  const badCode = await rawServer((socket) => socket.write(serverFrame(0x8, Buffer.from([0x03, 0xed])))); // 1005: never sent on the wire
+  const codeEvents = await watch(open(client, badCode));
+  expect(codeEvents).toEqual(['open', 'error Invalid WebSocket frame: invalid status code 1005', 'close 1006']);
+});
+
+test.each(CLIENTS)('%s: close() refuses a code no peer may send and a reason over 123 bytes, and a 4 MB frame in 64 KB reads arrives whole', async (client) => {
+  const big = Buffer.alloc(4 * 1024 * 1024, 'b');
+  const url = await rawServer((socket) => {
+    const frame = Buffer.concat([Buffer.from([0x82, 127, 0, 0, 0, 0]), Buffer.from([(big.length >>> 24) & 0xff, (big.length >>> 16) & 0xff, (big.length >>> 8) & 0xff, big.length & 0xff]), big]);
+    void (async () => {
+      for (let at = 0; at < frame.length; at += 65_536) {
+        socket.write(frame.subarray(at, at + 65_536));
+        await sleep(0);
+      }
+    })();
+  });
+  const socket = open(client, url);
+  const events = watch(socket, () => undefined, 10_000);
+  const received = await new Promise<number>((resolve) => {
+    const report = socket.onmessage!;
+    socket.onmessage = (event) => {
+      report(event);
+      resolve((event.data as Buffer).length);
+    };
+  });
+  expect(received).toBe(big.length);
+  expect(() => socket.close(1005)).toThrow(TypeError);
+  expect(() => socket.close(1000, 'x'.repeat(124))).toThrow(RangeError);
+  socket.terminate?.();
+  expect(await events).toEqual(['open', 'binary 4194304 bytes', 'close 1006']);
 });
 
 test('LeanWebSocket refuses wss:// (that stays on ws) and reports the socket gone once, before onclose', async () => {

@@ -6,6 +6,7 @@
  * It behaves as `ws` does where the bots can tell: the same events in the same order, close codes,
  * and a `terminate()`; wss:// and anything it does not speak stay on `ws` (bot-host.ts).
  */
+import { isUtf8 } from 'node:buffer';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import type { CloseEventLike, MessageEventLike, WebSocketLike } from '../../core/websocket-like';
@@ -22,6 +23,8 @@ const MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
 const MAX_HANDSHAKE_BYTES = 16 * 1024;
 const NO_STATUS = 1005;
 const ABNORMAL = 1006;
+/** Close codes a peer may send (RFC 6455 7.4): 1000–1003, 1007–1014, and 3000–4999. */
+const isSendableCloseCode = (code: number): boolean => (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 
 type BinaryData = Buffer | ArrayBuffer | ArrayBufferView;
 type Listener<E> = ((event: E) => void) | null;
@@ -77,6 +80,9 @@ function onSocketConnect(this: OwnedSocket): void {
 function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   this[OWNER].receive(chunk);
 }
+function onSocketEnd(this: OwnedSocket): void {
+  this[OWNER].socketEnded();
+}
 function onSocketError(this: OwnedSocket, error: Error): void {
   this[OWNER].socketError(error);
 }
@@ -101,9 +107,12 @@ export class LeanWebSocket implements WebSocketLike {
   private key: string | undefined;
   private readonly hostHeader: string;
   private readonly path: string;
-  /** Bytes not parsed yet (a frame or the handshake split across reads). */
-  private unread: Buffer | undefined;
+  /** Reads not parsed yet (a frame or the handshake split across reads), and how many bytes it takes to go on. */
+  private unread: Buffer[] | undefined;
+  private unreadBytes = 0;
+  private unreadNeeds = 0;
   private fragments: Buffer[] | undefined;
+  private fragmentsBytes = 0;
   private fragmentsOpcode = 0;
   private closeSent = false;
   private closeReceived: CloseEventLike | undefined;
@@ -125,6 +134,7 @@ export class LeanWebSocket implements WebSocketLike {
     this.socket[OWNER] = this;
     this.socket.once('connect', onSocketConnect);
     this.socket.on('data', onSocketData);
+    this.socket.once('end', onSocketEnd);
     this.socket.on('error', onSocketError);
     this.socket.once('close', onSocketClose);
   }
@@ -136,6 +146,8 @@ export class LeanWebSocket implements WebSocketLike {
   }
 
   close(code?: number, reason?: string): void {
+    if (code !== undefined && !isSendableCloseCode(code)) throw new TypeError(`First argument must be a valid error code number, not ${code}`);
+    if (reason !== undefined && Buffer.byteLength(reason) > 123) throw new RangeError('The message must not be greater than 123 bytes');
     if (this.readyState === CLOSED) return;
     if (this.readyState === CONNECTING) return this.abort('WebSocket was closed before the connection was established');
     if (this.closeSent) return;
@@ -155,23 +167,38 @@ export class LeanWebSocket implements WebSocketLike {
     this.socket.write(`GET ${this.path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${this.key}\r\n\r\n`);
   }
 
-  /** @internal */
+  /** @internal Reads are kept until they hold what the parser asked for: a large frame is copied once, not once per read. */
   receive(chunk: Buffer): void {
-    const bytes = this.unread ? Buffer.concat([this.unread, chunk]) : chunk;
-    this.unread = undefined;
+    let bytes = chunk;
+    if (this.unread) {
+      this.unread.push(chunk);
+      this.unreadBytes += chunk.length;
+      if (this.unreadBytes < this.unreadNeeds) return;
+      bytes = Buffer.concat(this.unread, this.unreadBytes);
+      this.unread = undefined;
+    }
     if (this.readyState === CONNECTING) this.readHandshake(bytes);
     else this.readFrames(bytes, 0);
   }
 
+  /** @internal the server ended its side without a close frame: no more sends. */
+  socketEnded(): void {
+    if (this.readyState === OPEN) this.readyState = CLOSING;
+  }
+
   /** @internal as ws: a network error is an error event only while connecting; after that it is a close (1006). */
   socketError(error: Error): void {
-    if (this.readyState === CONNECTING) this.onerror?.(error);
-    this.readyState = CLOSING;
+    const connecting = this.readyState === CONNECTING;
+    this.readyState = CLOSING; // first: a close() from the handler must not report a second error
+    if (connecting) this.onerror?.(error);
   }
 
   /** @internal */
   socketClosed(): void {
-    if (this.readyState === CONNECTING) this.onerror?.(new Error('socket hang up')); // closed before any upgrade response, as ws reports it
+    if (this.readyState === CONNECTING) {
+      this.readyState = CLOSING;
+      this.onerror?.(new Error('socket hang up')); // closed before any upgrade response, as ws reports it
+    }
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.readyState = CLOSED;
     this.unread = undefined;
@@ -185,8 +212,7 @@ export class LeanWebSocket implements WebSocketLike {
     const end = bytes.indexOf('\r\n\r\n');
     if (end < 0) {
       if (bytes.length > MAX_HANDSHAKE_BYTES) return this.abort(`the server's upgrade response is over ${MAX_HANDSHAKE_BYTES} bytes`);
-      this.unread = bytes;
-      return;
+      return this.keep(bytes, 0, bytes.length + 1);
     }
     const [statusLine, ...headerLines] = bytes.subarray(0, end).toString('latin1').split('\r\n');
     const status = /^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1];
@@ -204,73 +230,85 @@ export class LeanWebSocket implements WebSocketLike {
     this.key = undefined;
     this.readyState = OPEN;
     this.onopen?.({});
-    if (end + 4 < bytes.length && this.readyState === OPEN) this.readFrames(bytes, end + 4);
+    if (end + 4 < bytes.length) this.readFrames(bytes, end + 4); // frames that came with the upgrade, even if onopen closed
+  }
+
+  private keep(bytes: Buffer, from: number, needs: number): void {
+    this.unread = [from === 0 ? bytes : bytes.subarray(from)];
+    this.unreadBytes = bytes.length - from;
+    this.unreadNeeds = needs;
   }
 
   private readFrames(bytes: Buffer, from: number): void {
     let offset = from;
     while (!this.readingDone && !this.socket.destroyed) {
       const available = bytes.length - offset;
-      if (available < 2) break;
+      if (available < 2) return this.keep(bytes, offset, 2);
       const first = bytes[offset];
       const second = bytes[offset + 1];
-      if (first & 0x70) return this.fail(1002, 'RSV bits set, but no extension was negotiated');
-      if (second & 0x80) return this.fail(1002, 'a server frame must not be masked');
+      const fin = (first & 0x80) !== 0;
+      const opcode = first & 0x0f;
       let length = second & 0x7f;
+      // Everything the header alone shows is checked before its payload is waited for.
+      if (first & 0x70) return this.fail(1002, 'RSV bits set, but no extension was negotiated');
+      if (second & 0x80) return this.fail(1002, 'MASK must be clear');
+      if (opcode >= 0x8 && (!fin || length > 125)) return this.fail(1002, 'a control frame must be whole and at most 125 bytes');
+      if (opcode !== 0x0 && opcode !== 0x1 && opcode !== 0x2 && opcode !== 0x8 && opcode !== 0x9 && opcode !== 0xa) return this.fail(1002, `invalid opcode ${opcode}`);
       let header = 2;
       if (length === 126) {
-        if (available < 4) break;
+        if (available < 4) return this.keep(bytes, offset, 4);
         length = bytes.readUInt16BE(offset + 2);
         header = 4;
       } else if (length === 127) {
-        if (available < 10) break;
+        if (available < 10) return this.keep(bytes, offset, 10);
         length = bytes.readUInt32BE(offset + 2) * 2 ** 32 + bytes.readUInt32BE(offset + 6);
         header = 10;
       }
-      if (length > MAX_PAYLOAD_BYTES) return this.fail(1009, 'Max payload size exceeded');
-      if (available < header + length) break;
+      if (length + (opcode === 0x0 ? this.fragmentsBytes : 0) > MAX_PAYLOAD_BYTES) return this.fail(1009, 'Max payload size exceeded');
+      if (available < header + length) return this.keep(bytes, offset, header + length);
       const payload = bytes.subarray(offset + header, offset + header + length);
       offset += header + length;
-      this.frame((first & 0x80) !== 0, first & 0x0f, payload);
+      if (opcode >= 0x8) this.control(opcode, payload);
+      else this.data(fin, opcode, payload);
     }
-    if (offset < bytes.length && !this.readingDone) this.unread = bytes.subarray(offset);
   }
 
-  private frame(fin: boolean, opcode: number, payload: Buffer): void {
-    if (opcode >= 0x8) return this.control(fin, opcode, payload);
+  private data(fin: boolean, opcode: number, payload: Buffer): void {
     if (opcode === 0x0) {
       if (!this.fragments) return this.fail(1002, 'a continuation frame without a message to continue');
       this.fragments.push(payload);
+      this.fragmentsBytes += payload.length;
       if (!fin) return;
-      const whole = Buffer.concat(this.fragments);
+      const whole = Buffer.concat(this.fragments, this.fragmentsBytes);
       this.fragments = undefined;
-      if (whole.length > MAX_PAYLOAD_BYTES) return this.fail(1009, 'Max payload size exceeded');
+      this.fragmentsBytes = 0;
       return this.deliver(this.fragmentsOpcode, whole);
     }
-    if (opcode !== 0x1 && opcode !== 0x2) return this.fail(1002, `invalid opcode ${opcode}`);
     if (this.fragments) return this.fail(1002, 'a new message before the last one was finished');
     if (fin) return this.deliver(opcode, payload);
     this.fragments = [payload];
+    this.fragmentsBytes = payload.length;
     this.fragmentsOpcode = opcode;
   }
 
-  private control(fin: boolean, opcode: number, payload: Buffer): void {
-    if (!fin || payload.length > 125) return this.fail(1002, 'a control frame must be whole and at most 125 bytes');
+  private control(opcode: number, payload: Buffer): void {
     if (opcode === 0x8) {
+      if (payload.length === 1) return this.fail(1002, 'a close frame with a 1-byte body');
+      const code = payload.length >= 2 ? payload.readUInt16BE(0) : NO_STATUS;
+      if (payload.length >= 2 && !isSendableCloseCode(code)) return this.fail(1002, `invalid status code ${code}`);
+      if (!isUtf8(payload.subarray(2))) return this.fail(1007, 'invalid UTF-8 sequence');
       this.readingDone = true;
-      this.closeReceived = payload.length >= 2 ? { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') } : { code: NO_STATUS, reason: '' };
-      if (!this.closeSent) this.sendClose(this.closeReceived.code === NO_STATUS ? undefined : this.closeReceived.code);
+      this.closeReceived = { code, reason: payload.subarray(2).toString('utf8') };
+      if (!this.closeSent) this.sendClose(code === NO_STATUS ? undefined : code, this.closeReceived.reason);
       this.socket.end();
       return;
     }
-    if (opcode === 0x9) {
-      if (this.readyState === OPEN) this.socket.write(encodeFrame(0xa, payload));
-      return;
-    }
-    if (opcode !== 0xa) this.fail(1002, `invalid opcode ${opcode}`);
+    if (opcode === 0x9 && this.readyState === OPEN) this.socket.write(encodeFrame(0xa, payload));
   }
 
+  /** As ws: a text message that is not UTF-8 fails the connection (1007), so a server bug shows instead of U+FFFD. */
   private deliver(opcode: number, payload: Buffer): void {
+    if (opcode === 0x1 && !isUtf8(payload)) return this.fail(1007, 'invalid UTF-8 sequence');
     this.onmessage?.({ data: opcode === 0x1 ? payload.toString('utf8') : Buffer.from(payload) });
   }
 
@@ -292,15 +330,16 @@ export class LeanWebSocket implements WebSocketLike {
   private fail(code: number, message: string): void {
     this.readingDone = true;
     this.fragments = undefined;
+    this.unread = undefined;
     if (!this.closeSent) this.sendClose(code);
     this.socket.end();
-    this.onerror?.(new Error(message));
+    this.onerror?.(new Error(`Invalid WebSocket frame: ${message}`)); // ws's wording
   }
 
-  /** The handshake failed or was called off: an error event, then close (1006). */
+  /** The handshake failed or was called off: an error event, then close (1006; the socket's close comes on a later tick). */
   private abort(message: string): void {
     this.readyState = CLOSING;
-    this.onerror?.(new Error(message));
     this.socket.destroy();
+    this.onerror?.(new Error(message));
   }
 }
