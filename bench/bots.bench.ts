@@ -40,6 +40,7 @@ import type { HistoryDraft } from '../bots/core/types';
 import type { WebSocketLike } from '../core/websocket-like';
 import { LatencyBook } from '../bots/metrics/latency';
 import { LeanWebSocket } from '../bots/fleet/lean-websocket';
+import { startEchoServer } from './peers/echo-server-process';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'memory,cpu,concurrency,latency,pipelining').split(','));
@@ -410,16 +411,6 @@ async function memoryInChild(url: string, kind: MemoryKind, run: number): Promis
 function openFileLimit(): number {
   const match = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
   return match ? Number(match[1]) : 1024;
-}
-
-async function startEchoServer(): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'bench', 'peers', 'echo-ack-server.ts')], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await withTimeout(
-    new Promise<number>((resolve) => child.stdout!.once('data', (data: Buffer) => resolve((JSON.parse(data.toString().split('\n')[0]) as { port: number }).port))),
-    20_000,
-    'echo-ack server start',
-  );
-  return { url: `ws://127.0.0.1:${port}`, stop: () => child.stdin!.end() }; // it exits when its stdin ends
 }
 
 interface FleetScaleResult {

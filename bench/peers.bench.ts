@@ -19,8 +19,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as readline from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startEchoServer, type EchoServer } from './peers/echo-server-process';
 
 const REPO = path.resolve(__dirname, '..');
 const PEERS = path.join(__dirname, 'peers');
@@ -169,37 +169,6 @@ function treeRssKb(root: number): number {
     }
   }
   return kb;
-}
-
-interface EchoServer {
-  url: string;
-  stats(): Promise<{ connections: number; actions: number }>;
-  stop(): void;
-}
-
-async function startEchoServer(): Promise<EchoServer> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(PEERS, 'echo-ack-server.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout! });
-  const waiting: Array<(line: string) => void> = [];
-  lines.on('line', (line) => waiting.shift()?.(line));
-  const next = (): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('echo-ack server did not answer within 20 s')), 20_000);
-      waiting.push((line) => {
-        clearTimeout(timer);
-        resolve(line);
-      });
-    });
-  const { port } = JSON.parse(await next()) as { port: number };
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    async stats() {
-      const answer = next();
-      child.stdin!.write('stats\n');
-      return JSON.parse(await answer) as { connections: number; actions: number };
-    },
-    stop: () => void child.kill('SIGTERM'),
-  };
 }
 
 async function stopTool(child: ChildProcess): Promise<void> {
