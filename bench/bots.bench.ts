@@ -270,8 +270,8 @@ async function memoryRun(url: string, kind: MemoryKind, run: number): Promise<{ 
   };
 }
 
-async function cpuRun(url: string, kind: 'bots' | 'bare', run: number): Promise<{ cpuMicrosPerAction: number; actionsPerSecond: number }> {
-  const population = kind === 'bots' ? startBots(url, RATE_BOTS, STEADY, `cpu-bot-${run}`) : startBare(url, RATE_BOTS, `cpu-bare-${run}`, RATE_PERIOD_MS);
+async function cpuRun(url: string, kind: 'bots' | 'bots-ws' | 'bare', run: number): Promise<{ cpuMicrosPerAction: number; actionsPerSecond: number }> {
+  const population = kind === 'bare' ? startBare(url, RATE_BOTS, `cpu-bare-${run}`, RATE_PERIOD_MS) : startBots(url, RATE_BOTS, STEADY, `cpu-${kind}-${run}`, kind === 'bots-ws' ? { connect: onWs } : {});
   return measureCpu(population, `${kind} logging in`);
 }
 
@@ -520,14 +520,25 @@ async function main(): Promise<void> {
     }
     if (PARTS.has('cpu')) {
       const bots = [];
+      const botsOnWs = [];
       const bare = [];
       for (let run = 0; run < RUNS; run++) {
         bare.push(await cpuRun(url, 'bare', run));
         bots.push(await cpuRun(url, 'bots', run));
+        botsOnWs.push(await cpuRun(url, 'bots-ws', run));
       }
       const botCpu = median(bots.map((r) => r.cpuMicrosPerAction));
+      const botOnWsCpu = median(botsOnWs.map((r) => r.cpuMicrosPerAction));
       const bareCpu = median(bare.map((r) => r.cpuMicrosPerAction));
-      results.cpu = { botCpuMicrosPerAction: botCpu, bareCpuMicrosPerAction: bareCpu, ratio: round(botCpu / bareCpu, 2), botActionsPerSecond: median(bots.map((r) => r.actionsPerSecond)), runs: { bots, bare } };
+      results.cpu = {
+        botCpuMicrosPerAction: botCpu,
+        botOnWsCpuMicrosPerAction: botOnWsCpu,
+        bareCpuMicrosPerAction: bareCpu,
+        ratio: round(botCpu / bareCpu, 2),
+        ratioLeanToWs: round(botCpu / botOnWsCpu, 2),
+        botActionsPerSecond: median(bots.map((r) => r.actionsPerSecond)),
+        runs: { bots, botsOnWs, bare },
+      };
       console.log('cpu', JSON.stringify(results.cpu));
     }
     if (PARTS.has('latency')) {
