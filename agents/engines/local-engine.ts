@@ -12,26 +12,16 @@ import { AGENT_INDEX_ENV, type AgentEngine, type AgentLaunch, type LaunchedAgent
 const CLI = path.resolve(__dirname, '..', '..', 'bin', 'lagstorm.js');
 const STOP_GRACE_MS = 8000;
 
-/** The CLI's last error line (`lagstorm: ...`) in an agent's log, so a lost agent's reason is in the run's errors, not only in its log. */
+/** The CLI's last error line (`lagstorm: ...`) in an agent's log (a few lines), so a lost agent's reason is in the run's errors too. */
 function lastError(logFile: string): string | undefined {
-  let tail: string;
+  let log: string;
   try {
-    const fd = fs.openSync(logFile, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const buffer = Buffer.alloc(Math.min(size, 8192));
-      fs.readSync(fd, buffer, 0, buffer.length, size - buffer.length);
-      tail = buffer.toString('utf8');
-    } finally {
-      fs.closeSync(fd);
-    }
+    log = fs.readFileSync(logFile, 'utf8');
   } catch {
     return undefined;
   }
-  const line = tail.split('\n').reverse().find((text) => text.startsWith('lagstorm: '));
-  if (!line) return undefined;
-  const said = line.slice('lagstorm: '.length).trim();
-  return said.length > 300 ? `${said.slice(0, 300)}…` : said;
+  const said = log.split('\n').reverse().find((line) => line.startsWith('lagstorm: '))?.slice('lagstorm: '.length).trim();
+  return said && said.length > 300 ? `${said.slice(0, 300)}…` : said;
 }
 
 export const localEngine: AgentEngine = {
