@@ -20,6 +20,23 @@ const POLL_MS = 500;
 /** Swarm's SIGTERM→SIGKILL grace on removal; the agent's own orderly exit takes well under it. */
 const STOP_GRACE_SECONDS = 8;
 
+/**
+ * Splits one poll's tasks (oldest first) into each slot's agent (its first task) and replacements.
+ * A replicated job replaces a failed task whatever its restart policy (measured: 5–9 s after a kill, with
+ * --restart-condition none), and a replacement must neither stand for the agent nor overwrite its log.
+ */
+export function agentTasksOf(listed: readonly SwarmTask[], known: ReadonlyMap<number, SwarmTask>, count: number): { agents: SwarmTask[]; replacements: SwarmTask[] } {
+  const agents = new Map<number, SwarmTask>();
+  const replacements: SwarmTask[] = [];
+  for (const task of listed) {
+    if (task.slot < 0 || task.slot >= count) continue; // a replicated job's slots are 0..N−1
+    const agentId = known.get(task.slot)?.id ?? agents.get(task.slot)?.id;
+    if (agentId === undefined || agentId === task.id) agents.set(task.slot, task);
+    else replacements.push(task);
+  }
+  return { agents: [...agents.values()], replacements };
+}
+
 /** How a finished task ended, in the words of the local engine. */
 function howEnded(task: SwarmTask): string {
   if (task.exitCode !== undefined && (task.state === 'complete' || task.state === 'failed')) return `exited with code ${task.exitCode}`;
@@ -53,10 +70,17 @@ export const swarmEngine = (settings: AgentEngineSettings): AgentEngine => ({
       saved.add(task.id);
       fs.writeFileSync(path.join(launch.logDir, `agent-${index}.log`), await containerLogs(task.containerId));
     };
+    const endedReplacements = new Set<string>();
     const poll = async (): Promise<void> => {
-      for (const task of await serviceTasks(spec.name)) {
-        const index = task.slot; // a replicated job's slots are 0..N−1
-        if (index < 0 || index >= spec.count) continue;
+      const { agents, replacements } = agentTasksOf(await serviceTasks(spec.name), tasks, spec.count);
+      for (const task of replacements) {
+        if (!task.containerId || FINAL_TASK_STATES.has(task.state) || endedReplacements.has(task.id)) continue;
+        endedReplacements.add(task.id);
+        log(`agents: swarm replaced agent ${task.slot}'s ended task with task ${task.id.slice(0, 12)}; ending the replacement`);
+        await killContainer(task.containerId);
+      }
+      for (const task of agents) {
+        const index = task.slot;
         tasks.set(index, task);
         if (!FINAL_TASK_STATES.has(task.state) || endings.has(index)) continue;
         await saveLog(index, task);

@@ -71,14 +71,17 @@ export const FINAL_TASK_STATES = new Set(['complete', 'failed', 'shutdown', 'rej
 
 interface EngineTask {
   ID: string;
+  CreatedAt?: string;
   Slot?: number;
   Status?: { State?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
 }
 
-/** The tasks of a service (empty once it is removed). */
+/** The tasks of a service, oldest first (empty once it is removed). */
 export async function serviceTasks(service: string): Promise<SwarmTask[]> {
   const filters = encodeURIComponent(JSON.stringify({ service: [service] }));
   const tasks = await engineGet<EngineTask[]>(`/tasks?filters=${filters}`);
+  // ISO timestamps of one engine sort as strings.
+  tasks.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? ''));
   return tasks.map((task) => ({
     id: task.ID,
     slot: task.Slot ?? 0,
@@ -104,7 +107,7 @@ export interface JobService {
   stopGraceSeconds: number;
 }
 
-/** Creates the config and a replicated-job service on host networking whose tasks are never restarted (a failed agent is the coordinator's call). */
+/** Creates the config and a replicated-job service on host networking. Swarm still replaces a failed task despite `--restart-condition none` (measured); the engine ends such replacements. */
 export async function createJobService(spec: JobService): Promise<void> {
   const labels = Object.entries(spec.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
   await docker(['config', 'create', ...labels, spec.config.name, spec.config.hostFile]);
