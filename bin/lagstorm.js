@@ -3,6 +3,8 @@
 // TypeScript (README "Install as a dependency": why lagstorm ships TypeScript, not compiled JS).
 // main() is called here, not on import: through npx, argv[1] is node_modules/.bin/lagstorm.
 require('tsx/cjs');
+// Before the CLI's modules load: loading them would already grow V8's young generation (bots/fleet/lean-heap.ts).
+require('../bots/fleet/lean-heap.ts').keepHeapLean();
 require('../cli/main.ts')
   .main(process.argv)
   .then((code) => {

@@ -20,17 +20,18 @@ export interface HttpReply<Body = unknown> {
   body: Body;
 }
 
+/** The protocol, described once for all bots: every callback gets the bot's context (as webSocketJsonClient's). */
 export interface HttpJsonOptions<Body> {
   /** The base URL; default `context.url` (the bots-backend proxy). */
   baseUrl?: string;
   /** The login call, if the backend has one; without it a session starts logged in. */
-  login?(options: { resume: boolean }): HttpCall;
+  login?(options: { resume: boolean }, context: GameClientContext): HttpCall;
   /** A login reply → the LoginResult or `{ refused: why }`; default: any 2xx is in. */
-  loginResult?(reply: HttpReply<Body>): LoginResult | { refused: string };
+  loginResult?(reply: HttpReply<Body>, context: GameClientContext): LoginResult | { refused: string };
   /** The call for one action; send `call.seq` as the idempotency key (e.g. an Idempotency-Key header). */
-  request(call: ActionCall): HttpCall;
+  request(call: ActionCall, context: GameClientContext): HttpCall;
   /** A reply → ok / fail / info (a 503 "try later" is usually info or fail, a 5xx after the commit info). */
-  classify(reply: HttpReply<Body>, call: ActionCall): Outcome;
+  classify(reply: HttpReply<Body>, call: ActionCall, context: GameClientContext): Outcome;
   /** Per-request limit (ms); default `timing.actionTimeoutMs`. */
   timeoutMs?: number;
 }
@@ -70,7 +71,7 @@ export function httpJsonClient<Body = unknown>(context: GameClientContext, optio
       const closed = new AbortController();
       let login: LoginResult = {};
       if (options.login) {
-        const call = options.login({ resume });
+        const call = options.login({ resume }, context);
         onLoginSent();
         let reply: HttpReply<Body>;
         try {
@@ -78,16 +79,16 @@ export function httpJsonClient<Body = unknown>(context: GameClientContext, optio
         } catch (error) {
           throw new LoginError('info', `login: ${why(error)}`);
         }
-        const result = options.loginResult?.(reply) ?? (reply.status < 300 ? { value: reply.body } : { refused: `login: HTTP ${reply.status}` });
+        const result = options.loginResult?.(reply, context) ?? (reply.status < 300 ? { value: reply.body } : { refused: `login: HTTP ${reply.status}` });
         if ('refused' in result) throw new LoginError('fail', result.refused);
         login = result;
       }
       const connection: GameConnection = {
         async invoke(call) {
-          const request = options.request(call);
+          const request = options.request(call, context);
           try {
             const reply = await send<Body>(urlOf(request), request, AbortSignal.any([closed.signal, AbortSignal.timeout(timeout())]));
-            return options.classify(reply, call);
+            return options.classify(reply, call, context);
           } catch (error) {
             return { type: 'info', error: why(error) };
           }

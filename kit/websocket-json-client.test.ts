@@ -65,6 +65,21 @@ describe('webSocketJsonClient', () => {
     expect(h.onLinkLost).not.toHaveBeenCalled();
   });
 
+  it('passes each bot its own context, so one options object serves every bot', async () => {
+    const shared: WebSocketJsonOptions<Reply> = {
+      login: (_login, context) => ({ op: 'login', player: context.playerId }),
+      loginResult: (reply, context) => ({ value: { player: context.playerId, ok: reply.ok } }),
+      request: (made, context) => ({ op: made.name, player: context.playerId, seq: made.seq }),
+      classify: (reply, _made, context) => ({ type: 'ok', value: `${context.botId}:${reply.value}` }),
+    };
+    const bots = ['a', 'b'].map((name) => ({ ...testClientContext(server.url), botId: `bot-${name}`, playerId: `player-${name}` }));
+    const connected = await Promise.all(bots.map((context) => webSocketJsonClient<Reply>(context, shared).connect(hooks())));
+    expect(connected.map(({ login }) => login.value)).toEqual([{ player: 'player-a', ok: true }, { player: 'player-b', ok: true }]);
+    expect(await connected[1].connection.invoke(call('add', 9))).toEqual({ type: 'ok', value: 'bot-b:0' });
+    expect(server.received).toContainEqual({ id: 2, op: 'add', player: 'player-b', seq: 9 });
+    for (const { connection } of connected) connection.close(true);
+  });
+
   it('turns a refused login into LoginError fail', async () => {
     const error = await webSocketJsonClient<Reply>(testClientContext(server.url), options('banned')).connect(hooks()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoginError);

@@ -16,98 +16,75 @@ export interface LostReply {
   error: string;
 }
 
+/**
+ * The protocol, described once for all bots: every callback gets the bot's context, so a plug-in can
+ * keep one options object at module level (per-bot closures cost memory in a 50 000-bot fleet).
+ */
 export interface WebSocketJsonOptions<Reply> {
   /** Where to connect; default `context.url` (the bots-backend proxy). */
   url?: string;
   /** The login (or resume) request's body; the helper adds the id. */
-  login(options: { resume: boolean }): Record<string, unknown>;
+  login(options: { resume: boolean }, context: GameClientContext): Record<string, unknown>;
   /** A login reply → the LoginResult, or `{ refused: why }` when the server said no (a fail, not a retry-worthy info). */
-  loginResult(reply: Reply): LoginResult | { refused: string };
+  loginResult(reply: Reply, context: GameClientContext): LoginResult | { refused: string };
   /** An action's request body; the helper adds the id. Send `call.seq` as the idempotency key. */
-  request(call: ActionCall): Record<string, unknown>;
+  request(call: ActionCall, context: GameClientContext): Record<string, unknown>;
   /** A reply → ok / fail / info (info: it may or may not have taken effect, e.g. "retry later"). */
-  classify(reply: Reply, call: ActionCall): Outcome;
+  classify(reply: Reply, call: ActionCall, context: GameClientContext): Outcome;
   /** The field that carries the request id in both directions; default 'id'. */
   idField?: string;
   /** A message that answers no pending request (a server push). */
-  onPush?(message: Reply): void;
+  onPush?(message: Reply, context: GameClientContext): void;
   /** A request body to send every `timing.pingIntervalMs`; no reply within `timing.pongTimeoutMs` = a dead link. Off by default. */
-  heartbeat?(): Record<string, unknown>;
+  heartbeat?(context: GameClientContext): Record<string, unknown>;
 }
 
 type Settle<Reply> = (reply: Reply | LostReply) => void;
+type Connected = { login: LoginResult; connection: GameConnection };
 
 /** Whether a reply is the helper's stand-in for one the dead link never delivered. */
 export function isLost(reply: unknown): reply is LostReply {
   return typeof reply === 'object' && reply !== null && (reply as { lost?: unknown }).lost === true;
 }
 
-/** One link: a socket, its pending requests by id, and how it ends (once). */
-class JsonLink<Reply> {
+/**
+ * One link: a socket, its pending requests by id, the connect and login, and how it ends (once).
+ * Once logged in it is the bot's GameConnection, so a connected bot keeps this object and its socket only.
+ */
+class JsonLink<Reply> implements GameConnection {
   private readonly pending = new SmallMap<number, Settle<Reply>>();
+  private readonly idField: string;
   private nextId = 1;
   private ended = false;
+  /** The connect, then the login, deadline; after the login, the heartbeat's next beat. */
   private timer: unknown;
   private deadline: unknown;
-  /** Called once when the link dies by itself (not when we close it). */
-  onDeath: (reason: string) => void = () => undefined;
+  /** Until the login settles: how to settle the connect. */
+  private connecting: { resolve(connected: Connected): void; reject(error: LoginError): void; resume: boolean; onLoginSent(): void } | undefined;
 
   constructor(
-    readonly socket: WebSocketLike,
+    private readonly socket: WebSocketLike,
     private readonly context: GameClientContext,
     private readonly options: WebSocketJsonOptions<Reply>,
+    connecting: NonNullable<JsonLink<Reply>['connecting']>,
+    private readonly onLinkLost: (reason: string) => void,
   ) {
-    const idField = options.idField ?? 'id';
-    socket.onmessage = (event) => {
-      let message: Record<string, unknown>;
-      try {
-        message = JSON.parse(String(event.data)) as Record<string, unknown>;
-      } catch {
-        return this.die('unreadable message (not JSON)');
-      }
-      const id = message?.[idField];
-      const settle = typeof id === 'number' ? this.pending.get(id) : undefined;
-      if (!settle) return options.onPush?.(message as Reply);
-      this.pending.delete(id as number);
-      settle(message as Reply);
-    };
+    this.idField = options.idField ?? 'id';
+    this.connecting = connecting;
+    this.timer = context.clock.setTimeout(() => this.die('connect timeout'), context.timing.connectTimeoutMs);
+    socket.onopen = () => this.opened();
+    socket.onmessage = (event) => this.received(event.data);
     socket.onclose = (event) => this.die(`closed ${event.code}${event.reason ? ` ${event.reason}` : ''}`);
     socket.onerror = () => this.die('socket error');
   }
 
-  request(body: Record<string, unknown>): Promise<Reply | LostReply> {
-    if (this.ended) return Promise.resolve({ lost: true, error: 'link closed' });
-    return new Promise((settle) => {
-      const id = this.nextId++;
-      this.pending.set(id, settle);
-      this.socket.send(JSON.stringify({ [this.options.idField ?? 'id']: id, ...body }));
-    });
+  async invoke(call: ActionCall): Promise<Outcome> {
+    const reply = await this.request(this.options.request(call, this.context));
+    return isLost(reply) ? { type: 'info', error: reply.error } : this.options.classify(reply, call, this.context);
   }
 
-  /** Every `interval`: a heartbeat request that must be answered within `timeout`. */
-  startHeartbeat(body: () => Record<string, unknown>, interval: number, timeout: number): void {
-    const clock = this.context.clock;
-    const beat = (): void => {
-      if (this.ended) return;
-      this.deadline = clock.setTimeout(() => this.die('pong timeout'), timeout);
-      void this.request(body()).then(() => {
-        clock.clearTimeout(this.deadline);
-        if (!this.ended) this.timer = clock.setTimeout(beat, interval);
-      });
-    };
-    this.timer = clock.setTimeout(beat, interval);
-  }
-
-  /** The link died by itself: tell the owner first, then settle what was pending as lost. */
-  die(reason: string): void {
-    if (this.ended) return;
-    this.onDeath(reason);
-    this.end(reason);
-    (this.socket.terminate ?? this.socket.close).call(this.socket);
-  }
-
-  /** Closes the link from our side; pending requests settle as lost; onDeath is not called. */
-  close(reason: string): void {
+  /** Closes the link from our side; pending requests settle as lost; onLinkLost is not called. */
+  close(_graceful?: boolean, reason = 'closed'): void {
     if (this.ended) return;
     this.end(reason);
     this.socket.onclose = null;
@@ -117,6 +94,82 @@ class JsonLink<Reply> {
     } catch {
       // already gone
     }
+  }
+
+  private opened(): void {
+    const { clock, timing } = this.context;
+    this.socket.onopen = null;
+    clock.clearTimeout(this.timer);
+    this.timer = clock.setTimeout(() => this.die('login timeout'), timing.helloTimeoutMs);
+    this.connecting?.onLoginSent();
+    void this.request(this.options.login({ resume: this.connecting?.resume ?? false }, this.context)).then((reply) => this.loginReplied(reply));
+  }
+
+  private loginReplied(reply: Reply | LostReply): void {
+    const connecting = this.connecting;
+    if (!connecting) return; // the link died first and failed the connect
+    this.connecting = undefined;
+    this.context.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (isLost(reply)) return connecting.reject(new LoginError('info', reply.error));
+    let result: LoginResult | { refused: string };
+    try {
+      result = this.options.loginResult(reply, this.context);
+    } catch (error) {
+      this.close(false, 'login reply not understood');
+      return connecting.reject(new LoginError('info', `login reply not understood: ${(error as Error).message}`));
+    }
+    if ('refused' in result) {
+      this.close(false, 'login refused');
+      return connecting.reject(new LoginError('fail', result.refused));
+    }
+    if (this.options.heartbeat) this.timer = this.context.clock.setTimeout(() => this.beat(), this.context.timing.pingIntervalMs);
+    connecting.resolve({ login: result, connection: this });
+  }
+
+  private received(data: unknown): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(String(data)) as Record<string, unknown>;
+    } catch {
+      return this.die('unreadable message (not JSON)');
+    }
+    const id = message?.[this.idField];
+    const settle = typeof id === 'number' ? this.pending.get(id) : undefined;
+    if (!settle) return this.options.onPush?.(message as Reply, this.context);
+    this.pending.delete(id as number);
+    settle(message as Reply);
+  }
+
+  private request(body: Record<string, unknown>): Promise<Reply | LostReply> {
+    if (this.ended) return Promise.resolve({ lost: true, error: 'link closed' });
+    return new Promise((settle) => {
+      const id = this.nextId++;
+      this.pending.set(id, settle);
+      this.socket.send(JSON.stringify({ [this.idField]: id, ...body }));
+    });
+  }
+
+  /** A heartbeat request that must be answered within the pong timeout; the next one an interval later. */
+  private beat(): void {
+    if (this.ended) return;
+    const { clock, timing } = this.context;
+    this.deadline = clock.setTimeout(() => this.die('pong timeout'), timing.pongTimeoutMs);
+    void this.request(this.options.heartbeat!(this.context)).then(() => {
+      clock.clearTimeout(this.deadline);
+      if (!this.ended) this.timer = clock.setTimeout(() => this.beat(), timing.pingIntervalMs);
+    });
+  }
+
+  /** The link died by itself: a connect in progress fails or a logged-in session hears of it first; then what was pending settles as lost. */
+  private die(reason: string): void {
+    if (this.ended) return;
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    if (connecting) connecting.reject(new LoginError('info', reason));
+    else this.onLinkLost(reason);
+    this.end(reason);
+    (this.socket.terminate ?? this.socket.close).call(this.socket);
   }
 
   private end(reason: string): void {
@@ -131,59 +184,17 @@ class JsonLink<Reply> {
 
 /** A GameClient over WebSocket JSON with request ids (see the options for what the plug-in supplies). */
 export function webSocketJsonClient<Reply = Record<string, unknown>>(context: GameClientContext, options: WebSocketJsonOptions<Reply>): GameClient {
-  // Methods, not arrows, for what each bot keeps: see noPeer in bots/core/session.ts.
+  // A method, not an arrow, for what each bot keeps: see noPeer in bots/core/session.ts.
   return {
     connect({ resume, onLoginSent, onLinkLost }) {
       return new Promise((resolve, reject) => {
-        const { clock, timing } = context;
-        let link: JsonLink<Reply>;
+        let socket: WebSocketLike;
         try {
-          link = new JsonLink(context.openWebSocket(options.url ?? context.url), context, options);
+          socket = context.openWebSocket(options.url ?? context.url);
         } catch (error) {
           return reject(new LoginError('info', `connect: ${(error as Error).message}`));
         }
-        let loggedIn = false;
-        let loginTimer: unknown;
-        const connectTimer = clock.setTimeout(() => link.die('connect timeout'), timing.connectTimeoutMs);
-        // Before the login settles a dead link fails the connect; after it, the session hears of it.
-        link.onDeath = (reason) => {
-          clock.clearTimeout(connectTimer);
-          clock.clearTimeout(loginTimer);
-          if (loggedIn) onLinkLost(reason);
-          else reject(new LoginError('info', reason));
-        };
-        link.socket.onopen = () => {
-          clock.clearTimeout(connectTimer);
-          loginTimer = clock.setTimeout(() => link.die('login timeout'), timing.helloTimeoutMs);
-          onLoginSent();
-          void link.request(options.login({ resume })).then((reply) => {
-            clock.clearTimeout(loginTimer);
-            if (isLost(reply)) return reject(new LoginError('info', reply.error));
-            let result: LoginResult | { refused: string };
-            try {
-              result = options.loginResult(reply);
-            } catch (error) {
-              link.close('login reply not understood');
-              return reject(new LoginError('info', `login reply not understood: ${(error as Error).message}`));
-            }
-            if ('refused' in result) {
-              link.close('login refused');
-              return reject(new LoginError('fail', result.refused));
-            }
-            loggedIn = true;
-            if (options.heartbeat) link.startHeartbeat(options.heartbeat, timing.pingIntervalMs, timing.pongTimeoutMs);
-            const connection: GameConnection = {
-              async invoke(call) {
-                const reply = await link.request(options.request(call));
-                return isLost(reply) ? { type: 'info', error: reply.error } : options.classify(reply, call);
-              },
-              close(_graceful, reason) {
-                link.close(reason ?? 'closed');
-              },
-            };
-            resolve({ login: result, connection });
-          });
-        };
+        new JsonLink(socket, context, options, { resolve, reject, resume, onLoginSent }, onLinkLost);
       });
     },
   };

@@ -3,9 +3,17 @@
  * bots still do everything they do against a real game (request ids, seqs, the history, metrics,
  * reconnect and resume); only the game is trivial, as it is for the peers.
  */
-import { defineGame, webSocketJsonClient, type BehaviourProfile } from '../../core';
+import { defineGame, webSocketJsonClient, type BehaviourProfile, type WebSocketJsonOptions } from '../../core';
 
 type Reply = { id: number; ok: boolean };
+
+/** The protocol, once for all bots. */
+const ECHO_PROTOCOL: WebSocketJsonOptions<Reply> = {
+  login: (_login, context) => ({ op: 'login', player: context.playerId }),
+  loginResult: () => ({ value: {} }),
+  request: (call) => ({ op: call.name, seq: call.seq }),
+  classify: (reply) => (reply.ok ? { type: 'ok' } : { type: 'fail', error: 'refused' }),
+};
 
 const PINGER: BehaviourProfile = {
   name: 'pinger',
@@ -26,11 +34,5 @@ export default defineGame<Record<string, never>>({
     pinger: PINGER,
     idler: { ...PINGER, name: 'idler', description: 'one action every ~10 s (exponential think time): many connected players, few actions each', thinkTime: { kind: 'exponential', mean: 10_000 } },
   },
-  client: (context) =>
-    webSocketJsonClient<Reply>(context, {
-      login: () => ({ op: 'login', player: context.playerId }),
-      loginResult: () => ({ value: {} }),
-      request: (call) => ({ op: call.name, seq: call.seq }),
-      classify: (reply) => (reply.ok ? { type: 'ok' } : { type: 'fail', error: 'refused' }),
-    }),
+  client: (context) => webSocketJsonClient(context, ECHO_PROTOCOL),
 });

@@ -21,6 +21,7 @@ import { watchEventLoopLag } from '../metrics/event-loop-lag';
 import { FleetMetrics, serveMetrics, type MetricsServer } from '../metrics/prometheus';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker';
 import { hostPlans, type BotHostInit } from './bot-host';
+import { keepHeapLean } from './lean-heap';
 import { buildFleetPlan, type BotPlan } from './workload';
 import { planForSegment, type SegmentTuple } from './segments';
 
@@ -144,6 +145,7 @@ export function botThreadsFor(plans: readonly BotPlan[], game: GameDefinition): 
 
 export async function startFleet(options: FleetOptions): Promise<StartedFleet> {
   const log = options.log ?? (() => undefined);
+  keepHeapLean();
   const gameModule = path.resolve(options.gameModule);
   const game = loadGameModule(gameModule);
   const wholePlan = buildFleetPlan(options.scenario, game);

@@ -132,11 +132,12 @@ export class LeanWebSocket implements WebSocketLike {
     const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
     this.socket = net.connect({ host, port: Number(target.port || 80), noDelay: true }) as OwnedSocket;
     this.socket[OWNER] = this;
+    // `on`, not `once`, for events a socket emits once at most: a once-wrapper is kept for the socket's life (about 130 B each).
     this.socket.once('connect', onSocketConnect);
     this.socket.on('data', onSocketData);
-    this.socket.once('end', onSocketEnd);
+    this.socket.on('end', onSocketEnd);
     this.socket.on('error', onSocketError);
-    this.socket.once('close', onSocketClose);
+    this.socket.on('close', onSocketClose);
   }
 
   send(data: string | BinaryData): void {

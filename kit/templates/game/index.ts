@@ -6,13 +6,24 @@
  * The port is documented in lagstorm's README ("Your own game: the plug-in port").
  */
 import path from 'node:path';
-import { defineGame, webSocketJsonClient } from 'lagstorm';
+import { defineGame, webSocketJsonClient, type WebSocketJsonOptions } from 'lagstorm';
 
 /** REPLACE: what your server's replies look like. The demo answers { id, ok, gold?, lastSeq?, error?, retryable? }. */
 type Reply = { ok: boolean; gold?: number; lastSeq?: number; error?: string; retryable?: boolean };
 
 /** The final state: player → gold, as the demo's GET <admin>/state serves it. */
 type FinalState = Record<string, { gold: number }>;
+
+// REPLACE: your protocol. The helper sends { id, ...body } and matches the reply carrying that id;
+// a dead link makes every pending action `info` (unknown), which the checkers allow for. One object
+// for all bots: each callback gets the bot's context (a closure per bot would cost memory per bot).
+const PROTOCOL: WebSocketJsonOptions<Reply> = {
+  login: (_login, context) => ({ op: 'login', player: context.playerId }),
+  loginResult: (reply) => (reply.ok ? { value: { gold: reply.gold }, lastSeq: reply.lastSeq } : { refused: reply.error ?? 'login refused' }),
+  // `seq` is the idempotency key: the bot resends an unknown action with the same seq after a reconnect.
+  request: (call, context) => ({ op: call.name, player: context.playerId, seq: call.seq, ...(call.params as object) }),
+  classify: (reply) => (reply.ok ? { type: 'ok', value: { gold: reply.gold } } : { type: reply.retryable ? 'info' : 'fail', error: reply.error ?? 'refused' }),
+};
 
 export default defineGame<FinalState>({
   name: 'my-game',
@@ -56,14 +67,5 @@ export default defineGame<FinalState>({
     },
   },
 
-  // REPLACE: your protocol. The helper sends { id, ...body } and matches the reply carrying that id;
-  // a dead link makes every pending action `info` (unknown), which the checkers allow for.
-  client: (context) =>
-    webSocketJsonClient<Reply>(context, {
-      login: () => ({ op: 'login', player: context.playerId }),
-      loginResult: (reply) => (reply.ok ? { value: { gold: reply.gold }, lastSeq: reply.lastSeq } : { refused: reply.error ?? 'login refused' }),
-      // `seq` is the idempotency key: the bot resends an unknown action with the same seq after a reconnect.
-      request: (call) => ({ op: call.name, player: context.playerId, seq: call.seq, ...(call.params as object) }),
-      classify: (reply) => (reply.ok ? { type: 'ok', value: { gold: reply.gold } } : { type: reply.retryable ? 'info' : 'fail', error: reply.error ?? 'refused' }),
-    }),
+  client: (context) => webSocketJsonClient(context, PROTOCOL),
 });
