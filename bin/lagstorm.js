@@ -4,7 +4,12 @@
 // main() is called here, not on import: through npx, argv[1] is node_modules/.bin/lagstorm.
 require('tsx/cjs');
 // Before the CLI's modules load: loading them would already grow V8's young generation (bots/fleet/lean-heap.ts).
-require('../bots/fleet/lean-heap.ts').keepHeapLean();
+try {
+  require('../bots/fleet/lean-heap.ts').keepHeapLean();
+} catch (error) {
+  console.error(`lagstorm: ${error.message}`);
+  process.exit(3);
+}
 require('../cli/main.ts')
   .main(process.argv)
   .then((code) => {

@@ -94,7 +94,8 @@ export function agentLaunchFor(input: AgentLaunchInput, parts: Pick<RunParts, 'g
       ...(input.targetV6 ? ['--target-v6', input.targetV6] : []),
       ...(input.metricsPorts?.length ? ['--metrics-ports', input.metricsPorts.join(',')] : []),
     ],
-    env: {},
+    // The heap profile the coordinator runs with (bots/fleet/lean-heap.ts) reaches agents in containers too.
+    env: process.env.LAGSTORM_HEAP ? { LAGSTORM_HEAP: process.env.LAGSTORM_HEAP } : {},
     botsPerAgent: botsPerAgent(input.scenario, input.loaded.game, count),
     logDir: path.join(input.runDir, 'logs'),
     runDir: input.runDir,
