@@ -391,7 +391,7 @@ async function latencyRun(url: string, kind: 'bots' | 'bare', run: number): Prom
 
 /** Runs memoryRun in a fresh child process (this file with BENCH_MEMORY_CHILD set). */
 async function memoryInChild(url: string, kind: MemoryKind, run: number): Promise<{ rssPerClientKB: number; heapPerClientKB: number }> {
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), __filename], {
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), '--lean-heap', __filename], {
     cwd: REPO,
     env: { ...process.env, BENCH_MEMORY_CHILD: JSON.stringify({ url, kind, run }) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -441,7 +441,7 @@ async function fleetScaleStep(bots: number): Promise<Record<string, unknown>> {
   try {
     const results = await Promise.all(
       shares.map(async (share, i) => {
-        const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(REPO, 'bench', 'fleet-scale.ts'), JSON.stringify({ url: servers[i].url, bots: share, rampMs, steadyMs: FLEET_STEADY_MS })], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), '--lean-heap', path.join(REPO, 'bench', 'fleet-scale.ts'), JSON.stringify({ url: servers[i].url, bots: share, rampMs, steadyMs: FLEET_STEADY_MS })], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
         let output = '';
         child.stdout!.on('data', (data: Buffer) => (output += data.toString()));
         const code = await withTimeout(new Promise<number | null>((resolve) => child.once('exit', resolve)), rampMs + FLEET_STEADY_MS + 150_000, `fleet of ${share} bots`).finally(() => child.kill('SIGTERM'));

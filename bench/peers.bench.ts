@@ -105,7 +105,7 @@ function launch(tool: ToolName, options: Launch): ChildProcess {
     spawn(command, args, { cwd: scratch, detached: true, stdio: ['ignore', 'ignore', fs.openSync(path.join(scratch, `${tool}.log`), 'a')], env: { ...process.env, ...env } });
   switch (tool) {
     case 'lagstorm':
-      return spawnTool(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), path.join(PEERS, 'lagstorm-fleet.ts'), url, String(vus), String(rampS * 1000), String(totalS * 1000), path.join(scratch, 'history.jsonl')]);
+      return spawnTool(process.execPath, [path.join(REPO, 'bin', 'run-ts.js'), '--lean-heap', path.join(PEERS, 'lagstorm-fleet.ts'), url, String(vus), String(rampS * 1000), String(totalS * 1000), path.join(scratch, 'history.jsonl')]);
     case 'artillery': {
       const script = path.join(scratch, 'artillery.json');
       const flow = [{ loop: [{ send: { payload: { id: 1, op: 'ping' }, match: { json: '$.ok', value: true } } }, { think: THINK_S }], count: Math.ceil(totalS / THINK_S) }];

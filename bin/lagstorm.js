@@ -3,12 +3,15 @@
 // TypeScript (README "Install as a dependency": why lagstorm ships TypeScript, not compiled JS).
 // main() is called here, not on import: through npx, argv[1] is node_modules/.bin/lagstorm.
 require('tsx/cjs');
-// Before the CLI's modules load: loading them would already grow V8's young generation (bots/fleet/lean-heap.ts).
-try {
-  require('../bots/fleet/lean-heap.ts').keepHeapLean();
-} catch (error) {
-  console.error(`lagstorm: ${error.message}`);
-  process.exit(3);
+// The commands that host bots get the fleet's heap profile (bots/fleet/lean-heap.ts), set before the
+// CLI's modules load (loading them already grows V8's young generation); the offline ones keep V8's.
+if (['run', 'agent', 'capacity', 'replay', 'selftest'].includes(process.argv[2])) {
+  try {
+    require('../bots/fleet/lean-heap.ts').keepHeapLean();
+  } catch (error) {
+    console.error(`lagstorm: ${error.message}`);
+    process.exit(3);
+  }
 }
 require('../cli/main.ts')
   .main(process.argv)

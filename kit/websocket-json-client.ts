@@ -99,6 +99,7 @@ class JsonLink<Reply> implements GameConnection {
   private opened(): void {
     const { clock, timing } = this.context;
     this.socket.onopen = null;
+    if (this.ended) return; // the connect timed out as the socket opened
     clock.clearTimeout(this.timer);
     this.timer = clock.setTimeout(() => this.die('login timeout'), timing.helloTimeoutMs);
     this.connecting?.onLoginSent();

@@ -196,6 +196,7 @@ export class LeanWebSocket implements WebSocketLike {
 
   /** @internal */
   socketClosed(): void {
+    if (this.readyState === CLOSED) return; // a net.Socket emits 'close' once; this keeps onclose once if that ever changed
     if (this.readyState === CONNECTING) {
       this.readyState = CLOSING;
       this.onerror?.(new Error('socket hang up')); // closed before any upgrade response, as ws reports it

@@ -80,8 +80,8 @@ interface EngineTask {
 export async function serviceTasks(service: string): Promise<SwarmTask[]> {
   const filters = encodeURIComponent(JSON.stringify({ service: [service] }));
   const tasks = await engineGet<EngineTask[]>(`/tasks?filters=${filters}`);
-  // ISO timestamps of one engine sort as strings.
-  tasks.sort((a, b) => (a.CreatedAt ?? '').localeCompare(b.CreatedAt ?? ''));
+  // By time, not as strings: the engine drops trailing zeros of the fraction (".12345Z" vs ".123456789Z").
+  tasks.sort((a, b) => Date.parse(a.CreatedAt ?? '') - Date.parse(b.CreatedAt ?? '') || 0);
   return tasks.map((task) => ({
     id: task.ID,
     slot: task.Slot ?? 0,
