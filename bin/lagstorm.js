@@ -6,12 +6,7 @@ require('tsx/cjs');
 // The commands that host bots get the fleet's heap profile (bots/fleet/lean-heap.ts), set before the
 // CLI's modules load (loading them already grows V8's young generation); the offline ones keep V8's.
 if (['run', 'agent', 'capacity', 'replay', 'selftest'].includes(process.argv[2])) {
-  try {
-    require('../bots/fleet/lean-heap.ts').keepHeapLean();
-  } catch (error) {
-    console.error(`lagstorm: ${error.message}`);
-    process.exit(3);
-  }
+  require('../bots/fleet/lean-heap.ts').keepHeapLeanOrExit();
 }
 require('../cli/main.ts')
   .main(process.argv)

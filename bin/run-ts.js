@@ -6,12 +6,7 @@ const path = require('node:path');
 // `lagstorm run` does; set before the entry's modules load. Never for a backend under test.
 if (process.argv[2] === '--lean-heap') {
   process.argv.splice(2, 1);
-  try {
-    require('../bots/fleet/lean-heap.ts').keepHeapLean();
-  } catch (error) {
-    console.error(`lagstorm: ${error.message}`);
-    process.exit(3);
-  }
+  require('../bots/fleet/lean-heap.ts').keepHeapLeanOrExit();
 }
 const file = process.argv[2];
 if (!file) { console.error('usage: node bin/run-ts.js [--lean-heap] <file.ts> [args...]'); process.exit(3); }

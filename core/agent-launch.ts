@@ -8,6 +8,7 @@ import type { AgentEngine, AgentEngineSettings, AgentLaunch } from '../agents/en
 import { AGENT_SETTING_FLAGS } from '../agents/engine';
 import { evenSegment } from '../agents/protocol';
 import { buildFleetPlan, planForSegment, segmentTuple } from '../bots';
+import { heapProfileEnv } from '../bots/fleet/lean-heap';
 import type { DebrisRecorder } from '../stack/debris';
 import type { RunParts } from './parts';
 import type { LoadedScenario } from './runner';
@@ -94,8 +95,7 @@ export function agentLaunchFor(input: AgentLaunchInput, parts: Pick<RunParts, 'g
       ...(input.targetV6 ? ['--target-v6', input.targetV6] : []),
       ...(input.metricsPorts?.length ? ['--metrics-ports', input.metricsPorts.join(',')] : []),
     ],
-    // The heap profile the coordinator runs with (bots/fleet/lean-heap.ts) reaches agents in containers too.
-    env: process.env.LAGSTORM_HEAP ? { LAGSTORM_HEAP: process.env.LAGSTORM_HEAP } : {},
+    env: heapProfileEnv(),
     botsPerAgent: botsPerAgent(input.scenario, input.loaded.game, count),
     logDir: path.join(input.runDir, 'logs'),
     runDir: input.runDir,

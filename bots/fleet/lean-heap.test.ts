@@ -1,6 +1,6 @@
 /** keepHeapLean works only while V8 reads these flags at run time: a Node that froze them would turn it into a silent no-op. */
 import { execFileSync } from 'node:child_process';
-import { keepHeapLean } from './lean-heap';
+import { heapProfileEnv, keepHeapLean } from './lean-heap';
 
 /** A child that allocates steadily (some of it surviving a while, as in-flight actions do) and prints its young generation's size in MB. */
 function youngGenerationAfterLoad(heap: string | null): number {
@@ -27,4 +27,9 @@ test('under steady allocation the young generation stays at its first size with 
 
 test('an unknown LAGSTORM_HEAP is refused, naming the variable and the values it takes', () => {
   expect(() => keepHeapLean({ LAGSTORM_HEAP: 'fast' })).toThrow("LAGSTORM_HEAP=fast is not a heap profile: use 'lean' (the default: less memory per bot) or 'v8' (V8's defaults: less CPU per action), or unset it");
+});
+
+test("agents are launched with the coordinator's heap profile, and with none when it has none", () => {
+  expect(heapProfileEnv({ LAGSTORM_HEAP: 'v8' })).toEqual({ LAGSTORM_HEAP: 'v8' });
+  expect(heapProfileEnv({})).toEqual({});
 });

@@ -11,7 +11,7 @@
  */
 import * as v8 from 'node:v8';
 
-export const HEAP_ENV = 'LAGSTORM_HEAP';
+const HEAP_ENV = 'LAGSTORM_HEAP';
 const HEAPS = ['lean', 'v8'] as const;
 
 let applied = false;
@@ -26,4 +26,20 @@ export function keepHeapLean(env: NodeJS.ProcessEnv = process.env): void {
   applied = true;
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   v8.setFlagsFromString('--heap-growing-percent=25');
+}
+
+/** For bin/: keepHeapLean, or its error and exit 3 (invalid input) before anything starts. */
+export function keepHeapLeanOrExit(): void {
+  try {
+    keepHeapLean();
+  } catch (error) {
+    console.error(`lagstorm: ${(error as Error).message}`);
+    process.exit(3);
+  }
+}
+
+/** The heap profile this process was given, for the environment of the agents it launches (also in containers). */
+export function heapProfileEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const heap = env[HEAP_ENV];
+  return heap ? { [HEAP_ENV]: heap } : {};
 }
